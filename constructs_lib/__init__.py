@@ -1,0 +1,31 @@
+"""Reusable cdktf constructs for ECS Fargate blue/green on AWS.
+
+Each construct takes a frozen props dataclass and exposes what other constructs need (ids,
+ARNs, security groups) as typed attributes; none knows about environments or settings files.
+"""
+
+from constructs_lib.alb_blue_green import AlbBlueGreen, AlbBlueGreenProps, TargetHealthCheck
+from constructs_lib.container_spec import (
+    BootstrapImage,
+    ContainerHealthCheck,
+    ContainerSpec,
+    TaskSpec,
+)
+from constructs_lib.fargate_service import FargateService, FargateServiceProps
+from constructs_lib.network import NetworkConstruct, NetworkProps
+from constructs_lib.validation import ValidationError
+
+__all__ = [
+    "AlbBlueGreen",
+    "AlbBlueGreenProps",
+    "BootstrapImage",
+    "ContainerHealthCheck",
+    "ContainerSpec",
+    "FargateService",
+    "FargateServiceProps",
+    "NetworkConstruct",
+    "NetworkProps",
+    "TargetHealthCheck",
+    "TaskSpec",
+    "ValidationError",
+]

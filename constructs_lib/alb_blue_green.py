@@ -1,0 +1,267 @@
+"""AlbBlueGreen: an ALB with a production and a test listener over blue/green target groups."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from constructs import Construct
+
+from constructs_lib import bindings as aws
+from constructs_lib.bindings import TerraformResourceLifecycle
+from constructs_lib.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, aws_name
+from constructs_lib.validation import (
+    ValidationError,
+    check_cidr,
+    check_int_range,
+    check_port,
+    check_resource_prefix,
+)
+
+# What the deployer changes at run time: CodeDeploy points each listener at the other target
+# group on every release. Terraform must not point it back.
+LISTENER_IGNORE_CHANGES = ("default_action",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetHealthCheck:
+    """ALB target health check. Defaults are tuned for fast releases: a new target is healthy
+    after one passing check (so within ``interval_seconds``), a failing one is out after
+    ``unhealthy_threshold`` x ``interval_seconds``. AWS defaults (30 s x 5) cost minutes."""
+
+    path: str = "/health"
+    """Path probed on every target."""
+    interval_seconds: int = 10
+    """Seconds between checks (5-300)."""
+    timeout_seconds: int = 5
+    """Seconds before a check counts as failed (2-120, below the interval)."""
+    healthy_threshold: int = 2
+    """Consecutive passes to mark a recovering target healthy (2-10)."""
+    unhealthy_threshold: int = 2
+    """Consecutive failures to mark a target unhealthy (2-10)."""
+    matcher: str = "200"
+    """HTTP codes that count as healthy."""
+
+    def validate(self, field_prefix: str = "health_check.") -> None:
+        f = field_prefix
+        if not isinstance(self.path, str) or not self.path.startswith("/") or len(self.path) > 1024:
+            raise ValidationError(
+                f"{f}path", f"must start with '/' (max 1024 chars), got {self.path!r}"
+            )
+        check_int_range(f"{f}interval_seconds", self.interval_seconds, 5, 300)
+        check_int_range(f"{f}timeout_seconds", self.timeout_seconds, 2, 120)
+        if self.timeout_seconds >= self.interval_seconds:
+            raise ValidationError(
+                f"{f}timeout_seconds",
+                f"must be below interval_seconds ({self.interval_seconds}), "
+                f"got {self.timeout_seconds}",
+            )
+        check_int_range(f"{f}healthy_threshold", self.healthy_threshold, 2, 10)
+        check_int_range(f"{f}unhealthy_threshold", self.unhealthy_threshold, 2, 10)
+
+
+def _no_cidrs() -> tuple[str, ...]:
+    return ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlbBlueGreenProps:
+    name_prefix: str
+    """Prefix of every name; long ones are shortened to AWS's 32-character limit with a hash."""
+    vpc_id: str
+    """VPC of the target groups and security group."""
+    vpc_cidr_block: str
+    """The VPC's CIDR: clients inside it may always reach the test listener."""
+    subnet_ids: Sequence[str]
+    """Public subnets (two AZs or more) the internet-facing ALB lives in."""
+    target_port: int = 80
+    """Port the load-balanced container listens on."""
+    production_port: int = 80
+    """Production listener port (CodeDeploy's production traffic route)."""
+    test_port: int = 8080
+    """Test listener port (CodeDeploy's test traffic route), serving the green side."""
+    production_ingress_cidrs: Sequence[str] = ("0.0.0.0/0",)
+    """Who may reach the production listener."""
+    test_ingress_cidrs: Sequence[str] = field(default_factory=_no_cidrs)
+    """Extra CIDRs (besides the VPC) allowed to reach the test listener. Default: nobody
+    outside the VPC; the internet (/0) is refused."""
+    deregistration_delay_seconds: int = 30
+    """How long a deregistered target drains (AWS default 300 s slows every release)."""
+    health_check: TargetHealthCheck = field(default_factory=TargetHealthCheck)
+    """Target health check, shared by both target groups."""
+    deletion_protection: bool = False
+    """Refuse to delete the ALB (set it for production)."""
+    idle_timeout_seconds: int = 60
+    """Connection idle timeout."""
+
+    def __post_init__(self) -> None:
+        check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        check_port("target_port", self.target_port)
+        if len(self.subnet_ids) < 2:
+            raise ValidationError("subnet_ids", "an ALB needs subnets in at least two AZs")
+        validate_listener_settings(
+            production_port=self.production_port,
+            test_port=self.test_port,
+            production_ingress_cidrs=self.production_ingress_cidrs,
+            test_ingress_cidrs=self.test_ingress_cidrs,
+            deregistration_delay_seconds=self.deregistration_delay_seconds,
+            idle_timeout_seconds=self.idle_timeout_seconds,
+            health_check=self.health_check,
+        )
+
+
+def validate_listener_settings(
+    *,
+    production_port: object,
+    test_port: object,
+    production_ingress_cidrs: Sequence[str],
+    test_ingress_cidrs: Sequence[str],
+    deregistration_delay_seconds: object,
+    idle_timeout_seconds: object,
+    health_check: TargetHealthCheck,
+    field_prefix: str = "",
+) -> None:
+    """The rules for the user-tunable part of :class:`AlbBlueGreenProps`; ``field_prefix``
+    names the fields as the caller's user knows them."""
+    f = field_prefix
+    check_port(f"{f}production_port", production_port)
+    check_port(f"{f}test_port", test_port)
+    if production_port == test_port:
+        raise ValidationError(
+            f"{f}test_port", f"must differ from production_port ({production_port})"
+        )
+    for i, cidr in enumerate(production_ingress_cidrs):
+        check_cidr(f"{f}production_ingress_cidrs[{i}]", cidr)
+    for i, cidr in enumerate(test_ingress_cidrs):
+        if check_cidr(f"{f}test_ingress_cidrs[{i}]", cidr).prefixlen == 0:
+            raise ValidationError(
+                f"{f}test_ingress_cidrs[{i}]", "would open the test listener to the internet"
+            )
+    check_int_range(f"{f}deregistration_delay_seconds", deregistration_delay_seconds, 0, 3600)
+    check_int_range(f"{f}idle_timeout_seconds", idle_timeout_seconds, 1, 4000)
+    health_check.validate(f"{f}health_check.")
+
+
+class AlbBlueGreen(Construct):
+    """Internet-facing ALB for CodeDeploy blue/green: the production listener forwards to
+    ``blue``, the test listener to ``green``; CodeDeploy swaps them on each release, so both
+    listeners ignore changes to their default action.
+
+    The ALB's security group starts with no egress: whoever owns the targets adds the one
+    egress rule they need (see :class:`FargateService`).
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: AlbBlueGreenProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        prefix = props.name_prefix
+
+        self.security_group = aws.SecurityGroup(
+            self,
+            "sg",
+            name=f"{prefix}-alb",
+            description=f"ALB of {prefix}: production and test listeners",
+            vpc_id=props.vpc_id,
+            tags={"Name": f"{prefix}-alb"},
+        )
+        self.security_group_id: str = self.security_group.id
+        self._ingress("production", props.production_port, props.production_ingress_cidrs)
+        self._ingress("test", props.test_port, (props.vpc_cidr_block, *props.test_ingress_cidrs))
+
+        self.load_balancer = aws.Lb(
+            self,
+            "alb",
+            name=aws_name(prefix, max_length=ALB_NAME_MAX),
+            internal=False,
+            load_balancer_type="application",
+            security_groups=[self.security_group.id],
+            subnets=list(props.subnet_ids),
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=props.deletion_protection,
+            idle_timeout=props.idle_timeout_seconds,
+        )
+        self.blue_target_group = self._target_group("blue")
+        self.green_target_group = self._target_group("green")
+
+        self.production_listener = self._listener(
+            "production", props.production_port, self.blue_target_group
+        )
+        self.test_listener = self._listener("test", props.test_port, self.green_target_group)
+
+        self.dns_name: str = self.load_balancer.dns_name
+        self.load_balancer_arn: str = self.load_balancer.arn
+        self.production_listener_arn: str = self.production_listener.arn
+        self.test_listener_arn: str = self.test_listener.arn
+        self.target_group_names: tuple[str, str] = (
+            self.blue_target_group.name,
+            self.green_target_group.name,
+        )
+        self.target_group_arns: tuple[str, str] = (
+            self.blue_target_group.arn,
+            self.green_target_group.arn,
+        )
+        self.listeners: tuple[aws.LbListener, aws.LbListener] = (
+            self.production_listener,
+            self.test_listener,
+        )
+
+    def _ingress(self, role: str, port: int, cidrs: Sequence[str]) -> None:
+        # Sorted and deduplicated so the construct ids are stable whatever the input order.
+        unique = sorted(set(cidrs), key=lambda c: (c.startswith("${"), c))
+        for i, cidr in enumerate(unique):
+            aws.VpcSecurityGroupIngressRule(
+                self,
+                f"{role}-ingress-{i}",
+                security_group_id=self.security_group.id,
+                description=f"{role} listener from {_describe(cidr)}",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=cidr,
+            )
+
+    def _target_group(self, colour: str) -> aws.LbTargetGroup:
+        hc = self.props.health_check
+        return aws.LbTargetGroup(
+            self,
+            colour,
+            name=aws_name(self.props.name_prefix, colour, max_length=TARGET_GROUP_NAME_MAX),
+            port=self.props.target_port,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=self.props.vpc_id,
+            deregistration_delay=str(self.props.deregistration_delay_seconds),
+            health_check=aws.LbTargetGroupHealthCheck(
+                enabled=True,
+                path=hc.path,
+                protocol="HTTP",
+                port="traffic-port",
+                matcher=hc.matcher,
+                interval=hc.interval_seconds,
+                timeout=hc.timeout_seconds,
+                healthy_threshold=hc.healthy_threshold,
+                unhealthy_threshold=hc.unhealthy_threshold,
+            ),
+            tags={"Name": aws_name(self.props.name_prefix, colour, max_length=255)},
+        )
+
+    def _listener(self, role: str, port: int, target: aws.LbTargetGroup) -> aws.LbListener:
+        return aws.LbListener(
+            self,
+            f"{role}-listener",
+            load_balancer_arn=self.load_balancer.arn,
+            port=port,
+            protocol="HTTP",
+            default_action=[
+                aws.LbListenerDefaultAction(type="forward", target_group_arn=target.arn)
+            ],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(LISTENER_IGNORE_CHANGES)),
+            tags={"Name": f"{self.props.name_prefix}-{role}"},
+        )
+
+
+def _describe(cidr: str) -> str:
+    if cidr.startswith("${"):
+        return "the VPC"
+    return "anywhere" if ipaddress.IPv4Network(cidr).prefixlen == 0 else cidr

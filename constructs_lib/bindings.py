@@ -1,0 +1,100 @@
+"""The one place that imports cdktf and the prebuilt AWS provider bindings.
+
+cdktf was archived upstream on 2025-12-10; its community fork (CDK Terrain: ``cdktn`` and
+``cdktn-provider-aws``) is API-compatible under other package names. Keeping every import
+here makes that move a one-file change.
+
+Provider classes load on first use (PEP 562): the provider package costs seconds to import,
+and code that only validates settings or renders specs should not pay for it. Use them as
+``bindings.Lb(...)`` (attribute access), not ``from constructs_lib.bindings import Lb`` at
+module level, to keep that saving.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from cdktf import (
+    App,
+    Fn,
+    ITerraformDependable,
+    LocalBackend,
+    S3Backend,
+    TerraformOutput,
+    TerraformResourceLifecycle,
+    TerraformStack,
+    Token,
+)
+
+# Provider submodule -> the classes this project uses from it.
+PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
+    "cloudwatch_log_group": ("CloudwatchLogGroup",),
+    "data_aws_availability_zones": (
+        "DataAwsAvailabilityZones",
+        "DataAwsAvailabilityZonesFilter",
+    ),
+    "data_aws_caller_identity": ("DataAwsCallerIdentity",),
+    "data_aws_partition": ("DataAwsPartition",),
+    "default_security_group": ("DefaultSecurityGroup",),
+    "ecr_lifecycle_policy": ("EcrLifecyclePolicy",),
+    "ecr_repository": (
+        "EcrRepository",
+        "EcrRepositoryEncryptionConfiguration",
+        "EcrRepositoryImageScanningConfiguration",
+    ),
+    "ecs_cluster": ("EcsCluster", "EcsClusterSetting"),
+    "ecs_service": (
+        "EcsService",
+        "EcsServiceDeploymentController",
+        "EcsServiceLoadBalancer",
+        "EcsServiceNetworkConfiguration",
+    ),
+    "ecs_task_definition": (
+        "EcsTaskDefinition",
+        "EcsTaskDefinitionRuntimePlatform",
+        "EcsTaskDefinitionVolume",
+    ),
+    "iam_role": ("IamRole",),
+    "iam_role_policy": ("IamRolePolicy",),
+    "internet_gateway": ("InternetGateway",),
+    "lb": ("Lb",),
+    "lb_listener": ("LbListener", "LbListenerDefaultAction"),
+    "lb_target_group": ("LbTargetGroup", "LbTargetGroupHealthCheck"),
+    "provider": ("AwsProvider", "AwsProviderDefaultTags"),
+    "route": ("Route",),
+    "route_table": ("RouteTable",),
+    "route_table_association": ("RouteTableAssociation",),
+    "security_group": ("SecurityGroup",),
+    "subnet": ("Subnet",),
+    "vpc": ("Vpc",),
+    "vpc_security_group_egress_rule": ("VpcSecurityGroupEgressRule",),
+    "vpc_security_group_ingress_rule": ("VpcSecurityGroupIngressRule",),
+}
+PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
+_MODULE_OF = {name: module for module, names in PROVIDER_CLASSES.items() for name in names}
+
+__all__ = [
+    "App",
+    "Fn",
+    "ITerraformDependable",
+    "LocalBackend",
+    "S3Backend",
+    "TerraformOutput",
+    "TerraformResourceLifecycle",
+    "TerraformStack",
+    "Token",
+]
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *_MODULE_OF])
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{PROVIDER_PACKAGE}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,237 @@
+"""The task's containers as plain data: the one source of truth for the task definition.
+
+:class:`FargateService` renders it into the Terraform task definition; the release pipeline
+renders the same data into ``taskdef.json``. Nothing here imports cdktf.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from constructs_lib.validation import (
+    ValidationError,
+    check_fargate_size,
+    check_int_range,
+    check_port,
+)
+
+DependencyCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
+_CONTAINER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerHealthCheck:
+    """An ECS container health check (run inside the container by the agent)."""
+
+    command: tuple[str, ...]
+    """``("CMD", exe, args...)`` or ``("CMD-SHELL", "script")``."""
+    interval_seconds: int = 10
+    timeout_seconds: int = 5
+    retries: int = 3
+    start_period_seconds: int = 10
+
+    def validate(self, field_prefix: str) -> None:
+        f = field_prefix
+        if len(self.command) < 2 or self.command[0] not in ("CMD", "CMD-SHELL"):
+            raise ValidationError(f"{f}command", "must start with CMD or CMD-SHELL")
+        check_int_range(f"{f}interval_seconds", self.interval_seconds, 5, 300)
+        check_int_range(f"{f}timeout_seconds", self.timeout_seconds, 2, 60)
+        check_int_range(f"{f}retries", self.retries, 1, 10)
+        check_int_range(f"{f}start_period_seconds", self.start_period_seconds, 0, 300)
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "command": list(self.command),
+            "interval": self.interval_seconds,
+            "timeout": self.timeout_seconds,
+            "retries": self.retries,
+            "startPeriod": self.start_period_seconds,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class BootstrapImage:
+    """What a container runs before the first release has built its image.
+
+    The first ``apply`` into an empty account must reach a steady state, yet the project's
+    images exist only after the pipeline's first build. The Terraform-managed task
+    definition revision therefore runs public images that honour the same contract (ports,
+    ``/health``, environment); every release replaces them through CodeDeploy.
+    """
+
+    image: str
+    entry_point: tuple[str, ...] | None = None
+    command: tuple[str, ...] | None = None
+    health_check: ContainerHealthCheck | None = None
+    """Replaces the container's own health check when its command needs the real image."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSpec:
+    name: str
+    """Container name (also the ECR repository suffix)."""
+    build_context: str
+    """Directory, relative to the repository root, whose Dockerfile builds the image."""
+    bootstrap: BootstrapImage
+    """Public stand-in until the first release (see :class:`BootstrapImage`)."""
+    port: int | None = None
+    """Container port exposed on the task ENI, if any."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    version_variable: str | None = None
+    """Environment variable that receives the release version (e.g. ``VERSION``)."""
+    health_check: ContainerHealthCheck | None = None
+    depends_on: tuple[tuple[str, DependencyCondition], ...] = ()
+    """``(container, condition)`` pairs: start order inside the task."""
+    essential: bool = True
+    stop_timeout_seconds: int = 30
+    """Seconds between SIGTERM and SIGKILL (Fargate: 2-120)."""
+    readonly_root_filesystem: bool = True
+    scratch_paths: tuple[str, ...] = ()
+    """Writable paths, each backed by a task-local ephemeral volume."""
+
+    def validate(self, field_prefix: str) -> None:
+        f = field_prefix
+        if not _CONTAINER_NAME_RE.match(self.name):
+            raise ValidationError(f"{f}name", f"{self.name!r} is not a valid container name")
+        if self.port is not None:
+            check_port(f"{f}port", self.port)
+        for key in self.environment:
+            if not _ENV_NAME_RE.match(key):
+                raise ValidationError(f"{f}environment", f"{key!r} is not a variable name")
+        if self.version_variable is not None and not _ENV_NAME_RE.match(self.version_variable):
+            raise ValidationError(
+                f"{f}version_variable", f"{self.version_variable!r} is not a variable name"
+            )
+        check_int_range(f"{f}stop_timeout_seconds", self.stop_timeout_seconds, 2, 120)
+        for path in self.scratch_paths:
+            if not path.startswith("/"):
+                raise ValidationError(f"{f}scratch_paths", f"{path!r} is not absolute")
+        if self.health_check is not None:
+            self.health_check.validate(f"{f}health_check.")
+        if self.bootstrap.health_check is not None:
+            self.bootstrap.health_check.validate(f"{f}bootstrap.health_check.")
+
+    def volume_name(self, path: str) -> str:
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "root"
+        return f"{self.name}-{slug}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskSpec:
+    cpu: int = 256
+    """Fargate CPU units."""
+    memory: int = 512
+    """MiB; must pair with ``cpu`` as Fargate allows."""
+    containers: tuple[ContainerSpec, ...]
+    load_balanced_container: str
+    """The container the ALB target groups send traffic to (it must have a ``port``)."""
+
+    def __post_init__(self) -> None:
+        check_fargate_size("cpu", self.cpu, "memory", self.memory)
+        names = [c.name for c in self.containers]
+        if not names:
+            raise ValidationError("containers", "at least one container is needed")
+        for i, container in enumerate(self.containers):
+            container.validate(f"containers[{i}].")
+            for dependency, _ in container.depends_on:
+                if dependency not in names or dependency == container.name:
+                    raise ValidationError(
+                        f"containers[{i}].depends_on", f"{dependency!r} is not another container"
+                    )
+        if len(set(names)) != len(names):
+            raise ValidationError("containers", "container names must be unique")
+        ports = [c.port for c in self.containers if c.port is not None]
+        if len(set(ports)) != len(ports):
+            raise ValidationError(
+                "containers", "containers share one network namespace: ports must differ"
+            )
+        if self.load_balanced.port is None:
+            raise ValidationError(
+                "load_balanced_container", f"{self.load_balanced_container!r} has no port"
+            )
+
+    @property
+    def load_balanced(self) -> ContainerSpec:
+        for container in self.containers:
+            if container.name == self.load_balanced_container:
+                return container
+        raise ValidationError(
+            "load_balanced_container", f"{self.load_balanced_container!r} is not a container"
+        )
+
+    def volume_names(self) -> list[str]:
+        return [c.volume_name(p) for c in self.containers for p in c.scratch_paths]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderTarget:
+    """Where and what a rendering is for."""
+
+    images: Mapping[str, str]
+    """Image reference per container name."""
+    version: str
+    """Value of each container's ``version_variable``."""
+    log_groups: Mapping[str, str]
+    """CloudWatch log group name per container name."""
+    region: str
+    bootstrap: bool = False
+    """Render the bootstrap stand-ins' entry point, command and health check."""
+
+
+def render_container_definitions(task: TaskSpec, target: RenderTarget) -> list[dict[str, Any]]:
+    """ECS ``containerDefinitions`` for the task, in the API's camelCase shape.
+
+    Empty collections are left out rather than rendered as ``[]``: ECS drops them, and an
+    explicit empty list would show as a perpetual difference in ``terraform plan``.
+    """
+    return [_render_container(c, target) for c in task.containers]
+
+
+def _render_container(spec: ContainerSpec, target: RenderTarget) -> dict[str, Any]:
+    environment = dict(spec.environment)
+    if spec.version_variable:
+        environment[spec.version_variable] = target.version
+    health_check = spec.health_check
+    entry_point: tuple[str, ...] | None = None
+    command: tuple[str, ...] | None = None
+    if target.bootstrap:
+        entry_point, command = spec.bootstrap.entry_point, spec.bootstrap.command
+        health_check = spec.bootstrap.health_check or health_check
+
+    definition: dict[str, Any] = {
+        "name": spec.name,
+        "image": target.images[spec.name],
+        "essential": spec.essential,
+        "readonlyRootFilesystem": spec.readonly_root_filesystem,
+        "stopTimeout": spec.stop_timeout_seconds,
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": target.log_groups[spec.name],
+                "awslogs-region": target.region,
+                "awslogs-stream-prefix": spec.name,
+            },
+        },
+    }
+    optional: dict[str, Any] = {
+        "entryPoint": list(entry_point) if entry_point else None,
+        "command": list(command) if command else None,
+        "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+        "portMappings": (
+            [{"containerPort": spec.port, "hostPort": spec.port, "protocol": "tcp"}]
+            if spec.port is not None
+            else None
+        ),
+        "healthCheck": health_check.render() if health_check else None,
+        "dependsOn": [{"containerName": n, "condition": c} for n, c in spec.depends_on],
+        "mountPoints": [
+            {"sourceVolume": spec.volume_name(p), "containerPath": p, "readOnly": False}
+            for p in spec.scratch_paths
+        ],
+    }
+    definition.update({k: v for k, v in optional.items() if v})
+    return definition

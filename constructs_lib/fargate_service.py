@@ -1,0 +1,393 @@
+"""FargateService: ECS cluster, task definition, ECR, logs, roles and a CodeDeploy-controlled
+service."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from constructs_lib import bindings as aws
+from constructs_lib.bindings import ITerraformDependable, TerraformResourceLifecycle
+from constructs_lib.container_spec import RenderTarget, TaskSpec, render_container_definitions
+from constructs_lib.iam import policy_document, service_trust_policy, statement
+from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
+from constructs_lib.validation import (
+    ValidationError,
+    check_cidr,
+    check_int_range,
+    check_log_retention,
+    check_resource_prefix,
+)
+
+# What CodeDeploy changes at run time on a CODE_DEPLOY-controlled service: each release
+# swaps the task definition and the target group, and the network configuration can only
+# change through a deployment (ECS refuses it in UpdateService). Terraform must leave them be.
+SERVICE_IGNORE_CHANGES = ("task_definition", "load_balancer", "network_configuration")
+CONTAINER_INSIGHTS_MODES = ("disabled", "enabled", "enhanced")
+BOOTSTRAP_VERSION = "bootstrap"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FargateServiceProps:
+    name_prefix: str
+    """Cluster, service, family, repository and role names derive from it."""
+    region: str
+    """Region of the log groups (container log configuration needs it spelled out)."""
+    vpc_id: str
+    subnet_ids: Sequence[str]
+    """Subnets the tasks run in."""
+    task: TaskSpec
+    """The containers: the single source of the task definition."""
+    target_group_arn: str
+    """Target group the service registers with first (the blue one)."""
+    load_balancer_security_group_id: str
+    """Security group of the ALB: the only source admitted to the service, and given the
+    one egress rule it needs to reach the tasks."""
+    listeners: Sequence[ITerraformDependable] = ()
+    """Listeners that must exist before the service: ECS rejects a target group that is
+    not yet attached to a load balancer."""
+    assign_public_ip: bool = False
+    """Give tasks public IPs (needed in public subnets without NAT or VPC endpoints)."""
+    desired_count: int = 2
+    health_check_grace_period_seconds: int = 30
+    """Seconds ECS ignores failing ALB health checks of a starting task."""
+    container_insights: str = "disabled"
+    """``disabled``, ``enabled`` or ``enhanced``."""
+    log_retention_days: int = 30
+    ecr_images_to_keep: int = 20
+    """Tagged images kept per repository; older ones expire."""
+    ecr_force_delete: bool = False
+    """Let ``destroy`` delete repositories that still hold images."""
+    egress_https_cidrs: Sequence[str] = ("0.0.0.0/0",)
+    """Where tasks may open HTTPS connections (image pulls, logs, AWS APIs)."""
+    autoscaled: bool = False
+    """Something else (Application Auto Scaling) owns ``desired_count`` after creation."""
+
+    def __post_init__(self) -> None:
+        check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        if not self.subnet_ids:
+            raise ValidationError("subnet_ids", "at least one subnet is needed")
+        validate_service_settings(
+            desired_count=self.desired_count,
+            health_check_grace_period_seconds=self.health_check_grace_period_seconds,
+            container_insights=self.container_insights,
+            log_retention_days=self.log_retention_days,
+            ecr_images_to_keep=self.ecr_images_to_keep,
+        )
+        for i, cidr in enumerate(self.egress_https_cidrs):
+            check_cidr(f"egress_https_cidrs[{i}]", cidr)
+
+
+def validate_service_settings(
+    *,
+    desired_count: object,
+    health_check_grace_period_seconds: object,
+    container_insights: object,
+    log_retention_days: object,
+    ecr_images_to_keep: object,
+    field_prefix: str = "",
+) -> None:
+    """The rules for the user-tunable part of :class:`FargateServiceProps`; ``field_prefix``
+    names the fields as the caller's user knows them."""
+    f = field_prefix
+    check_int_range(f"{f}desired_count", desired_count, 1, 5000)
+    check_int_range(
+        f"{f}health_check_grace_period_seconds", health_check_grace_period_seconds, 0, 7200
+    )
+    if container_insights not in CONTAINER_INSIGHTS_MODES:
+        raise ValidationError(
+            f"{f}container_insights",
+            f"must be one of {', '.join(CONTAINER_INSIGHTS_MODES)}, got {container_insights!r}",
+        )
+    check_log_retention(f"{f}log_retention_days", log_retention_days)
+    check_int_range(f"{f}ecr_images_to_keep", ecr_images_to_keep, 1, 1000)
+
+
+class FargateService(Construct):
+    """A Fargate service released by CodeDeploy blue/green.
+
+    The Terraform-managed task definition revision is the *bootstrap* revision (see
+    :class:`~constructs_lib.container_spec.BootstrapImage`): it lets the very first apply
+    reach a steady state before any image was built. Releases register new revisions of the
+    same family from the same :class:`TaskSpec`.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: FargateServiceProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        prefix = props.name_prefix
+        partition = aws.DataAwsPartition(self, "partition").partition
+        account = aws.DataAwsCallerIdentity(self, "account").account_id
+
+        self.cluster = aws.EcsCluster(
+            self,
+            "cluster",
+            name=prefix,
+            setting=[
+                aws.EcsClusterSetting(name="containerInsights", value=props.container_insights)
+            ],
+        )
+        self.repositories = {c.name: self._repository(c.name) for c in props.task.containers}
+        self.log_groups = {
+            c.name: aws.CloudwatchLogGroup(
+                self,
+                f"logs-{c.name}",
+                name=f"/ecs/{prefix}/{c.name}",
+                retention_in_days=props.log_retention_days,
+            )
+            for c in props.task.containers
+        }
+        self.execution_role, execution_policy = self._execution_role(partition, account)
+        self.task_role = aws.IamRole(
+            self,
+            "task-role",
+            name=aws_name(prefix, "task", max_length=IAM_ROLE_NAME_MAX),
+            description=f"Identity of the {prefix} application containers",
+            assume_role_policy=_ecs_tasks_trust(partition, account, props.region),
+        )
+        self.task_definition = self._task_definition()
+        self.security_group = self._security_group()
+
+        lb_container = props.task.load_balanced
+        self.service = aws.EcsService(
+            self,
+            "service",
+            name=prefix,
+            cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn,
+            desired_count=props.desired_count,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            deployment_controller=aws.EcsServiceDeploymentController(type="CODE_DEPLOY"),
+            load_balancer=[
+                aws.EcsServiceLoadBalancer(
+                    target_group_arn=props.target_group_arn,
+                    container_name=lb_container.name,
+                    container_port=lb_container.port,
+                )
+            ],
+            network_configuration=aws.EcsServiceNetworkConfiguration(
+                subnets=list(props.subnet_ids),
+                security_groups=[self.security_group.id],
+                assign_public_ip=props.assign_public_ip,
+            ),
+            health_check_grace_period_seconds=props.health_check_grace_period_seconds,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            # Tasks start only once the execution role can pull and log, and the target
+            # group is attached to a listener (the seed raced both).
+            depends_on=[*props.listeners, execution_policy],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(self.ignored_changes())),
+        )
+
+        self.cluster_name: str = self.cluster.name
+        self.cluster_arn: str = self.cluster.arn
+        self.service_name: str = self.service.name
+        self.service_id: str = self.service.id
+        self.task_family: str = self.task_definition.family
+        self.task_definition_arn: str = self.task_definition.arn
+        self.execution_role_arn: str = self.execution_role.arn
+        self.task_role_arn: str = self.task_role.arn
+        self.security_group_id: str = self.security_group.id
+        self.repository_urls: dict[str, str] = {
+            name: repo.repository_url for name, repo in self.repositories.items()
+        }
+        self.repository_arns: dict[str, str] = {
+            name: repo.arn for name, repo in self.repositories.items()
+        }
+        self.log_group_names: dict[str, str] = {
+            name: group.name for name, group in self.log_groups.items()
+        }
+
+    def ignored_changes(self) -> tuple[str, ...]:
+        """Service attributes Terraform leaves to the deployer (and autoscaler)."""
+        extra = ("desired_count",) if self.props.autoscaled else ()
+        return SERVICE_IGNORE_CHANGES + extra
+
+    def _repository(self, container: str) -> aws.EcrRepository:
+        repo = aws.EcrRepository(
+            self,
+            f"ecr-{container}",
+            name=f"{self.props.name_prefix}/{container}",
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.EcrRepositoryImageScanningConfiguration(
+                scan_on_push=True
+            ),
+            encryption_configuration=[
+                aws.EcrRepositoryEncryptionConfiguration(encryption_type="AES256")
+            ],
+            force_delete=self.props.ecr_force_delete,
+        )
+        aws.EcrLifecyclePolicy(
+            self,
+            f"ecr-{container}-lifecycle",
+            repository=repo.name,
+            policy=_ecr_lifecycle_policy(self.props.ecr_images_to_keep),
+        )
+        return repo
+
+    def _execution_role(
+        self, partition: str, account: str
+    ) -> tuple[aws.IamRole, aws.IamRolePolicy]:
+        """The role ECS uses to pull images and ship logs, created here (the seed assumed a
+        pre-existing ``ecsTaskExecutionRole``)."""
+        props = self.props
+        role = aws.IamRole(
+            self,
+            "execution-role",
+            name=aws_name(props.name_prefix, "task-execution", max_length=IAM_ROLE_NAME_MAX),
+            description=f"Lets ECS pull images and write logs for {props.name_prefix}",
+            # The agent assumes this role outside any task ARN: scope it to the account only.
+            assume_role_policy=service_trust_policy(
+                "ecs-tasks.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            ),
+        )
+        policy = aws.IamRolePolicy(
+            self,
+            "execution-policy",
+            name="pull-images-and-write-logs",
+            role=role.id,
+            policy=policy_document(
+                # ecr:GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+                statement("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+                statement(
+                    "PullOwnImages",
+                    [
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                    ],
+                    [repo.arn for repo in self.repositories.values()],
+                ),
+                statement(
+                    "WriteOwnLogs",
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    [f"{group.arn}:log-stream:*" for group in self.log_groups.values()],
+                ),
+            ),
+        )
+        return role, policy
+
+    def _task_definition(self) -> aws.EcsTaskDefinition:
+        props = self.props
+        task = props.task
+        definitions = render_container_definitions(
+            task,
+            RenderTarget(
+                images={c.name: c.bootstrap.image for c in task.containers},
+                version=BOOTSTRAP_VERSION,
+                log_groups={name: group.name for name, group in self.log_groups.items()},
+                region=props.region,
+                bootstrap=True,
+            ),
+        )
+        return aws.EcsTaskDefinition(
+            self,
+            "task",
+            family=props.name_prefix,
+            cpu=str(task.cpu),
+            memory=str(task.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            container_definitions=json.dumps(definitions, sort_keys=True),
+            volume=[aws.EcsTaskDefinitionVolume(name=name) for name in task.volume_names()],
+            # Releases register later revisions of this family; keep this one registered
+            # when Terraform replaces it, in case the service still runs it.
+            skip_destroy=True,
+        )
+
+    def _security_group(self) -> aws.SecurityGroup:
+        props = self.props
+        port = props.task.load_balanced.port
+        group = aws.SecurityGroup(
+            self,
+            "sg",
+            name=f"{props.name_prefix}-service",
+            description=f"Tasks of {props.name_prefix}: reachable only from its ALB",
+            vpc_id=props.vpc_id,
+            tags={"Name": f"{props.name_prefix}-service"},
+        )
+        aws.VpcSecurityGroupIngressRule(
+            self,
+            "ingress-from-alb",
+            security_group_id=group.id,
+            description="load-balanced container from the ALB",
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=props.load_balancer_security_group_id,
+        )
+        aws.VpcSecurityGroupEgressRule(
+            self,
+            "alb-egress-to-service",
+            security_group_id=props.load_balancer_security_group_id,
+            description=f"ALB to the {props.name_prefix} tasks",
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=group.id,
+        )
+        for i, cidr in enumerate(sorted(set(props.egress_https_cidrs))):
+            aws.VpcSecurityGroupEgressRule(
+                self,
+                f"egress-https-{i}",
+                security_group_id=group.id,
+                description="HTTPS: image pulls, logs and AWS APIs",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=cidr,
+            )
+        return group
+
+
+def _ecs_tasks_trust(partition: str, account: str, region: str) -> str:
+    """Only ECS tasks of this account and region may assume the task role (confused
+    deputy protection, as the ECS task-role guide recommends)."""
+    return service_trust_policy(
+        "ecs-tasks.amazonaws.com",
+        conditions={
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": f"arn:{partition}:ecs:{region}:{account}:*"},
+        },
+    )
+
+
+def _ecr_lifecycle_policy(images_to_keep: int) -> str:
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": 1,
+                    "description": "Expire untagged layers a day after they lost their tag",
+                    "selection": {
+                        "tagStatus": "untagged",
+                        "countType": "sinceImagePushed",
+                        "countUnit": "days",
+                        "countNumber": 1,
+                    },
+                    "action": {"type": "expire"},
+                },
+                {
+                    "rulePriority": 2,
+                    "description": f"Keep the newest {images_to_keep} images",
+                    "selection": {
+                        "tagStatus": "any",
+                        "countType": "imageCountMoreThan",
+                        "countNumber": images_to_keep,
+                    },
+                    "action": {"type": "expire"},
+                },
+            ]
+        },
+        sort_keys=True,
+    )

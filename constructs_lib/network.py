@@ -1,0 +1,204 @@
+"""NetworkConstruct: a VPC with one public and one private subnet per availability zone."""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from constructs_lib import bindings as aws
+from constructs_lib.bindings import Fn
+from constructs_lib.validation import (
+    ValidationError,
+    check_cidr,
+    check_disjoint_cidrs,
+    check_int_range,
+    check_resource_prefix,
+)
+
+# AWS allows VPC and subnet prefixes from /16 to /28.
+MIN_PREFIX, MAX_PREFIX = 16, 28
+MAX_AZ_COUNT = 6
+
+
+@dataclass(frozen=True)
+class SubnetPlan:
+    """Concrete subnet CIDRs, index ``i`` of each tier lives in availability zone ``i``."""
+
+    public: tuple[str, ...]
+    private: tuple[str, ...]
+
+
+def plan_subnets(
+    vpc_cidr: str,
+    az_count: int,
+    subnet_prefix_length: int = 24,
+    *,
+    public: tuple[str, ...] | None = None,
+    private: tuple[str, ...] | None = None,
+    field_prefix: str = "",
+) -> SubnetPlan:
+    """Carve ``az_count`` public then ``az_count`` private subnets out of ``vpc_cidr``.
+
+    Explicit ``public``/``private`` lists replace the computed ones and are checked for size,
+    containment and overlap. Pure Python, so the settings loader can validate before any
+    construct exists. ``field_prefix`` qualifies field names in errors (``network.``).
+    """
+    f = field_prefix
+    vpc = check_cidr(f"{f}vpc_cidr", vpc_cidr, min_prefix=MIN_PREFIX, max_prefix=MAX_PREFIX)
+    check_int_range(f"{f}az_count", az_count, 2, MAX_AZ_COUNT)
+    if public is None or private is None:
+        check_int_range(f"{f}subnet_prefix_length", subnet_prefix_length, vpc.prefixlen + 1, 28)
+        needed = 2 * az_count
+        available = 2 ** (subnet_prefix_length - vpc.prefixlen)
+        if available < needed:
+            raise ValidationError(
+                f"{f}subnet_prefix_length",
+                f"/{subnet_prefix_length} gives {available} subnets in {vpc}, {needed} needed",
+            )
+        carved = [
+            str(s) for s in itertools.islice(vpc.subnets(new_prefix=subnet_prefix_length), needed)
+        ]
+        public = public or tuple(carved[:az_count])
+        private = private or tuple(carved[az_count:])
+    networks: list[ipaddress.IPv4Network] = []
+    for tier, cidrs in (("public_subnet_cidrs", public), ("private_subnet_cidrs", private)):
+        if len(cidrs) != az_count:
+            raise ValidationError(
+                f"{f}{tier}", f"needs one CIDR per availability zone ({az_count}), got {len(cidrs)}"
+            )
+        for i, cidr in enumerate(cidrs):
+            net = check_cidr(f"{f}{tier}[{i}]", cidr, min_prefix=MIN_PREFIX, max_prefix=MAX_PREFIX)
+            if not net.subnet_of(vpc):
+                raise ValidationError(f"{f}{tier}[{i}]", f"{net} is outside the VPC {vpc}")
+            networks.append(net)
+    check_disjoint_cidrs(f"{f}subnets", networks)
+    return SubnetPlan(public=tuple(public), private=tuple(private))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    name_prefix: str
+    """Prefix of the ``Name`` tags."""
+    vpc_cidr: str = "10.0.0.0/16"
+    """The VPC's IPv4 range, /16 to /28."""
+    az_count: int = 2
+    """Availability zones to spread the subnets over (2-6), taken in order from the
+    region's zones that need no opt-in."""
+    subnet_prefix_length: int = 24
+    """Size of each computed subnet."""
+    public_subnet_cidrs: tuple[str, ...] | None = None
+    """Explicit public subnet CIDRs (one per AZ); default: carved from ``vpc_cidr``."""
+    private_subnet_cidrs: tuple[str, ...] | None = None
+    """Explicit private subnet CIDRs (one per AZ); default: carved after the public ones."""
+
+    def __post_init__(self) -> None:
+        check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        plan_subnets(
+            self.vpc_cidr,
+            self.az_count,
+            self.subnet_prefix_length,
+            public=self.public_subnet_cidrs,
+            private=self.private_subnet_cidrs,
+        )
+
+
+class NetworkConstruct(Construct):
+    """VPC (DNS support and hostnames on), an internet gateway, and per AZ a public subnet
+    routed to the gateway and a private subnet with its own route table (so a NAT gateway or
+    endpoints can be added per AZ). The VPC's default security group is taken over and left
+    without rules, so nothing can silently use it.
+
+    Other stacks may skip this construct and hand their own VPC and subnet ids to
+    :class:`AlbBlueGreen` and :class:`FargateService`.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: NetworkProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        plan = plan_subnets(
+            props.vpc_cidr,
+            props.az_count,
+            props.subnet_prefix_length,
+            public=props.public_subnet_cidrs,
+            private=props.private_subnet_cidrs,
+        )
+        name = props.name_prefix
+
+        zones = aws.DataAwsAvailabilityZones(
+            self,
+            "zones",
+            state="available",
+            filter=[
+                aws.DataAwsAvailabilityZonesFilter(
+                    name="opt-in-status", values=["opt-in-not-required"]
+                )
+            ],
+        )
+        self.vpc = aws.Vpc(
+            self,
+            "vpc",
+            cidr_block=props.vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": f"{name}-vpc"},
+        )
+        aws.DefaultSecurityGroup(
+            self, "default-sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-unused"}
+        )
+        gateway = aws.InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": f"{name}-igw"})
+        public_table = aws.RouteTable(
+            self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"}
+        )
+        aws.Route(
+            self,
+            "public-default-route",
+            route_table_id=public_table.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=gateway.id,
+        )
+
+        self.availability_zones: list[str] = [
+            Fn.element(zones.names, i) for i in range(props.az_count)
+        ]
+        self.public_subnet_ids: list[str] = []
+        self.private_subnet_ids: list[str] = []
+        self.private_route_table_ids: list[str] = []
+        for i, zone in enumerate(self.availability_zones):
+            public = aws.Subnet(
+                self,
+                f"public-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=plan.public[i],
+                availability_zone=zone,
+                # Tasks and the ALB get public addresses explicitly; nothing else should.
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-public-{i}", "Tier": "public"},
+            )
+            aws.RouteTableAssociation(
+                self, f"public-{i}-rta", subnet_id=public.id, route_table_id=public_table.id
+            )
+            private = aws.Subnet(
+                self,
+                f"private-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=plan.private[i],
+                availability_zone=zone,
+                tags={"Name": f"{name}-private-{i}", "Tier": "private"},
+            )
+            private_table = aws.RouteTable(
+                self, f"private-{i}-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-private-{i}"}
+            )
+            aws.RouteTableAssociation(
+                self, f"private-{i}-rta", subnet_id=private.id, route_table_id=private_table.id
+            )
+            self.public_subnet_ids.append(public.id)
+            self.private_subnet_ids.append(private.id)
+            self.private_route_table_ids.append(private_table.id)
+
+        self.vpc_id: str = self.vpc.id
+        self.vpc_cidr_block: str = props.vpc_cidr
+        self.internet_gateway_id: str = gateway.id
+        self.public_route_table_id: str = public_table.id

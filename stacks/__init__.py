@@ -1,0 +1,1 @@
+"""Composition: environment settings in, one Terraform stack per environment out."""

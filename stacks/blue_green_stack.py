@@ -1,0 +1,138 @@
+"""One environment's stack: network, ALB with blue/green target groups, Fargate service."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from constructs_lib import (
+    AlbBlueGreen,
+    AlbBlueGreenProps,
+    FargateService,
+    FargateServiceProps,
+    NetworkConstruct,
+    NetworkProps,
+)
+from constructs_lib import bindings as aws
+from constructs_lib.bindings import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from stacks.settings import Settings
+from stacks.workload import workload_task
+
+
+class BlueGreenStack(TerraformStack):
+    """Composes the constructs from one environment's settings; knows no AWS details itself."""
+
+    def __init__(self, scope: Construct, settings: Settings) -> None:
+        super().__init__(scope, settings.stack_name)
+        self.settings = settings
+        name = settings.stack_name
+        aws.AwsProvider(
+            self,
+            "aws",
+            region=settings.region,
+            default_tags=[aws.AwsProviderDefaultTags(tags=self.default_tags())],
+        )
+        self._backend()
+
+        net = settings.network
+        self.network = NetworkConstruct(
+            self,
+            "network",
+            NetworkProps(
+                name_prefix=name,
+                vpc_cidr=net.vpc_cidr,
+                az_count=net.az_count,
+                subnet_prefix_length=net.subnet_prefix_length,
+                public_subnet_cidrs=net.public_subnet_cidrs,
+                private_subnet_cidrs=net.private_subnet_cidrs,
+            ),
+        )
+        lb = settings.load_balancer
+        svc = settings.service
+        self.alb = AlbBlueGreen(
+            self,
+            "alb",
+            AlbBlueGreenProps(
+                name_prefix=name,
+                vpc_id=self.network.vpc_id,
+                vpc_cidr_block=self.network.vpc_cidr_block,
+                subnet_ids=self.network.public_subnet_ids,
+                target_port=svc.proxy_port,
+                production_port=lb.production_port,
+                test_port=lb.test_port,
+                production_ingress_cidrs=lb.production_ingress_cidrs,
+                test_ingress_cidrs=lb.test_ingress_cidrs,
+                deregistration_delay_seconds=lb.deregistration_delay_seconds,
+                health_check=lb.health_check,
+                deletion_protection=lb.deletion_protection,
+                idle_timeout_seconds=lb.idle_timeout_seconds,
+            ),
+        )
+        self.service = FargateService(
+            self,
+            "service",
+            FargateServiceProps(
+                name_prefix=name,
+                region=settings.region,
+                vpc_id=self.network.vpc_id,
+                # The seed's layout: tasks in public subnets with public IPs pull images
+                # without NAT or VPC endpoints.
+                subnet_ids=self.network.public_subnet_ids,
+                assign_public_ip=svc.assign_public_ip,
+                task=workload_task(svc),
+                target_group_arn=self.alb.blue_target_group.arn,
+                load_balancer_security_group_id=self.alb.security_group_id,
+                listeners=self.alb.listeners,
+                desired_count=svc.desired_count,
+                health_check_grace_period_seconds=svc.health_check_grace_period_seconds,
+                container_insights=svc.container_insights,
+                log_retention_days=svc.log_retention_days,
+                ecr_images_to_keep=svc.ecr_images_to_keep,
+                ecr_force_delete=svc.ecr_force_delete,
+            ),
+        )
+        self._outputs()
+
+    def default_tags(self) -> dict[str, str]:
+        s = self.settings
+        return {"Project": s.project, "Environment": s.environment, "ManagedBy": "cdktf", **s.tags}
+
+    def _backend(self) -> None:
+        backend = self.settings.backend
+        if backend.kind == "s3":
+            S3Backend(
+                self,
+                bucket=backend.bucket or "",
+                key=backend.key or "",
+                region=backend.region or self.settings.region,
+                encrypt=True,
+            )
+            # cdktf 0.21's S3Backend predates S3-native locking (Terraform >= 1.10).
+            self.add_override("terraform.backend.s3.use_lockfile", backend.use_lockfile)
+        else:
+            # Relative to cdktf.out/stacks/<stack>/ where Terraform runs: the state file lands
+            # in the project root, and nothing machine-specific enters the synthesized JSON.
+            LocalBackend(self, path=f"../../../terraform.{self.settings.stack_name}.tfstate")
+
+    def _outputs(self) -> None:
+        lb = self.settings.load_balancer
+        dns = self.alb.dns_name
+        outputs = {
+            "alb_dns_name": (dns, "DNS name of the load balancer"),
+            "production_url": (_url(dns, lb.production_port), "Production listener"),
+            "test_url": (
+                _url(dns, lb.test_port),
+                "Test listener (green side during a release; reachable only from the VPC "
+                "and load_balancer.test_ingress_cidrs)",
+            ),
+            "ecs_cluster_name": (self.service.cluster_name, "ECS cluster"),
+            "ecs_service_name": (self.service.service_name, "ECS service"),
+            "task_family": (self.service.task_family, "Task definition family"),
+        }
+        for container, url in self.service.repository_urls.items():
+            outputs[f"ecr_{container}_repository_url"] = (url, f"ECR repository of {container}")
+        for key, (value, description) in outputs.items():
+            TerraformOutput(self, key, value=value, description=description, static_id=True)
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://{host}" if port == 80 else f"http://{host}:{port}"

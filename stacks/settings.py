@@ -1,0 +1,315 @@
+"""Environment settings: ``config/<environment>.toml`` parsed and validated into frozen data.
+
+Pure Python (no cdktf): every check runs before any construct exists, and every problem is
+reported as one line naming the file, the setting and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from constructs_lib.alb_blue_green import TargetHealthCheck, validate_listener_settings
+from constructs_lib.fargate_service import validate_service_settings
+from constructs_lib.network import plan_subnets
+from constructs_lib.validation import (
+    ValidationError,
+    check_fargate_size,
+    check_int_range,
+    check_port,
+    check_resource_prefix,
+)
+
+T = TypeVar("T")
+
+PROJECT_MAX = 40
+ENVIRONMENT_MAX = 16
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class SettingsError(Exception):
+    """A settings file cannot become a stack; the message is one line for the user."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackendSettings:
+    kind: str = "local"
+    """``local`` (state file in ``state/`` of the project) or ``s3``."""
+    bucket: str | None = None
+    key: str | None = None
+    region: str | None = None
+    use_lockfile: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSettings:
+    vpc_cidr: str = "10.0.0.0/16"
+    az_count: int = 2
+    subnet_prefix_length: int = 24
+    public_subnet_cidrs: tuple[str, ...] | None = None
+    private_subnet_cidrs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerSettings:
+    production_port: int = 80
+    test_port: int = 8080
+    production_ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    test_ingress_cidrs: tuple[str, ...] = ()
+    deregistration_delay_seconds: int = 30
+    deletion_protection: bool = False
+    idle_timeout_seconds: int = 60
+    health_check: TargetHealthCheck = field(default_factory=TargetHealthCheck)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
+    cpu: int = 256
+    memory: int = 512
+    desired_count: int = 2
+    health_check_grace_period_seconds: int = 30
+    container_insights: str = "disabled"
+    log_retention_days: int = 30
+    ecr_images_to_keep: int = 20
+    ecr_force_delete: bool = False
+    assign_public_ip: bool = True
+    app_port: int = 8080
+    proxy_port: int = 80
+    shutdown_grace_seconds: int = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    project: str
+    environment: str
+    region: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    backend: BackendSettings = field(default_factory=BackendSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    load_balancer: LoadBalancerSettings = field(default_factory=LoadBalancerSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+
+    @property
+    def stack_name(self) -> str:
+        return f"{self.project}-{self.environment}"
+
+
+class _Table:
+    """One TOML table read strictly: typed lookups, and unknown keys are errors (a typo
+    must not silently fall back to a default)."""
+
+    def __init__(self, data: Mapping[str, Any], path: str) -> None:
+        self._data = data
+        self._path = path
+        self._seen: set[str] = set()
+
+    def name(self, key: str) -> str:
+        return f"{self._path}{key}"
+
+    def get(self, key: str, kind: type[T], default: T) -> T:
+        self._seen.add(key)
+        if key not in self._data:
+            return default
+        value = self._data[key]
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+            raise ValidationError(self.name(key), f"must be a {kind.__name__}, got {value!r}")
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.get(key, list, None)
+        if value is None:
+            return default
+        if not all(isinstance(v, str) for v in value):
+            raise ValidationError(self.name(key), "must be a list of strings")
+        return tuple(value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._data))
+
+    def table(self, key: str) -> _Table:
+        return _Table(self.get(key, dict, {}), f"{self.name(key)}.")
+
+    def finish(self) -> None:
+        unknown = sorted(set(self._data) - self._seen)
+        if unknown:
+            raise ValidationError(self.name(unknown[0]), "unknown setting")
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate one environment file; raise :class:`SettingsError` on any problem."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+    try:
+        return parse_settings(data, environment=path.stem)
+    except ValidationError as error:
+        raise SettingsError(f"{path}: {error}") from None
+
+
+def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
+    root = _Table(data, "")
+    check_resource_prefix("environment (file name)", environment, max_length=ENVIRONMENT_MAX)
+    project = check_resource_prefix(
+        "project", root.get("project", str, "ecs-blue-green"), max_length=PROJECT_MAX
+    )
+    region = root.get("region", str, "")
+    if not _REGION_RE.match(region):
+        raise ValidationError("region", f"{region!r} is not an AWS region name (e.g. eu-west-1)")
+    settings = Settings(
+        project=project,
+        environment=environment,
+        region=region,
+        tags=_tags(root.table("tags")),
+        backend=_backend(root.table("backend"), project, environment),
+        network=_network(root.table("network")),
+        load_balancer=_load_balancer(root.table("load_balancer")),
+        service=_service(root.table("service")),
+    )
+    root.finish()
+    return settings
+
+
+def _tags(t: _Table) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for key in t:
+        value = t.get(key, str, "")
+        if key.lower().startswith("aws:") or not 1 <= len(key) <= 128:
+            raise ValidationError(
+                t.name(key), "tag keys are 1-128 characters, not starting with aws:"
+            )
+        if len(value) > 256:
+            raise ValidationError(t.name(key), "tag values are at most 256 characters")
+        tags[key] = value
+    return tags
+
+
+def _backend(t: _Table, project: str, environment: str) -> BackendSettings:
+    kind = t.get("kind", str, "local")
+    if kind not in ("local", "s3"):
+        raise ValidationError(t.name("kind"), f"must be 'local' or 's3', got {kind!r}")
+    bucket = t.get("bucket", str, "") or None
+    key = t.get("key", str, f"{project}/{environment}/terraform.tfstate")
+    region = t.get("region", str, "") or None
+    use_lockfile = t.get("use_lockfile", bool, True)
+    t.finish()
+    if kind == "s3":
+        if bucket is None or not _BUCKET_RE.match(bucket):
+            raise ValidationError(
+                t.name("bucket"), f"an S3 backend needs a valid bucket name, got {bucket!r}"
+            )
+        if region is not None and not _REGION_RE.match(region):
+            raise ValidationError(t.name("region"), f"{region!r} is not an AWS region name")
+    elif bucket is not None:
+        raise ValidationError(t.name("bucket"), "only applies when kind = 's3'")
+    return BackendSettings(
+        kind=kind, bucket=bucket, key=key, region=region, use_lockfile=use_lockfile
+    )
+
+
+def _network(t: _Table) -> NetworkSettings:
+    d = NetworkSettings()
+    network = NetworkSettings(
+        vpc_cidr=t.get("vpc_cidr", str, d.vpc_cidr),
+        az_count=t.get("az_count", int, d.az_count),
+        subnet_prefix_length=t.get("subnet_prefix_length", int, d.subnet_prefix_length),
+        public_subnet_cidrs=t.strings("public_subnet_cidrs", ()) or None,
+        private_subnet_cidrs=t.strings("private_subnet_cidrs", ()) or None,
+    )
+    t.finish()
+    plan_subnets(
+        network.vpc_cidr,
+        network.az_count,
+        network.subnet_prefix_length,
+        public=network.public_subnet_cidrs,
+        private=network.private_subnet_cidrs,
+        field_prefix="network.",
+    )
+    return network
+
+
+def _load_balancer(t: _Table) -> LoadBalancerSettings:
+    d = LoadBalancerSettings()
+    h = t.table("health_check")
+    dh = d.health_check
+    health_check = TargetHealthCheck(
+        path=h.get("path", str, dh.path),
+        interval_seconds=h.get("interval_seconds", int, dh.interval_seconds),
+        timeout_seconds=h.get("timeout_seconds", int, dh.timeout_seconds),
+        healthy_threshold=h.get("healthy_threshold", int, dh.healthy_threshold),
+        unhealthy_threshold=h.get("unhealthy_threshold", int, dh.unhealthy_threshold),
+        matcher=h.get("matcher", str, dh.matcher),
+    )
+    h.finish()
+    lb = LoadBalancerSettings(
+        production_port=t.get("production_port", int, d.production_port),
+        test_port=t.get("test_port", int, d.test_port),
+        production_ingress_cidrs=t.strings("production_ingress_cidrs", d.production_ingress_cidrs),
+        test_ingress_cidrs=t.strings("test_ingress_cidrs", d.test_ingress_cidrs),
+        deregistration_delay_seconds=t.get(
+            "deregistration_delay_seconds", int, d.deregistration_delay_seconds
+        ),
+        deletion_protection=t.get("deletion_protection", bool, d.deletion_protection),
+        idle_timeout_seconds=t.get("idle_timeout_seconds", int, d.idle_timeout_seconds),
+        health_check=health_check,
+    )
+    t.finish()
+    validate_listener_settings(
+        production_port=lb.production_port,
+        test_port=lb.test_port,
+        production_ingress_cidrs=lb.production_ingress_cidrs,
+        test_ingress_cidrs=lb.test_ingress_cidrs,
+        deregistration_delay_seconds=lb.deregistration_delay_seconds,
+        idle_timeout_seconds=lb.idle_timeout_seconds,
+        health_check=lb.health_check,
+        field_prefix=t.name(""),
+    )
+    return lb
+
+
+def _service(t: _Table) -> ServiceSettings:
+    d = ServiceSettings()
+    s = ServiceSettings(
+        cpu=t.get("cpu", int, d.cpu),
+        memory=t.get("memory", int, d.memory),
+        desired_count=t.get("desired_count", int, d.desired_count),
+        health_check_grace_period_seconds=t.get(
+            "health_check_grace_period_seconds", int, d.health_check_grace_period_seconds
+        ),
+        container_insights=t.get("container_insights", str, d.container_insights),
+        log_retention_days=t.get("log_retention_days", int, d.log_retention_days),
+        ecr_images_to_keep=t.get("ecr_images_to_keep", int, d.ecr_images_to_keep),
+        ecr_force_delete=t.get("ecr_force_delete", bool, d.ecr_force_delete),
+        assign_public_ip=t.get("assign_public_ip", bool, d.assign_public_ip),
+        app_port=t.get("app_port", int, d.app_port),
+        proxy_port=t.get("proxy_port", int, d.proxy_port),
+        shutdown_grace_seconds=t.get("shutdown_grace_seconds", int, d.shutdown_grace_seconds),
+    )
+    t.finish()
+    check_fargate_size(t.name("cpu"), s.cpu, t.name("memory"), s.memory)
+    validate_service_settings(
+        desired_count=s.desired_count,
+        health_check_grace_period_seconds=s.health_check_grace_period_seconds,
+        container_insights=s.container_insights,
+        log_retention_days=s.log_retention_days,
+        ecr_images_to_keep=s.ecr_images_to_keep,
+        field_prefix=t.name(""),
+    )
+    check_port(t.name("app_port"), s.app_port)
+    check_port(t.name("proxy_port"), s.proxy_port)
+    if s.app_port == s.proxy_port:
+        raise ValidationError(
+            t.name("proxy_port"),
+            "must differ from app_port: both containers share one network namespace",
+        )
+    # Fargate's stopTimeout tops out at 120 s; the containers get grace + 5 s.
+    check_int_range(t.name("shutdown_grace_seconds"), s.shutdown_grace_seconds, 1, 115)
+    return s

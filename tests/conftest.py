@@ -1,0 +1,86 @@
+"""Session fixtures: the provider bindings take ~10 s to import, so every stack is built
+and synthesized once per test session and shared by all tests."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports jsii: silence its end-of-life banner where a system Node 20 is used.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+from pathlib import Path
+
+import pytest
+
+from stacks.settings import Settings, load_settings
+from tests.synth import Synth
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+ENVIRONMENTS = sorted(p.stem for p in CONFIG_DIR.glob("*.toml"))
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def settings_by_env() -> dict[str, Settings]:
+    return {env: load_settings(CONFIG_DIR / f"{env}.toml") for env in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session")
+def cdktf_app(tmp_path_factory: pytest.TempPathFactory) -> object:
+    import cdktf
+
+    return cdktf.Testing.app(outdir=str(tmp_path_factory.mktemp("cdktf-app")))
+
+
+@pytest.fixture(scope="session")
+def stacks(cdktf_app: object, settings_by_env: dict[str, Settings]) -> dict[str, object]:
+    from stacks.blue_green_stack import BlueGreenStack
+
+    return {env: BlueGreenStack(cdktf_app, s) for env, s in settings_by_env.items()}  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def synths(stacks: dict[str, object]) -> dict[str, Synth]:
+    import cdktf
+
+    return {env: Synth.of(cdktf.Testing.synth(stack)) for env, stack in stacks.items()}
+
+
+@pytest.fixture(scope="session")
+def dev(synths: dict[str, Synth]) -> Synth:
+    return synths["dev"]
+
+
+@pytest.fixture(scope="session")
+def prod(synths: dict[str, Synth]) -> Synth:
+    return synths["prod"]
+
+
+@pytest.fixture(scope="session")
+def new_stack(cdktf_app: object) -> object:
+    """Factory: an empty stack with an AWS provider, for testing one construct alone."""
+    from constructs_lib.bindings import AwsProvider, TerraformStack
+
+    def make(name: str, region: str = "eu-west-1") -> TerraformStack:
+        stack = TerraformStack(cdktf_app, name)
+        AwsProvider(stack, "aws", region=region)
+        return stack
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def synth() -> object:
+    """Synthesize a stack built by a test into a :class:`Synth`."""
+    import cdktf
+
+    def run(stack: object) -> Synth:
+        return Synth.of(cdktf.Testing.synth(stack))
+
+    return run

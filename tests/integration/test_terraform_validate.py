@@ -1,0 +1,64 @@
+"""`terraform validate`, offline, of every synthesized stack (see tools/tf_validate.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.synth import Synth
+from tests.unit.constructs_lib.test_reuse import build_reuse_stack
+from tools import tf_validate
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def toolchain() -> tuple[tf_validate.Mirror, str]:
+    try:
+        return tf_validate.find_mirror(), tf_validate.find_terraform()
+    except tf_validate.ValidationUnavailableError as error:
+        pytest.skip(f"offline terraform validate unavailable: {error}")
+
+
+def _write(synth: Synth, directory: Path) -> Path:
+    directory.mkdir(parents=True)
+    (directory / "cdk.tf.json").write_text(synth.text)
+    return directory
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_environment_stack_is_valid(env, synths, toolchain, tmp_path) -> None:
+    mirror, terraform = toolchain
+    result = tf_validate.validate(_write(synths[env], tmp_path / env), mirror, terraform)
+    assert result.valid, result.summary()
+    assert not [d for d in result.diagnostics if d.get("severity") == "warning"], result.summary()
+
+
+def test_reuse_stack_is_valid(new_stack, synth, toolchain, tmp_path) -> None:
+    mirror, terraform = toolchain
+    stack_dir = _write(synth(build_reuse_stack(new_stack, "reuse-validate")), tmp_path / "reuse")
+    result = tf_validate.validate(stack_dir, mirror, terraform)
+    assert result.valid, result.summary()
+
+
+def test_validation_catches_a_broken_stack(dev, toolchain, tmp_path) -> None:
+    """The validator itself must be able to fail."""
+    mirror, terraform = toolchain
+    broken = json.loads(dev.text)
+    service = next(iter(broken["resource"]["aws_ecs_service"].values()))
+    service["launch_type"] = ["FARGATE"]  # a list where a string belongs
+    result = tf_validate.validate(_write(Synth.of(json.dumps(broken)), tmp_path / "broken"), mirror, terraform)
+    assert not result.valid
+
+
+def test_copy_is_pinned_to_the_mirror_without_backend(dev, tmp_path) -> None:
+    src = _write(dev, tmp_path / "src")
+    out = tmp_path / "out"
+    out.mkdir()
+    tf_validate.prepare_copy(src, out, "5.100.0")
+    terraform = json.loads((out / "cdk.tf.json").read_text())["terraform"]
+    assert "backend" not in terraform
+    assert terraform["required_providers"]["aws"] == {"source": "hashicorp/aws", "version": "5.100.0"}
+    assert json.loads((src / "cdk.tf.json").read_text())["terraform"]["required_providers"]["aws"]["version"] == "6.25.0"

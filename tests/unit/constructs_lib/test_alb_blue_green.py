@@ -1,0 +1,182 @@
+"""AlbBlueGreen: listeners, blue/green target groups, restricted test listener."""
+
+import pytest
+
+from constructs_lib.alb_blue_green import (
+    LISTENER_IGNORE_CHANGES,
+    AlbBlueGreen,
+    AlbBlueGreenProps,
+    TargetHealthCheck,
+)
+from constructs_lib.validation import ValidationError
+from tests.synth import Synth
+
+
+def _listener(s: Synth, role: str) -> dict:
+    return s.named("aws_lb_listener", role)[1]
+
+
+def _target_group(s: Synth, colour: str) -> tuple[str, dict]:
+    return s.named("aws_lb_target_group", colour)
+
+
+def test_alb_is_internet_facing_and_drops_invalid_headers(dev: Synth) -> None:
+    alb = dev.body("aws_lb")
+    assert alb["internal"] is False
+    assert alb["load_balancer_type"] == "application"
+    assert alb["drop_invalid_header_fields"] is True
+    assert len(alb["subnets"]) == 2
+    assert all("public" in s for s in alb["subnets"])
+
+
+def test_production_listener_forwards_to_blue_and_test_listener_to_green(dev: Synth) -> None:
+    blue, _ = _target_group(dev, "blue")
+    green, _ = _target_group(dev, "green")
+    production = _listener(dev, "production")
+    test = _listener(dev, "test")
+    assert production["port"] == 80
+    assert test["port"] == 8080
+    assert production["default_action"] == [
+        {"type": "forward", "target_group_arn": dev.ref("aws_lb_target_group", blue, "arn")}
+    ]
+    assert test["default_action"] == [
+        {"type": "forward", "target_group_arn": dev.ref("aws_lb_target_group", green, "arn")}
+    ]
+
+
+def test_listeners_ignore_the_action_codedeploy_swaps(dev: Synth, prod: Synth) -> None:
+    assert LISTENER_IGNORE_CHANGES == ("default_action",)
+    for synth in (dev, prod):
+        for listener in synth.resources("aws_lb_listener").values():
+            assert listener["lifecycle"] == {"ignore_changes": ["default_action"]}
+
+
+def test_target_groups_use_fast_release_defaults(dev: Synth) -> None:
+    for colour in ("blue", "green"):
+        _, group = _target_group(dev, colour)
+        assert group["target_type"] == "ip"
+        assert group["protocol"] == "HTTP"
+        assert group["port"] == 80
+        assert group["deregistration_delay"] == "30"
+        assert group["health_check"] == {
+            "enabled": True,
+            "path": "/health",
+            "protocol": "HTTP",
+            "port": "traffic-port",
+            "matcher": "200",
+            "interval": 10,
+            "timeout": 5,
+            "healthy_threshold": 2,
+            "unhealthy_threshold": 2,
+        }
+
+
+def test_names_respect_the_32_character_limit(new_stack, synth) -> None:
+    stack = new_stack("long-names")
+    prefix = "a-very-long-project-name-for-tests-production"
+    AlbBlueGreen(
+        stack,
+        "alb",
+        AlbBlueGreenProps(
+            name_prefix=prefix,
+            vpc_id="vpc-1",
+            vpc_cidr_block="10.0.0.0/16",
+            subnet_ids=["subnet-1", "subnet-2"],
+        ),
+    )
+    result = synth(stack)
+    names = [result.body("aws_lb")["name"]] + [
+        g["name"] for g in result.resources("aws_lb_target_group").values()
+    ]
+    assert all(len(n) <= 32 for n in names), names
+    assert len(set(names)) == 3
+
+
+def _ingress_rules(s: Synth) -> list[dict]:
+    alb_sg, _ = s.named("aws_security_group", "alb")
+    ref = s.ref("aws_security_group", alb_sg, "id")
+    return [
+        r
+        for r in s.resources("aws_vpc_security_group_ingress_rule").values()
+        if r["security_group_id"] == ref
+    ]
+
+
+def test_test_listener_is_closed_to_the_internet_by_default(dev: Synth) -> None:
+    """Seed defect: the test listener (8080) was open to 0.0.0.0/0 and ::/0."""
+    rules = _ingress_rules(dev)
+    test_rules = [r for r in rules if r["from_port"] == 8080]
+    assert [r["cidr_ipv4"] for r in test_rules] == ["10.10.0.0/16"]
+    assert all("cidr_ipv6" not in r for r in rules)
+    production_rules = [r for r in rules if r["from_port"] == 80]
+    assert [r["cidr_ipv4"] for r in production_rules] == ["0.0.0.0/0"]
+
+
+def test_test_listener_allow_list_adds_cidrs(new_stack, synth) -> None:
+    stack = new_stack("allow-list")
+    AlbBlueGreen(
+        stack,
+        "alb",
+        AlbBlueGreenProps(
+            name_prefix="allow",
+            vpc_id="vpc-1",
+            vpc_cidr_block="10.0.0.0/16",
+            subnet_ids=["s-1", "s-2"],
+            test_ingress_cidrs=("203.0.113.0/24", "198.51.100.7/32"),
+        ),
+    )
+    cidrs = sorted(r["cidr_ipv4"] for r in _ingress_rules(synth(stack)) if r["from_port"] == 8080)
+    assert cidrs == ["10.0.0.0/16", "198.51.100.7/32", "203.0.113.0/24"]
+
+
+def test_alb_security_group_has_no_open_egress(dev: Synth) -> None:
+    alb_sg_name, alb_sg = dev.named("aws_security_group", "alb")
+    assert "egress" not in alb_sg
+    ref = dev.ref("aws_security_group", alb_sg_name, "id")
+    egress = [
+        r
+        for r in dev.resources("aws_vpc_security_group_egress_rule").values()
+        if r["security_group_id"] == ref
+    ]
+    assert len(egress) == 1
+    service_sg, _ = dev.named("aws_security_group", "service")
+    assert egress[0]["referenced_security_group_id"] == dev.ref(
+        "aws_security_group", service_sg, "id"
+    )
+    assert egress[0]["from_port"] == egress[0]["to_port"] == 80
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"test_port": 80}, "test_port"),
+        ({"production_port": 0}, "production_port"),
+        ({"test_ingress_cidrs": ("0.0.0.0/0",)}, "test_ingress_cidrs[0]"),
+        ({"deregistration_delay_seconds": 4000}, "deregistration_delay_seconds"),
+        ({"subnet_ids": ["only-one"]}, "subnet_ids"),
+        (
+            {"health_check": TargetHealthCheck(interval_seconds=5, timeout_seconds=5)},
+            "health_check.timeout_seconds",
+        ),
+        ({"health_check": TargetHealthCheck(path="health")}, "health_check.path"),
+    ],
+)
+def test_props_reject_bad_values(overrides: dict, field: str) -> None:
+    base = {
+        "name_prefix": "x",
+        "vpc_id": "v",
+        "vpc_cidr_block": "10.0.0.0/16",
+        "subnet_ids": ["a", "b"],
+    }
+    with pytest.raises(ValidationError) as caught:
+        AlbBlueGreenProps(**{**base, **overrides})
+    assert caught.value.field == field
+
+
+def test_exposes_what_codedeploy_needs(dev: Synth, stacks) -> None:
+    alb = stacks["dev"].alb
+    assert len(alb.target_group_names) == 2
+    assert len(alb.target_group_arns) == 2
+    assert len(alb.listeners) == 2
+    lb_name, _ = dev.one("aws_lb")
+    assert dev.tf["output"]["alb_dns_name"]["value"] == dev.ref("aws_lb", lb_name, "dns_name")

@@ -1,0 +1,141 @@
+"""The container spec renders one definition for both the Terraform and the release path."""
+
+import pytest
+
+from constructs_lib.container_spec import (
+    BootstrapImage,
+    ContainerHealthCheck,
+    ContainerSpec,
+    RenderTarget,
+    TaskSpec,
+    render_container_definitions,
+)
+from constructs_lib.validation import ValidationError
+
+PROBE = ContainerHealthCheck(command=("CMD", "/app", "-healthcheck"))
+STANDIN = BootstrapImage(
+    image="public.ecr.aws/docker/library/busybox:1.37",
+    command=("httpd",),
+    health_check=ContainerHealthCheck(command=("CMD", "wget", "-q", "http://127.0.0.1/")),
+)
+
+
+def _task(**overrides: object) -> TaskSpec:
+    web = ContainerSpec(
+        name="web",
+        build_context="web",
+        port=80,
+        bootstrap=STANDIN,
+        health_check=PROBE,
+        environment={"B": "2", "A": "1"},
+        version_variable="VERSION",
+        scratch_paths=("/tmp",),
+    )
+    sidecar = ContainerSpec(
+        name="side", build_context="side", bootstrap=STANDIN, depends_on=(("web", "HEALTHY"),)
+    )
+    fields = {
+        "cpu": 256,
+        "memory": 512,
+        "containers": (web, sidecar),
+        "load_balanced_container": "web",
+    }
+    return TaskSpec(**{**fields, **overrides})
+
+
+def _target(bootstrap: bool) -> RenderTarget:
+    return RenderTarget(
+        images={"web": "repo/web:abc", "side": "repo/side:abc"},
+        version="abc",
+        log_groups={"web": "/ecs/x/web", "side": "/ecs/x/side"},
+        region="eu-west-1",
+        bootstrap=bootstrap,
+    )
+
+
+def test_release_rendering_uses_the_image_entrypoint_and_own_health_check() -> None:
+    web, side = render_container_definitions(_task(), _target(bootstrap=False))
+    assert web == {
+        "name": "web",
+        "image": "repo/web:abc",
+        "essential": True,
+        "readonlyRootFilesystem": True,
+        "stopTimeout": 30,
+        "environment": [
+            {"name": "A", "value": "1"},
+            {"name": "B", "value": "2"},
+            {"name": "VERSION", "value": "abc"},
+        ],
+        "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}],
+        "healthCheck": {
+            "command": ["CMD", "/app", "-healthcheck"],
+            "interval": 10,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": 10,
+        },
+        "mountPoints": [{"sourceVolume": "web-tmp", "containerPath": "/tmp", "readOnly": False}],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": "/ecs/x/web",
+                "awslogs-region": "eu-west-1",
+                "awslogs-stream-prefix": "web",
+            },
+        },
+    }
+    assert side["dependsOn"] == [{"containerName": "web", "condition": "HEALTHY"}]
+    # Empty collections are omitted, never rendered as [] (ECS drops them: perpetual diff).
+    assert (
+        not {"environment", "portMappings", "mountPoints", "healthCheck", "command", "entryPoint"}
+        & side.keys()
+    )
+
+
+def test_bootstrap_rendering_differs_only_in_image_command_and_health_check() -> None:
+    release = render_container_definitions(_task(), _target(bootstrap=False))
+    bootstrap = render_container_definitions(_task(), _target(bootstrap=True))
+    allowed = {"command", "entryPoint", "healthCheck"}
+    for r, b in zip(release, bootstrap, strict=True):
+        differing = {k for k in r.keys() | b.keys() if r.get(k) != b.get(k)}
+        assert differing <= allowed
+    assert bootstrap[0]["command"] == ["httpd"]
+    assert bootstrap[0]["healthCheck"]["command"][:2] == ["CMD", "wget"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"cpu": 256, "memory": 4096}, "memory"),
+        ({"load_balanced_container": "side"}, "load_balanced_container"),
+        ({"load_balanced_container": "nope"}, "load_balanced_container"),
+        ({"containers": ()}, "containers"),
+    ],
+)
+def test_task_spec_rejects_inconsistent_tasks(overrides: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _task(**overrides)
+    assert caught.value.field == field
+
+
+def test_dependencies_must_name_another_container() -> None:
+    lonely = ContainerSpec(
+        name="a", build_context=".", port=80, bootstrap=STANDIN, depends_on=(("ghost", "START"),)
+    )
+    with pytest.raises(ValidationError, match="'ghost' is not another container"):
+        TaskSpec(containers=(lonely,), load_balanced_container="a")
+
+
+def test_containers_in_one_task_cannot_share_a_port() -> None:
+    a = ContainerSpec(name="a", build_context=".", port=80, bootstrap=STANDIN)
+    b = ContainerSpec(name="b", build_context=".", port=80, bootstrap=STANDIN)
+    with pytest.raises(ValidationError, match="ports must differ"):
+        TaskSpec(containers=(a, b), load_balanced_container="a")
+
+
+def test_stop_timeout_within_fargate_limit() -> None:
+    slow = ContainerSpec(
+        name="a", build_context=".", port=80, bootstrap=STANDIN, stop_timeout_seconds=121
+    )
+    with pytest.raises(ValidationError, match="stop_timeout_seconds"):
+        TaskSpec(containers=(slow,), load_balanced_container="a")

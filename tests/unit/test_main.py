@@ -1,0 +1,50 @@
+"""main.py: bad settings stop before cdktf is even imported, with one line and exit 2."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import main
+
+
+def test_bad_settings_exit_2_with_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    (tmp_path / "dev.toml").write_text('region = "eu-west-1"\n[service]\ncpu = 100\n')
+    monkeypatch.setattr(main, "CONFIG_DIR", tmp_path)
+    assert main.main() == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "service.cpu: Fargate cpu must be one of" in err
+    assert "Traceback" not in err
+
+
+def test_empty_config_dir_is_an_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(main, "CONFIG_DIR", tmp_path)
+    assert main.main() == 2
+    assert "no <environment>.toml files" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_process_reports_without_traceback(tmp_path: Path, project_root: Path) -> None:
+    """The whole path a user takes: a copy of the project with one broken setting."""
+    (tmp_path / "main.py").write_text((project_root / "main.py").read_text())
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "dev.toml").write_text(
+        'region = "eu-west-1"\n[network]\nvpc_cidr = "10.0.0.0/33"\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=tmp_path,
+        # As `pipenv run` does: the environment's bin (with its Node) first on PATH.
+        env={"PYTHONPATH": str(project_root), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        "network.vpc_cidr: '10.0.0.0/33' has an invalid prefix length"
+    )
+    assert result.stderr.count("\n") == 1

@@ -1,0 +1,1 @@
+"""Developer tooling (offline validation, benchmarks); not part of the product."""

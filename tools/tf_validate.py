@@ -1,0 +1,190 @@
+"""Offline ``terraform validate`` of synthesized stacks against a local provider mirror.
+
+The product pins hashicorp/aws 6.25.0 (the cdktf bindings' version). Machines without
+registry access may hold another version in a filesystem mirror; validation then runs on a
+temporary copy whose provider pin is rewritten to the mirrored version. The user's
+synthesized files are never modified.
+
+Mirror discovery: ``$TF_PROVIDER_MIRROR`` (the folder holding ``registry.terraform.io``),
+else the usual plugin folders, else a bounded search of the filesystem.
+
+Usage: ``python -m tools.tf_validate cdktf.out/stacks/<stack> [...]``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+PROVIDER_DIR = Path("registry.terraform.io/hashicorp/aws")
+_CANDIDATE_ROOTS = (
+    "/opt/tf-plugins",
+    "~/.terraform.d/plugins",
+    "~/.local/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+)
+_SEARCH_ROOTS = ("/opt", "/usr/local", "/usr/share", "/var/lib", "/srv", "~")
+_SEARCH_DEPTH = 4
+
+
+class ValidationUnavailableError(Exception):
+    """Terraform or a provider mirror is missing: validation cannot run here."""
+
+
+@dataclass(frozen=True)
+class Mirror:
+    root: Path
+    version: str
+
+
+@dataclass(frozen=True)
+class Result:
+    valid: bool
+    diagnostics: list[dict[str, object]]
+
+    def summary(self) -> str:
+        return "; ".join(
+            f"{d.get('severity')}: {d.get('summary')} {d.get('detail', '')}".strip()
+            for d in self.diagnostics
+        )
+
+
+def _versions(root: Path) -> list[str]:
+    provider = root / PROVIDER_DIR
+    if not provider.is_dir():
+        return []
+    return sorted(
+        (p.name for p in provider.iterdir() if any(p.glob("*/terraform-provider-aws*"))),
+        key=lambda v: tuple(int(x) if x.isdigit() else 0 for x in v.split(".")),
+    )
+
+
+def _walk_for_mirror(start: Path, depth: int) -> Path | None:
+    if depth < 0 or not start.is_dir():
+        return None
+    if (start / PROVIDER_DIR).is_dir() and _versions(start):
+        return start
+    try:
+        children = sorted(p for p in start.iterdir() if p.is_dir() and not p.is_symlink())
+    except OSError:
+        return None
+    for child in children:
+        found = _walk_for_mirror(child, depth - 1)
+        if found:
+            return found
+    return None
+
+
+def find_mirror() -> Mirror:
+    configured = os.environ.get("TF_PROVIDER_MIRROR")
+    roots = [Path(configured)] if configured else [Path(p).expanduser() for p in _CANDIDATE_ROOTS]
+    for root in roots:
+        versions = _versions(root)
+        if versions:
+            return Mirror(root=root, version=versions[-1])
+    if configured:
+        raise ValidationUnavailableError(
+            f"TF_PROVIDER_MIRROR={configured} holds no hashicorp/aws provider"
+        )
+    for start in _SEARCH_ROOTS:
+        found = _walk_for_mirror(Path(start).expanduser(), _SEARCH_DEPTH)
+        if found:
+            return Mirror(root=found, version=_versions(found)[-1])
+    raise ValidationUnavailableError(
+        "no hashicorp/aws provider mirror found (set TF_PROVIDER_MIRROR to the folder "
+        "holding registry.terraform.io)"
+    )
+
+
+def find_terraform() -> str:
+    terraform = shutil.which(os.environ.get("TERRAFORM_BINARY_NAME", "terraform"))
+    if not terraform:
+        raise ValidationUnavailableError("terraform is not on PATH")
+    return terraform
+
+
+def prepare_copy(stack_dir: Path, work_dir: Path, provider_version: str) -> None:
+    """Copy the stack, pinning the mirrored provider and dropping the backend (validation
+    needs no state, and an S3 backend would demand credentials)."""
+    config = json.loads((stack_dir / "cdk.tf.json").read_text())
+    terraform = config.setdefault("terraform", {})
+    terraform.pop("backend", None)
+    terraform.setdefault("required_providers", {})["aws"] = {
+        "source": "hashicorp/aws",
+        "version": provider_version,
+    }
+    (work_dir / "cdk.tf.json").write_text(json.dumps(config, indent=2))
+
+
+def validate(stack_dir: Path, mirror: Mirror | None = None, terraform: str | None = None) -> Result:
+    mirror = mirror or find_mirror()
+    terraform = terraform or find_terraform()
+    with tempfile.TemporaryDirectory(prefix="tf-validate-") as tmp:
+        work = Path(tmp)
+        prepare_copy(stack_dir, work, mirror.version)
+        cli_config = work / "mirror.tfrc"
+        cli_config.write_text(
+            "provider_installation {\n"
+            f'  filesystem_mirror {{\n    path = "{mirror.root}"\n  }}\n'
+            "}\n"
+        )
+        env = {
+            **os.environ,
+            "TF_CLI_CONFIG_FILE": str(cli_config),
+            "TF_IN_AUTOMATION": "1",
+            "CHECKPOINT_DISABLE": "1",
+            "TF_DATA_DIR": str(work / ".terraform"),
+        }
+        init = subprocess.run(
+            [terraform, "init", "-backend=false", "-input=false", "-no-color"],
+            cwd=work, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if init.returncode != 0:
+            return Result(
+                False,
+                [
+                    {
+                        "severity": "error",
+                        "summary": "terraform init failed",
+                        "detail": init.stderr.strip(),
+                    }
+                ],
+            )
+        run = subprocess.run(
+            [terraform, "validate", "-json", "-no-color"],
+            cwd=work, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        report = json.loads(run.stdout)
+        return Result(bool(report.get("valid")), list(report.get("diagnostics", [])))
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        mirror = find_mirror()
+        terraform = find_terraform()
+    except ValidationUnavailableError as error:
+        print(f"skipped: {error}", file=sys.stderr)
+        return 3
+    failed = False
+    for stack in argv:
+        result = validate(Path(stack), mirror, terraform)
+        status = "valid" if result.valid else "INVALID"
+        print(f"{stack}: {status} (hashicorp/aws {mirror.version} from {mirror.root})")
+        if not result.valid:
+            print(f"  {result.summary()}")
+        failed |= not result.valid
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
