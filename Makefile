@@ -38,7 +38,7 @@ $(PIPENV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
 
 $(PY_STAMP): Pipfile.lock | $(PIPENV)
-	$(PIPENV) sync --dev --python $$($(PYTHON) -c 'import sys; print(sys.executable)')
+	$(PIPENV) sync --dev --python "$$($(PYTHON) -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')"
 	@touch $@
 
 $(NODE_STAMP): package-lock.json | $(PY_STAMP)
@@ -54,6 +54,8 @@ system-deps:
 	@missing=""; \
 	command -v go >/dev/null || missing="$$missing golang-go"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	command -v busybox >/dev/null || missing="$$missing busybox"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing"; \

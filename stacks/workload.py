@@ -19,7 +19,7 @@ PROXY = "nginx"
 # Public images the bootstrap revision runs until the first release (see BootstrapImage).
 # The nginx one is the base of app/nginx/Dockerfile, so both run the same nginx.
 BOOTSTRAP_APP_IMAGE = "public.ecr.aws/docker/library/busybox:1.37"
-BOOTSTRAP_PROXY_IMAGE = "public.ecr.aws/docker/library/nginx:1.28-alpine"
+BOOTSTRAP_PROXY_IMAGE = "public.ecr.aws/docker/library/nginx:1.30.6-alpine"
 # Seconds the containers get between SIGTERM and SIGKILL beyond the app's own grace period.
 STOP_MARGIN_SECONDS = 5
 

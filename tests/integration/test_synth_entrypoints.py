@@ -15,7 +15,12 @@ pytestmark = pytest.mark.slow
 
 
 def _env(outdir: Path) -> dict[str, str]:
-    return {**os.environ, "CDKTF_OUTDIR": str(outdir), "CHECKPOINT_DISABLE": "1", "DISABLE_VERSION_CHECK": "1"}
+    return {
+        **os.environ,
+        "CDKTF_OUTDIR": str(outdir),
+        "CHECKPOINT_DISABLE": "1",
+        "DISABLE_VERSION_CHECK": "1",
+    }
 
 
 def _check_output(outdir: Path, synths) -> None:
@@ -41,8 +46,13 @@ def _strip_metadata(node):
 def test_main_py_synthesizes_every_environment(project_root, tmp_path, synths) -> None:
     outdir = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "main.py"], cwd=project_root, env=_env(outdir),
-        capture_output=True, text=True, timeout=300, check=False,
+        [sys.executable, "main.py"],
+        cwd=project_root,
+        env=_env(outdir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     _check_output(outdir, synths)
@@ -56,8 +66,13 @@ def test_cdktf_cli_synth_uses_cdktf_json(project_root, tmp_path, synths) -> None
         pytest.skip("pipenv not on PATH (cdktf.json runs the app with `pipenv run`)")
     outdir = tmp_path / "cli-out"
     result = subprocess.run(
-        [str(cli), "synth", "--output", str(outdir)], cwd=project_root, env=_env(outdir),
-        capture_output=True, text=True, timeout=600, check=False,
+        [str(cli), "synth", "--output", str(outdir)],
+        cwd=project_root,
+        env=_env(outdir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     _check_output(outdir, synths)

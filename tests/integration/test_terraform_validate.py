@@ -49,7 +49,9 @@ def test_validation_catches_a_broken_stack(dev, toolchain, tmp_path) -> None:
     broken = json.loads(dev.text)
     service = next(iter(broken["resource"]["aws_ecs_service"].values()))
     service["launch_type"] = ["FARGATE"]  # a list where a string belongs
-    result = tf_validate.validate(_write(Synth.of(json.dumps(broken)), tmp_path / "broken"), mirror, terraform)
+    result = tf_validate.validate(
+        _write(Synth.of(json.dumps(broken)), tmp_path / "broken"), mirror, terraform
+    )
     assert not result.valid
 
 
@@ -60,5 +62,13 @@ def test_copy_is_pinned_to_the_mirror_without_backend(dev, tmp_path) -> None:
     tf_validate.prepare_copy(src, out, "5.100.0")
     terraform = json.loads((out / "cdk.tf.json").read_text())["terraform"]
     assert "backend" not in terraform
-    assert terraform["required_providers"]["aws"] == {"source": "hashicorp/aws", "version": "5.100.0"}
-    assert json.loads((src / "cdk.tf.json").read_text())["terraform"]["required_providers"]["aws"]["version"] == "6.25.0"
+    assert terraform["required_providers"]["aws"] == {
+        "source": "hashicorp/aws",
+        "version": "5.100.0",
+    }
+    assert (
+        json.loads((src / "cdk.tf.json").read_text())["terraform"]["required_providers"]["aws"][
+            "version"
+        ]
+        == "6.25.0"
+    )

@@ -37,7 +37,10 @@ def test_real_process_reports_without_traceback(tmp_path: Path, project_root: Pa
         [sys.executable, "main.py"],
         cwd=tmp_path,
         # As `pipenv run` does: the environment's bin (with its Node) first on PATH.
-        env={"PYTHONPATH": str(project_root), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"},
+        env={
+            "PYTHONPATH": str(project_root),
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        },
         capture_output=True,
         text=True,
         timeout=60,
