@@ -5,6 +5,11 @@ ARNs, security groups) as typed attributes; none knows about environments or set
 """
 
 from constructs_lib.alb_blue_green import AlbBlueGreen, AlbBlueGreenProps, TargetHealthCheck
+from constructs_lib.codedeploy_pipeline import (
+    CodeDeployPipeline,
+    CodeDeployPipelineProps,
+    TrafficShift,
+)
 from constructs_lib.container_spec import (
     BootstrapImage,
     ContainerHealthCheck,
@@ -13,19 +18,28 @@ from constructs_lib.container_spec import (
 )
 from constructs_lib.fargate_service import FargateService, FargateServiceProps
 from constructs_lib.network import NetworkConstruct, NetworkProps
+from constructs_lib.release_spec import ServiceTarget, TrafficRoutes
+from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.validation import ValidationError
 
 __all__ = [
     "AlbBlueGreen",
     "AlbBlueGreenProps",
     "BootstrapImage",
+    "CodeDeployPipeline",
+    "CodeDeployPipelineProps",
     "ContainerHealthCheck",
     "ContainerSpec",
     "FargateService",
     "FargateServiceProps",
     "NetworkConstruct",
     "NetworkProps",
+    "SecureBucket",
+    "SecureBucketProps",
+    "ServiceTarget",
     "TargetHealthCheck",
     "TaskSpec",
+    "TrafficRoutes",
+    "TrafficShift",
     "ValidationError",
 ]

@@ -11,6 +11,7 @@ from constructs import Construct
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import TerraformResourceLifecycle
 from constructs_lib.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, aws_name
+from constructs_lib.release_spec import TrafficRoutes
 from constructs_lib.validation import (
     ValidationError,
     check_cidr,
@@ -205,6 +206,13 @@ class AlbBlueGreen(Construct):
             self.production_listener,
             self.test_listener,
         )
+        self.traffic_routes = TrafficRoutes(
+            production_listener_arn=self.production_listener_arn,
+            test_listener_arn=self.test_listener_arn,
+            blue_target_group_name=self.blue_target_group.name,
+            green_target_group_name=self.green_target_group.name,
+        )
+        """The listeners and target groups a CodeDeploy deployment group switches."""
 
     def _ingress(self, role: str, port: int, cidrs: Sequence[str]) -> None:
         # Sorted and deduplicated so the construct ids are stable whatever the input order.

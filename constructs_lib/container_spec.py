@@ -21,6 +21,9 @@ from constructs_lib.validation import (
 DependencyCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
 _CONTAINER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Passed to the build as a word list: no spaces or commas, relative to the repository root.
+_BUILD_CONTEXT_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +81,8 @@ class ContainerSpec:
     """Directory, relative to the repository root, whose Dockerfile builds the image."""
     bootstrap: BootstrapImage
     """Public stand-in until the first release (see :class:`BootstrapImage`)."""
+    test_target: str | None = None
+    """Dockerfile stage that runs the tests; the release build builds it before any image."""
     port: int | None = None
     """Container port exposed on the task ENI, if any."""
     environment: Mapping[str, str] = field(default_factory=dict)
@@ -97,6 +102,12 @@ class ContainerSpec:
         f = field_prefix
         if not _CONTAINER_NAME_RE.match(self.name):
             raise ValidationError(f"{f}name", f"{self.name!r} is not a valid container name")
+        if not _BUILD_CONTEXT_RE.match(self.build_context) or ".." in self.build_context:
+            raise ValidationError(
+                f"{f}build_context", f"{self.build_context!r} is not a relative directory path"
+            )
+        if self.test_target is not None and not _STAGE_RE.match(self.test_target):
+            raise ValidationError(f"{f}test_target", f"{self.test_target!r} is not a stage name")
         if self.port is not None:
             check_port(f"{f}port", self.port)
         for key in self.environment:

@@ -14,6 +14,7 @@ from constructs_lib.bindings import ITerraformDependable, TerraformResourceLifec
 from constructs_lib.container_spec import RenderTarget, TaskSpec, render_container_definitions
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
+from constructs_lib.release_spec import ServiceTarget
 from constructs_lib.validation import (
     ValidationError,
     check_cidr,
@@ -201,6 +202,22 @@ class FargateService(Construct):
         self.log_group_names: dict[str, str] = {
             name: group.name for name, group in self.log_groups.items()
         }
+        self.release_target = ServiceTarget(
+            cluster_name=self.cluster_name,
+            cluster_arn=self.cluster_arn,
+            service_name=self.service_name,
+            service_arn=self.service_id,
+            task_family=self.task_family,
+            execution_role_arn=self.execution_role_arn,
+            task_role_arn=self.task_role_arn,
+            subnet_ids=tuple(props.subnet_ids),
+            security_group_ids=(self.security_group_id,),
+            assign_public_ip=props.assign_public_ip,
+            repository_urls=self.repository_urls,
+            repository_arns=self.repository_arns,
+            log_group_names=self.log_group_names,
+        )
+        """Everything a release pipeline needs to deploy to this service."""
 
     def ignored_changes(self) -> tuple[str, ...]:
         """Service attributes Terraform leaves to the deployer (and autoscaler)."""

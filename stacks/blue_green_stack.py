@@ -1,4 +1,5 @@
-"""One environment's stack: network, ALB with blue/green target groups, Fargate service."""
+"""One environment's stack: network, ALB with blue/green target groups, Fargate service and
+the pipeline that releases it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from constructs import Construct
 from constructs_lib import (
     AlbBlueGreen,
     AlbBlueGreenProps,
+    CodeDeployPipeline,
+    CodeDeployPipelineProps,
     FargateService,
     FargateServiceProps,
     NetworkConstruct,
@@ -15,7 +18,7 @@ from constructs_lib import (
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from stacks.settings import Settings
-from stacks.workload import workload_task
+from stacks.workload import APP, workload_task
 
 
 class BlueGreenStack(TerraformStack):
@@ -67,6 +70,7 @@ class BlueGreenStack(TerraformStack):
                 idle_timeout_seconds=lb.idle_timeout_seconds,
             ),
         )
+        task = workload_task(svc)
         self.service = FargateService(
             self,
             "service",
@@ -78,7 +82,7 @@ class BlueGreenStack(TerraformStack):
                 # without NAT or VPC endpoints.
                 subnet_ids=self.network.public_subnet_ids,
                 assign_public_ip=svc.assign_public_ip,
-                task=workload_task(svc),
+                task=task,
                 target_group_arn=self.alb.blue_target_group.arn,
                 load_balancer_security_group_id=self.alb.security_group_id,
                 listeners=self.alb.listeners,
@@ -88,6 +92,33 @@ class BlueGreenStack(TerraformStack):
                 log_retention_days=svc.log_retention_days,
                 ecr_images_to_keep=svc.ecr_images_to_keep,
                 ecr_force_delete=svc.ecr_force_delete,
+            ),
+        )
+        pipe = settings.pipeline
+        deploy = settings.deployment
+        self.pipeline = CodeDeployPipeline(
+            self,
+            "pipeline",
+            CodeDeployPipelineProps(
+                name_prefix=name,
+                region=settings.region,
+                repository=pipe.repository,
+                branch=pipe.branch,
+                file_path_filters=pipe.file_paths,
+                connection_arn=pipe.connection_arn,
+                buildspec_path=pipe.buildspec_path,
+                build_compute_type=pipe.build_compute_type,
+                build_timeout_minutes=pipe.build_timeout_minutes,
+                task=task,
+                primary_container=APP,
+                service=self.service.release_target,
+                traffic=self.alb.traffic_routes,
+                deployment_config=deploy.config,
+                ready_wait_minutes=deploy.ready_wait_minutes,
+                termination_wait_minutes=deploy.termination_wait_minutes,
+                log_retention_days=svc.log_retention_days,
+                artifact_expiry_days=pipe.artifact_expiry_days,
+                artifact_force_destroy=pipe.artifact_force_destroy,
             ),
         )
         self._outputs()
@@ -130,6 +161,32 @@ class BlueGreenStack(TerraformStack):
         }
         for container, url in self.service.repository_urls.items():
             outputs[f"ecr_{container}_repository_url"] = (url, f"ECR repository of {container}")
+        region = self.settings.region
+        pipeline = self.pipeline.pipeline_name
+        outputs |= {
+            "pipeline_name": (pipeline, "Release pipeline"),
+            "pipeline_url": (
+                f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
+                f"{pipeline}/view?region={region}",
+                "Release pipeline in the console",
+            ),
+            "codeconnection_arn": (self.pipeline.connection_arn, "GitHub connection"),
+            "codeconnection_activation": (
+                "One manual step before the first release: open "
+                f"https://{region}.console.aws.amazon.com/codesuite/settings/connections"
+                f"?region={region}, choose this connection, 'Update pending connection' and "
+                "authorize the GitHub app for the repository "
+                f"{self.settings.pipeline.repository} (a connection created by Terraform "
+                "starts PENDING).",
+                "What to do once after the first deploy",
+            ),
+            "codedeploy_application": (self.pipeline.application_name, "CodeDeploy application"),
+            "codedeploy_deployment_group": (
+                self.pipeline.deployment_group_name,
+                "CodeDeploy deployment group",
+            ),
+            "artifact_bucket": (self.pipeline.artifact_bucket_name, "Pipeline artifacts"),
+        }
         for key, (value, description) in outputs.items():
             TerraformOutput(self, key, value=value, description=description, static_id=True)
 

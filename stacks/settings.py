@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from constructs_lib.alb_blue_green import TargetHealthCheck, validate_listener_settings
+from constructs_lib.codedeploy_pipeline import (
+    ALL_AT_ONCE,
+    TrafficShift,
+    validate_deployment_settings,
+    validate_pipeline_settings,
+)
 from constructs_lib.fargate_service import validate_service_settings
 from constructs_lib.network import plan_subnets
 from constructs_lib.validation import (
@@ -39,7 +45,7 @@ class SettingsError(Exception):
 @dataclass(frozen=True, kw_only=True)
 class BackendSettings:
     kind: str = "local"
-    """``local`` (state file in ``state/`` of the project) or ``s3``."""
+    """``local`` (state file in the project root) or ``s3``."""
     bucket: str | None = None
     key: str | None = None
     region: str | None = None
@@ -84,6 +90,27 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PipelineSettings:
+    repository: str
+    """GitHub ``owner/name`` the pipeline builds."""
+    branch: str = "main"
+    connection_arn: str | None = None
+    file_paths: tuple[str, ...] = ()
+    buildspec_path: str = "app/buildspec.yml"
+    build_compute_type: str = "BUILD_GENERAL1_SMALL"
+    build_timeout_minutes: int = 30
+    artifact_expiry_days: int = 30
+    artifact_force_destroy: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentSettings:
+    config: str | TrafficShift = ALL_AT_ONCE
+    ready_wait_minutes: int = 0
+    termination_wait_minutes: int = 5
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     project: str
     environment: str
@@ -93,6 +120,8 @@ class Settings:
     network: NetworkSettings = field(default_factory=NetworkSettings)
     load_balancer: LoadBalancerSettings = field(default_factory=LoadBalancerSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    pipeline: PipelineSettings
+    deployment: DeploymentSettings = field(default_factory=DeploymentSettings)
 
     @property
     def stack_name(self) -> str:
@@ -127,6 +156,9 @@ class _Table:
         if not all(isinstance(v, str) for v in value):
             raise ValidationError(self.name(key), "must be a list of strings")
         return tuple(value)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._data
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._data))
@@ -173,6 +205,8 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         network=_network(root.table("network")),
         load_balancer=_load_balancer(root.table("load_balancer")),
         service=_service(root.table("service")),
+        pipeline=_pipeline(root.table("pipeline")),
+        deployment=_deployment(root.table("deployment")),
     )
     root.finish()
     return settings
@@ -313,3 +347,72 @@ def _service(t: _Table) -> ServiceSettings:
     # Fargate's stopTimeout tops out at 120 s; the containers get grace + 5 s.
     check_int_range(t.name("shutdown_grace_seconds"), s.shutdown_grace_seconds, 1, 115)
     return s
+
+
+def _pipeline(t: _Table) -> PipelineSettings:
+    if "repository" not in t:
+        raise ValidationError(
+            t.name("repository"), "required: the GitHub 'owner/name' the pipeline releases"
+        )
+    d = PipelineSettings(repository="")
+    p = PipelineSettings(
+        repository=t.get("repository", str, ""),
+        branch=t.get("branch", str, d.branch),
+        connection_arn=t.get("connection_arn", str, "") or None,
+        file_paths=t.strings("file_paths", d.file_paths),
+        buildspec_path=t.get("buildspec_path", str, d.buildspec_path),
+        build_compute_type=t.get("build_compute_type", str, d.build_compute_type),
+        build_timeout_minutes=t.get("build_timeout_minutes", int, d.build_timeout_minutes),
+        artifact_expiry_days=t.get("artifact_expiry_days", int, d.artifact_expiry_days),
+        artifact_force_destroy=t.get("artifact_force_destroy", bool, d.artifact_force_destroy),
+    )
+    t.finish()
+    validate_pipeline_settings(
+        repository=p.repository,
+        branch=p.branch,
+        connection_arn=p.connection_arn,
+        buildspec_path=p.buildspec_path,
+        build_compute_type=p.build_compute_type,
+        build_timeout_minutes=p.build_timeout_minutes,
+        artifact_expiry_days=p.artifact_expiry_days,
+        field_prefix=t.name(""),
+    )
+    for i, pattern in enumerate(p.file_paths):
+        if not pattern or len(pattern) > 255:
+            raise ValidationError(t.name(f"file_paths[{i}]"), "must be 1-255 characters")
+    return p
+
+
+def _deployment(t: _Table) -> DeploymentSettings:
+    d = DeploymentSettings()
+    name = t.get("config", str, ALL_AT_ONCE)
+    custom = t.table("custom")
+    config: str | TrafficShift = name
+    if name == "custom":
+        kind = custom.get("kind", str, "")
+        if kind not in ("canary", "linear"):
+            raise ValidationError(
+                custom.name("kind"), f"must be 'canary' or 'linear', got {kind!r}"
+            )
+        config = TrafficShift(
+            kind="canary" if kind == "canary" else "linear",
+            percentage=custom.get("percentage", int, 10),
+            interval_minutes=custom.get("interval_minutes", int, 5),
+        )
+        custom.finish()
+        config.validate(custom.name(""))
+    elif "custom" in t:
+        raise ValidationError(t.name("custom"), "only applies when config = 'custom'")
+    deployment = DeploymentSettings(
+        config=config,
+        ready_wait_minutes=t.get("ready_wait_minutes", int, d.ready_wait_minutes),
+        termination_wait_minutes=t.get("termination_wait_minutes", int, d.termination_wait_minutes),
+    )
+    t.finish()
+    validate_deployment_settings(
+        deployment_config=deployment.config,
+        ready_wait_minutes=deployment.ready_wait_minutes,
+        termination_wait_minutes=deployment.termination_wait_minutes,
+        field_prefix=t.name(""),
+    )
+    return deployment

@@ -63,6 +63,7 @@ def workload_task(service: ServiceSettings) -> TaskSpec:
     app = ContainerSpec(
         name=APP,
         build_context="app",
+        test_target="test",  # app/Dockerfile's stage running go vet and go test
         port=None,  # reached over loopback by nginx only
         environment={
             "PORT": str(service.app_port),

@@ -8,7 +8,7 @@ import cdktf as cdktf_module
 from constructs_lib.bindings import EcsService, LbListener, Vpc
 from tests.synth import Synth
 
-# SPEC "What the system contains", items 1-3, as Terraform resource types and counts (dev).
+# SPEC "What the system contains", items 1-5, as Terraform resource types and counts (dev).
 SEED_INVENTORY = {
     "aws_vpc": 1,
     "aws_subnet": 4,  # 2 public + 2 private in 2 AZs
@@ -23,7 +23,14 @@ SEED_INVENTORY = {
     "aws_ecs_service": 1,
     "aws_ecs_task_definition": 1,
     "aws_ecr_repository": 2,  # app + nginx
-    "aws_cloudwatch_log_group": 2,
+    "aws_cloudwatch_log_group": 3,  # app, nginx, build
+    "aws_codepipeline": 1,
+    "aws_codebuild_project": 1,
+    "aws_codedeploy_app": 1,
+    "aws_codedeploy_deployment_group": 1,
+    "aws_codeconnections_connection": 1,
+    "aws_s3_bucket": 1,  # pipeline artifacts
+    "aws_iam_role": 5,  # task execution, task, pipeline, build, deploy
 }
 
 
@@ -66,6 +73,13 @@ def test_outputs(dev: Synth) -> None:
         "task_family",
         "ecr_app_repository_url",
         "ecr_nginx_repository_url",
+        "pipeline_name",
+        "pipeline_url",
+        "codeconnection_arn",
+        "codeconnection_activation",
+        "codedeploy_application",
+        "codedeploy_deployment_group",
+        "artifact_bucket",
     }
     lb, _ = dev.one("aws_lb")
     assert outputs["production_url"]["value"] == f"http://${{aws_lb.{lb}.dns_name}}"

@@ -4,9 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from constructs_lib.codedeploy_pipeline import TrafficShift
 from stacks.settings import Settings, SettingsError, load_settings, parse_settings
 
-MINIMAL = 'project = "shop"\nregion = "eu-west-1"\n'
+MINIMAL_ROOT = 'project = "shop"\nregion = "eu-west-1"\n'
+# Ends inside [pipeline]: bad inputs without a table header land in that table.
+MINIMAL = MINIMAL_ROOT + '[pipeline]\nrepository = "acme/shop"\n'
 
 
 def _load(tmp_path: Path, text: str, env: str = "dev") -> Settings:
@@ -27,6 +30,10 @@ def test_minimal_file_gets_documented_defaults(tmp_path: Path) -> None:
     assert s.load_balancer.health_check.interval_seconds == 10
     assert (s.service.cpu, s.service.memory, s.service.desired_count) == (256, 512, 2)
     assert s.backend.kind == "local"
+    assert (s.pipeline.repository, s.pipeline.branch) == ("acme/shop", "main")
+    assert s.pipeline.connection_arn is None
+    assert s.deployment.config == "CodeDeployDefault.ECSAllAtOnce"
+    assert (s.deployment.ready_wait_minutes, s.deployment.termination_wait_minutes) == (0, 5)
 
 
 def test_shipped_environments_load(settings_by_env: dict[str, Settings]) -> None:
@@ -96,6 +103,49 @@ BAD_INPUTS = [
     ('[backend]\nkind = "s3"\n', "backend.bucket", "needs a valid bucket name"),
     ('[backend]\nkind = "gcs"\n', "backend.kind", "must be 'local' or 's3'"),
     ("[tags]\n\"aws:owner\" = 'me'\n", "tags.aws:owner", "not starting with aws:"),
+    ('branch = "feature..x"\n', "pipeline.branch", "not a branch name"),
+    (
+        'connection_arn = "arn:aws:s3:::bucket"\n',
+        "pipeline.connection_arn",
+        "not a CodeConnections",
+    ),
+    ('build_compute_type = "HUGE"\n', "pipeline.build_compute_type", "must be one of"),
+    ('buildspec_path = "/etc/buildspec.yml"\n', "pipeline.buildspec_path", "relative path"),
+    ("build_timeout_minutes = 1\n", "pipeline.build_timeout_minutes", "between 5 and 480"),
+    ('file_paths = [""]\n', "pipeline.file_paths[0]", "1-255 characters"),
+    ("artifact_expiry_days = 0\n", "pipeline.artifact_expiry_days", "between 1 and 3650"),
+    ("artifact_force_destroy = 1\n", "pipeline.artifact_force_destroy", "must be a bool"),
+    (
+        '[deployment]\nconfig = "CodeDeployDefault.AllAtOnce"\n',
+        "deployment.config",
+        "must be 'custom' or one of CodeDeployDefault.ECSAllAtOnce",
+    ),
+    (
+        '[deployment]\nconfig = "custom"\n[deployment.custom]\nkind = "blue"\n',
+        "deployment.custom.kind",
+        "must be 'canary' or 'linear'",
+    ),
+    (
+        '[deployment]\nconfig = "custom"\n[deployment.custom]\nkind = "linear"\npercentage = 100\n',
+        "deployment.custom.percentage",
+        "between 1 and 99",
+    ),
+    (
+        '[deployment]\nconfig = "custom"\n[deployment.custom]\nkind = "canary"\ninterval_minutes = 0\n',
+        "deployment.custom.interval_minutes",
+        "between 1 and 2880",
+    ),
+    (
+        '[deployment.custom]\nkind = "canary"\n',
+        "deployment.custom",
+        "only applies when config = 'custom'",
+    ),
+    ("[deployment]\nready_wait_minutes = 7201\n", "deployment.ready_wait_minutes", "0 and 7200"),
+    (
+        "[deployment]\ntermination_wait_minutes = -1\n",
+        "deployment.termination_wait_minutes",
+        "between 0 and 2880",
+    ),
 ]
 
 
@@ -118,7 +168,9 @@ def test_bad_setting_is_one_line_naming_it(
         ('project = "' + "x" * 41 + '"\nregion = "eu-west-1"\n', "project", "longer than 40"),
         ('project = "shop"\n', "region", "not an AWS region name"),
         ('project = "shop"\nregion = "mars-1"\n', "region", "not an AWS region name"),
-        ('project = "shop"\nregion = "eu-west-1"\nregoin = "x"\n', "regoin", "unknown setting"),
+        ('regoin = "x"\n' + MINIMAL, "regoin", "unknown setting"),
+        (MINIMAL_ROOT, "pipeline.repository", "required"),
+        (MINIMAL_ROOT + '[pipeline]\nrepository = "shop"\n', "pipeline.repository", "owner/name"),
     ],
 )
 def test_bad_top_level_settings(tmp_path: Path, text: str, setting: str, reason: str) -> None:
@@ -151,6 +203,19 @@ def test_s3_backend_settings(tmp_path: Path) -> None:
 
 
 def test_settings_are_frozen() -> None:
-    s = parse_settings({"region": "eu-west-1"}, environment="dev")
+    s = parse_settings(
+        {"region": "eu-west-1", "pipeline": {"repository": "acme/shop"}}, environment="dev"
+    )
     with pytest.raises(AttributeError):
         s.region = "us-east-1"  # type: ignore[misc]
+
+
+def test_custom_traffic_shift(tmp_path: Path) -> None:
+    s = _load(
+        tmp_path,
+        MINIMAL
+        + '[deployment]\nconfig = "custom"\nready_wait_minutes = 30\n'
+        + '[deployment.custom]\nkind = "linear"\npercentage = 25\ninterval_minutes = 2\n',
+    )
+    assert s.deployment.config == TrafficShift(kind="linear", percentage=25, interval_minutes=2)
+    assert s.deployment.ready_wait_minutes == 30

@@ -1,0 +1,142 @@
+"""SecureBucket: a private, encrypted, versioned S3 bucket that cleans up after itself.
+
+The seed's artifact bucket used the deprecated ``acl`` argument and had no public access
+block, encryption or lifecycle, under a global name anyone could take first. This bucket
+has each of those, and its name carries the account and region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from constructs_lib import bindings as aws
+from constructs_lib.iam import policy_document
+from constructs_lib.naming import aws_name
+from constructs_lib.validation import ValidationError, check_int_range, check_resource_prefix
+
+BUCKET_NAME_MAX = 63
+_ACCOUNT_ID_LENGTH = 12
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecureBucketProps:
+    name_prefix: str
+    """Lower-case; the bucket is ``<prefix>-<purpose>-<account>-<region>`` (shortened with a
+    hash when needed to fit S3's 63 characters)."""
+    purpose: str
+    region: str
+    expire_after_days: int = 30
+    """Objects expire this many days after creation (old versions: the same after they
+    stop being current)."""
+    force_destroy: bool = False
+    """Let ``destroy`` delete a bucket that still holds objects."""
+
+    def __post_init__(self) -> None:
+        check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        check_resource_prefix("purpose", self.purpose, max_length=20)
+        check_int_range("expire_after_days", self.expire_after_days, 1, 3650)
+
+
+def bucket_name(prefix: str, purpose: str, region: str, account: str) -> str:
+    """Globally unique by construction: the account id and region are part of the name."""
+    room = BUCKET_NAME_MAX - len(f"-{'0' * _ACCOUNT_ID_LENGTH}-{region}")
+    if room < len(purpose) + 2:
+        raise ValidationError("region", f"{region!r} leaves no room for a bucket name")
+    return f"{aws_name(prefix, purpose, max_length=room)}-{account}-{region}"
+
+
+class SecureBucket(Construct):
+    def __init__(self, scope: Construct, id_: str, props: SecureBucketProps) -> None:
+        super().__init__(scope, id_)
+        account = aws.DataAwsCallerIdentity(self, "account").account_id
+        self.bucket = aws.S3Bucket(
+            self,
+            "bucket",
+            bucket=bucket_name(props.name_prefix, props.purpose, props.region, account),
+            force_destroy=props.force_destroy,
+        )
+        bucket_id = self.bucket.id
+        aws.S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=bucket_id,
+            rule=aws.S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        aws.S3BucketPublicAccessBlock(
+            self,
+            "public-access-block",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        aws.S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=bucket_id,
+            versioning_configuration=aws.S3BucketVersioningVersioningConfiguration(
+                status="Enabled"
+            ),
+        )
+        aws.S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket_id,
+            rule=[
+                aws.S3BucketServerSideEncryptionConfigurationRuleA(
+                    # The account's AWS managed key: no key policy to maintain, and S3 Bucket
+                    # Keys keep the KMS request count (and cost) low.
+                    apply_server_side_encryption_by_default=aws.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms"
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        aws.S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=bucket_id,
+            rule=[
+                aws.S3BucketLifecycleConfigurationRule(
+                    id="expire-objects",
+                    status="Enabled",
+                    filter=[aws.S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[
+                        aws.S3BucketLifecycleConfigurationRuleExpiration(
+                            days=props.expire_after_days
+                        )
+                    ],
+                    noncurrent_version_expiration=[
+                        aws.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=props.expire_after_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        aws.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=1
+                        )
+                    ],
+                )
+            ],
+        )
+        aws.S3BucketPolicy(
+            self,
+            "policy",
+            bucket=bucket_id,
+            policy=policy_document(
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ),
+        )
+        self.bucket_name: str = self.bucket.bucket
+        self.bucket_arn: str = self.bucket.arn
