@@ -17,7 +17,7 @@ from typing import Any, Literal
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import Fn, ITerraformDependable
+from constructs_lib.bindings import Fn, ITerraformDependable, TerraformLocal
 from constructs_lib.container_spec import TaskSpec
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
@@ -184,7 +184,11 @@ def validate_pipeline_settings(
         raise ValidationError(
             f"{f}connection_arn", f"{connection_arn!r} is not a CodeConnections connection ARN"
         )
-    if not isinstance(buildspec_path, str) or not _BUILDSPEC_RE.match(buildspec_path):
+    if (
+        not isinstance(buildspec_path, str)
+        or not _BUILDSPEC_RE.match(buildspec_path)
+        or {".", ".."} & set(buildspec_path.split("/"))
+    ):
         raise ValidationError(
             f"{f}buildspec_path", f"{buildspec_path!r} is not a relative path to a .yml file"
         )
@@ -454,8 +458,8 @@ class CodeDeployPipeline(Construct):
                 "SwitchOwnListenerRules",
                 ["elasticloadbalancing:ModifyRule"],
                 [
-                    Fn.replace(arn, ":listener/", ":listener-rule/") + "/*"
-                    for arn in (traffic.production_listener_arn, traffic.test_listener_arn)
+                    self._listener_rules("production", traffic.production_listener_arn),
+                    self._listener_rules("test", traffic.test_listener_arn),
                 ],
             ),
             self._pass_task_roles("PassTaskRolesToGreen"),
@@ -469,6 +473,17 @@ class CodeDeployPipeline(Construct):
                 )
             )
         return statements
+
+    def _listener_rules(self, listener: str, listener_arn: str) -> str:
+        """ARN pattern of the rules of one listener, derived from its ARN. A Terraform local
+        keeps the function call (and its quotes) out of the policy's JSON text."""
+        rules = TerraformLocal(
+            self,
+            f"{listener}-listener-rules",
+            Fn.replace(listener_arn, ":listener/", ":listener-rule/") + "/*",
+        )
+        pattern: str = rules.as_string
+        return pattern
 
     # --- build --------------------------------------------------------------------------
 

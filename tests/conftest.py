@@ -84,3 +84,11 @@ def synth() -> object:
         return Synth.of(cdktf.Testing.synth(stack))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def reuse(new_stack: object, synth: object) -> Synth:
+    """The constructs reused on an existing VPC and connection (tests/reuse_stack.py)."""
+    from tests.reuse_stack import build_reuse_stack
+
+    return synth(build_reuse_stack(new_stack))  # type: ignore[operator,no-any-return]

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.synth import Synth
-from tests.unit.constructs_lib.test_reuse import build_reuse_stack
 from tools import tf_validate
 
 pytestmark = pytest.mark.slow
@@ -36,9 +35,9 @@ def test_environment_stack_is_valid(env, synths, toolchain, tmp_path) -> None:
     assert not [d for d in result.diagnostics if d.get("severity") == "warning"], result.summary()
 
 
-def test_reuse_stack_is_valid(new_stack, synth, toolchain, tmp_path) -> None:
+def test_reuse_stack_is_valid(reuse, toolchain, tmp_path) -> None:
     mirror, terraform = toolchain
-    stack_dir = _write(synth(build_reuse_stack(new_stack, "reuse-validate")), tmp_path / "reuse")
+    stack_dir = _write(reuse, tmp_path / "reuse")
     result = tf_validate.validate(stack_dir, mirror, terraform)
     assert result.valid, result.summary()
 

@@ -1,73 +1,10 @@
-"""Another team's stack reuses AlbBlueGreen and FargateService on its own, existing VPC."""
+"""Another team's stack reuses the constructs on its own, existing VPC (tests/reuse_stack.py)."""
 
 from __future__ import annotations
 
-import pytest
 
-from constructs_lib import (
-    AlbBlueGreen,
-    AlbBlueGreenProps,
-    BootstrapImage,
-    ContainerHealthCheck,
-    ContainerSpec,
-    FargateService,
-    FargateServiceProps,
-    TaskSpec,
-)
+from tests.reuse_stack import EXISTING_SUBNETS, EXISTING_VPC
 from tests.synth import Synth
-
-EXISTING_VPC = "vpc-0123456789abcdef0"
-EXISTING_SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
-
-
-def build_reuse_stack(new_stack: object, name: str = "reuse-existing-vpc") -> object:
-    """A single-container service (no nginx) on a VPC this project did not create."""
-    stack = new_stack(name, region="us-east-2")  # type: ignore[operator]
-    alb = AlbBlueGreen(
-        stack,
-        "edge",
-        AlbBlueGreenProps(
-            name_prefix="orders",
-            vpc_id=EXISTING_VPC,
-            vpc_cidr_block="172.31.0.0/16",
-            subnet_ids=EXISTING_SUBNETS,
-            target_port=3000,
-            production_port=80,
-            test_port=9000,
-            deregistration_delay_seconds=5,
-        ),
-    )
-    web = ContainerSpec(
-        name="web",
-        build_context="services/orders",
-        port=3000,
-        health_check=ContainerHealthCheck(command=("CMD", "/web", "--probe")),
-        bootstrap=BootstrapImage(
-            image="public.ecr.aws/nginx/nginx:stable",
-            health_check=ContainerHealthCheck(command=("CMD-SHELL", "true")),
-        ),
-    )
-    FargateService(
-        stack,
-        "orders",
-        FargateServiceProps(
-            name_prefix="orders",
-            region="us-east-2",
-            vpc_id=EXISTING_VPC,
-            subnet_ids=EXISTING_SUBNETS,
-            task=TaskSpec(cpu=512, memory=1024, containers=(web,), load_balanced_container="web"),
-            target_group_arn=alb.blue_target_group.arn,
-            load_balancer_security_group_id=alb.security_group_id,
-            listeners=alb.listeners,
-            desired_count=1,
-        ),
-    )
-    return stack
-
-
-@pytest.fixture(scope="module")
-def reuse(new_stack, synth) -> Synth:
-    return synth(build_reuse_stack(new_stack))
 
 
 def test_no_network_resources_are_created(reuse: Synth) -> None:

@@ -1,0 +1,156 @@
+"""Release spec: taskdef.json and appspec.yaml come from the same TaskSpec as Terraform's."""
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from constructs_lib.release_spec import (
+    IMAGE_PLACEHOLDER,
+    TASK_DEFINITION_PLACEHOLDER,
+    VERSION_PLACEHOLDER,
+    to_yaml,
+)
+from stacks.settings import Settings
+from stacks.workload import workload_task
+from tests.aws_models import api_input_errors
+from tests.fake_aws import fake_resolve
+from tests.synth import Synth
+
+SSM_STANDARD_TIER_MAX = 4096
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _parameter(s: Synth, fragment: str) -> str:
+    value: str = s.named("aws_ssm_parameter", fragment)[1]["insecure_value"]
+    return value
+
+
+def _release_taskdef(s: Synth) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(_parameter(s, "taskdef"))
+    return loaded
+
+
+def _by_name(containers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in containers}
+
+
+def _without_image_and_version(container: dict[str, Any]) -> dict[str, Any]:
+    rest = {k: v for k, v in container.items() if k != "image"}
+    rest["environment"] = [e for e in rest.get("environment", []) if e["name"] != "VERSION"]
+    return rest
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_release_task_definition_equals_terraform_except_image_and_version(
+    synths: dict[str, Synth], settings_by_env: dict[str, Settings], env: str
+) -> None:
+    """The one-source-of-truth proof: the seed kept a hand-written taskdef.json that drifted
+    from Terraform's task definition."""
+    s = synths[env]
+    terraform = s.body("aws_ecs_task_definition")
+    release = _release_taskdef(s)
+    task_name, _ = s.one("aws_ecs_task_definition")
+
+    assert release["family"] == s.ref("aws_ecs_task_definition", task_name, "family")
+    assert (release["cpu"], release["memory"]) == (terraform["cpu"], terraform["memory"])
+    assert release["networkMode"] == terraform["network_mode"]
+    assert release["requiresCompatibilities"] == terraform["requires_compatibilities"]
+    assert release["executionRoleArn"] == terraform["execution_role_arn"]
+    assert release["taskRoleArn"] == terraform["task_role_arn"]
+    assert release["runtimePlatform"] == {
+        "cpuArchitecture": terraform["runtime_platform"]["cpu_architecture"],
+        "operatingSystemFamily": terraform["runtime_platform"]["operating_system_family"],
+    }
+    assert release["volumes"] == [{"name": v["name"]} for v in terraform["volume"]]
+
+    # Terraform's revision runs the bootstrap stand-ins (public images, their own command
+    # and, where the real image's probe needs the real binary, their own health check).
+    spec = {c.name: c for c in workload_task(settings_by_env[env].service).containers}
+    tf_containers = _by_name(json.loads(terraform["container_definitions"]))
+    release_containers = _by_name(release["containerDefinitions"])
+    assert set(tf_containers) == set(release_containers) == set(spec)
+    for name, tf_container in tf_containers.items():
+        bootstrap = spec[name].bootstrap
+        stand_in_keys = {"entryPoint", "command"} | (
+            {"healthCheck"} if bootstrap.health_check else set()
+        )
+        assert tf_container["image"] == bootstrap.image
+        released = release_containers[name]
+        assert not {"entryPoint", "command"} & set(released), (
+            "release runs the image's own entry point"
+        )
+        assert _without_image_and_version(
+            {k: v for k, v in tf_container.items() if k not in stand_in_keys}
+        ) == _without_image_and_version(
+            {k: v for k, v in released.items() if k not in stand_in_keys}
+        ), name
+
+
+def test_release_images_and_version_are_placeholders(dev: Synth) -> None:
+    containers = _by_name(_release_taskdef(dev)["containerDefinitions"])
+    assert containers["app"]["image"] == IMAGE_PLACEHOLDER  # filled by CodeDeploy
+    nginx_repo, _ = dev.named("aws_ecr_repository", "nginx")
+    assert containers["nginx"]["image"] == (
+        dev.ref("aws_ecr_repository", nginx_repo, "repository_url") + ":" + VERSION_PLACEHOLDER
+    )
+    assert {"name": "VERSION", "value": VERSION_PLACEHOLDER} in containers["app"]["environment"]
+    # The real app image probes itself; the bootstrap's wget probe stays in Terraform.
+    assert containers["app"]["healthCheck"]["command"] == ["CMD", "/app", "-healthcheck"]
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_release_task_definition_is_valid_register_task_definition_input(
+    synths: dict[str, Synth], settings_by_env: dict[str, Settings], env: str
+) -> None:
+    s = synths[env]
+    text = fake_resolve(s, _parameter(s, "taskdef"), settings_by_env[env].region)
+    text = text.replace(IMAGE_PLACEHOLDER, f"123456789012.dkr.ecr.x.amazonaws.com/app:{COMMIT}")
+    text = text.replace(VERSION_PLACEHOLDER, COMMIT)
+    assert api_input_errors("ecs", "RegisterTaskDefinition", json.loads(text)) == ""
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_release_spec_fits_the_free_parameter_tier(
+    synths: dict[str, Synth], settings_by_env: dict[str, Settings], env: str
+) -> None:
+    s = synths[env]
+    for fragment in ("taskdef", "appspec"):
+        resolved = fake_resolve(s, _parameter(s, fragment), settings_by_env[env].region)
+        assert len(resolved.encode()) < SSM_STANDARD_TIER_MAX, fragment
+
+
+def test_appspec_targets_the_service_with_its_network(dev: Synth) -> None:
+    appspec = yaml.safe_load(_parameter(dev, "appspec"))
+    assert appspec["version"] == 0.0
+    (resource,) = appspec["Resources"]
+    target = resource["TargetService"]
+    assert target["Type"] == "AWS::ECS::Service"
+    properties = target["Properties"]
+    assert properties["TaskDefinition"] == TASK_DEFINITION_PLACEHOLDER
+    assert properties["LoadBalancerInfo"] == {"ContainerName": "nginx", "ContainerPort": 80}
+    assert properties["PlatformVersion"] == "LATEST"
+    # The service ignores network changes (ECS takes them only through a deployment):
+    # every release carries the network Terraform currently wants.
+    network = dev.body("aws_ecs_service")["network_configuration"]
+    vpc = properties["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert vpc["Subnets"] == network["subnets"]
+    assert vpc["SecurityGroups"] == network["security_groups"]
+    assert vpc["AssignPublicIp"] == ("ENABLED" if network["assign_public_ip"] else "DISABLED")
+    assert "Hooks" not in appspec
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 1, "b": [1, 2, {"c": "d"}], "e": {"f": {"g": None}}},
+        {"version": 0.0, "Resources": [{"T": {"Type": "AWS::ECS::Service"}}]},
+        {"tricky": ["a: b", "#hash", "${aws_x.y.id}", 'say "hi"', "line\nbreak", "- dash", ""]},
+        {"empty list": [], "empty map": {}, "bools": [True, False], "key with: colon": 1},
+        [[1, 2], [{"a": [3]}], "x"],
+        "scalar",
+    ],
+)
+def test_yaml_round_trips(value: object) -> None:
+    assert yaml.safe_load(to_yaml(value)) == value
