@@ -17,7 +17,7 @@ from typing import Any, Literal
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import Fn, ITerraformDependable, TerraformLocal
+from constructs_lib.bindings import Fn, ITerraformDependable, TerraformLocal, Token
 from constructs_lib.container_spec import TaskSpec
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
@@ -67,6 +67,7 @@ _BRANCH_RE = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,255}(?<![/.]
 _CONNECTION_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[\w-]+$"
 )
+_CONNECTION_SERVICE_RE = re.compile(r":(codeconnections|codestar-connections):")
 _BUILDSPEC_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml$")
 
 
@@ -735,12 +736,18 @@ class CodeDeployPipeline(Construct):
                 ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
                 [bucket],
             ),
-            # Connections created since mid-2024 are codeconnections ARNs, older ones
-            # codestar-connections: the action prefix must match the ARN's, so grant both.
+            # Connections created since mid-2024 have codeconnections ARNs, older ones
+            # codestar-connections ARNs, and either API name may be called: each action is
+            # granted on the connection's ARN spelled with its own service prefix.
             statement(
                 "UseOwnConnection",
-                ["codeconnections:UseConnection", "codestar-connections:UseConnection"],
-                [self.connection_arn],
+                ["codeconnections:UseConnection"],
+                [self._connection_arn_as("codeconnections")],
+            ),
+            statement(
+                "UseOwnConnectionLegacyName",
+                ["codestar-connections:UseConnection"],
+                [self._connection_arn_as("codestar-connections")],
             ),
             statement(
                 "RunOwnBuild",
@@ -773,6 +780,18 @@ class CodeDeployPipeline(Construct):
             ),
             self._pass_task_roles("PassTaskRolesToRelease"),
         ]
+
+    def _connection_arn_as(self, prefix: str) -> str:
+        arn = self.connection_arn
+        if not Token.is_unresolved(arn):
+            return _CONNECTION_SERVICE_RE.sub(f":{prefix}:", arn, count=1)
+        spelled = TerraformLocal(
+            self,
+            f"connection-arn-{prefix}",
+            Fn.replace(arn, "/:(codeconnections|codestar-connections):/", f":{prefix}:"),
+        )
+        value: str = spelled.as_string
+        return value
 
     # --- shared -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from tests.synth import Synth
 ACCOUNT = "123456789012"
 _REF = r"(local\.[A-Za-z0-9_-]+|(?:data\.)?[a-z0-9_]+\.[A-Za-z0-9_-]+\.[a-z_]+)"
 _REPLACE_RE = re.compile(r"\$\{replace\(" + _REF + r', ("[^"]*"), ("[^"]*")\)\}')
+# Terraform's replace() takes a regular expression when the pattern is wrapped in slashes.
 _ELEMENT_RE = re.compile(r"\$\{element\(" + _REF + r", (\d+)\)\}")
 _REF_RE = re.compile(r"\$\{" + _REF + r"\}")
 # (resource type, attribute) -> template; {name} is the resource's literal name.
@@ -53,8 +54,22 @@ _TEMPLATES = {
     ("aws_route_table", "id"): "rtb-{id}",
     ("aws_internet_gateway", "id"): "igw-{id}",
 }
-_NAME_ATTRIBUTES = ("name", "bucket", "family", "deployment_group_name", "id")
-_NAME_KEYS = ("name", "bucket", "family", "deployment_group_name", "repository")
+_NAME_ATTRIBUTES = (
+    "name",
+    "bucket",
+    "family",
+    "deployment_group_name",
+    "deployment_config_name",
+    "id",
+)
+_NAME_KEYS = (
+    "name",
+    "bucket",
+    "family",
+    "deployment_group_name",
+    "deployment_config_name",
+    "repository",
+)
 
 
 def fake_value(synth: Synth, ref: str, region: str) -> str:
@@ -81,10 +96,16 @@ def fake_value(synth: Synth, ref: str, region: str) -> str:
     raise KeyError(f"no fake value for {ref}")
 
 
+def _replace(value: str, pattern: str, replacement: str) -> str:
+    if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
+        return re.sub(pattern[1:-1], replacement, value)
+    return value.replace(pattern, replacement)
+
+
 def fake_resolve(synth: Synth, text: str, region: str) -> str:
     """``text`` with every Terraform reference replaced by a plausible value."""
     text = _REPLACE_RE.sub(
-        lambda m: fake_value(synth, m[1], region).replace(json.loads(m[2]), json.loads(m[3])),
+        lambda m: _replace(fake_value(synth, m[1], region), json.loads(m[2]), json.loads(m[3])),
         text,
     )
     text = _ELEMENT_RE.sub(lambda m: f"{region}{'abcdef'[int(m[2])]}", text)

@@ -18,6 +18,7 @@ from constructs_lib.release_spec import ServiceTarget, TrafficRoutes
 from constructs_lib.validation import ValidationError
 from stacks.settings import ServiceSettings
 from stacks.workload import workload_task
+from tests.fake_aws import fake_resolve
 from tests.reuse_stack import (
     EXISTING_CONNECTION,
     LINEAR,
@@ -404,23 +405,36 @@ def test_pass_role_only_our_task_roles_only_to_ecs_tasks(dev: Synth, purpose: st
 
 
 def test_use_connection_under_both_prefixes_scoped_to_it(dev: Synth, reuse: Synth) -> None:
-    for s, connection in (
+    for s, expected in (
         (
             dev,
-            dev.ref(
-                "aws_codeconnections_connection",
-                dev.one("aws_codeconnections_connection")[0],
-                "arn",
-            ),
+            {
+                "codeconnections": "arn:aws:codeconnections:ap-northeast-1:123456789012:connection/",
+                "codestar-connections": (
+                    "arn:aws:codestar-connections:ap-northeast-1:123456789012:connection/"
+                ),
+            },
         ),
-        (reuse, EXISTING_CONNECTION),
+        (
+            reuse,
+            {
+                "codeconnections": EXISTING_CONNECTION.replace(
+                    ":codestar-connections:", ":codeconnections:"
+                ),
+                "codestar-connections": EXISTING_CONNECTION,
+            },
+        ),
     ):
-        st = _statements(s, "pipeline")["UseOwnConnection"]
-        assert st["Action"] == [
-            "codeconnections:UseConnection",
-            "codestar-connections:UseConnection",
-        ]
-        assert st["Resource"] == [connection]
+        statements = _statements(s, "pipeline")
+        for sid, prefix in (
+            ("UseOwnConnection", "codeconnections"),
+            ("UseOwnConnectionLegacyName", "codestar-connections"),
+        ):
+            st = statements[sid]
+            assert st["Action"] == [f"{prefix}:UseConnection"]
+            (resource,) = st["Resource"]
+            region = "ap-northeast-1" if s is dev else "us-east-2"
+            assert fake_resolve(s, resource, region).startswith(expected[prefix]), (sid, resource)
 
 
 def test_codedeploy_permissions_are_scoped_to_our_resources(dev: Synth) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from tests.reuse_stack import EXISTING_SUBNETS, EXISTING_VPC
 from tests.synth import Synth
 
