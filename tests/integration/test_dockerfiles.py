@@ -86,9 +86,11 @@ def test_hadolint_clean(dockerfile: Path) -> None:
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IDS)
 def test_base_images_are_pinned_ecr_public_mirrors(dockerfile: Path) -> None:
-    for stage in stages(dockerfile):
+    all_stages = stages(dockerfile)
+    names = {s[0][1].split()[-1].lower() for s in all_stages if " AS " in s[0][1].upper()}
+    for stage in all_stages:
         image = stage[0][1].split()[0]
-        if image == "scratch":
+        if image == "scratch" or image.lower() in names:  # empty, or an earlier stage
             continue
         assert image.startswith("public.ecr.aws/docker/library/"), image
         _, _, tag = image.rpartition("/")[2].partition(":")
@@ -108,15 +110,19 @@ def test_no_legacy_env_syntax(dockerfile: Path) -> None:
 
 
 def test_app_image() -> None:
-    build, runtime = stages(APP_DOCKERFILE)
-    assert build[0][1].startswith("public.ecr.aws/docker/library/golang:")
-    go_minor = re.search(r"golang:1\.(\d+)\.", build[0][1])
-    assert go_minor and int(go_minor.group(1)) >= 25, build[0][1]
-    assert " AS " in build[0][1].upper()
-    assert env_of(build).get("CGO_ENABLED") == "0"
+    test, build, runtime = stages(APP_DOCKERFILE)
+    assert test[0][1].startswith("public.ecr.aws/docker/library/golang:")
+    go_minor = re.search(r"golang:1\.(\d+)\.", test[0][1])
+    assert go_minor and int(go_minor.group(1)) >= 25, test[0][1]
+    # The release build runs `docker build --target test` (TEST_TARGETS) before any image.
+    assert test[0][1].upper().endswith(" AS TEST")
+    assert env_of(test).get("CGO_ENABLED") == "0"
+    test_runs = " ".join(rest for word, rest in test if word == "RUN")
+    assert "go test" in test_runs and "go vet" in test_runs
+    # The binary is built on top of the tested stage: no image without passing tests.
+    assert build[0][1] == "test AS build"
     runs = " ".join(rest for word, rest in build if word == "RUN")
     assert "go build" in runs and "-trimpath" in runs and '-ldflags="-s -w"' in runs
-    assert "go test" in runs and "go vet" in runs
 
     assert runtime[0][1] == "scratch"
     assert ("COPY", "--from=build /out/app /app") in runtime
