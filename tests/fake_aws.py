@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from constructs_lib.release_spec import ServiceTarget, TrafficRoutes
 from tests.synth import Synth
 
 ACCOUNT = "123456789012"
@@ -124,3 +125,39 @@ def fake_resolve_all(synth: Synth, value: Any, region: str) -> Any:
     if isinstance(value, dict):
         return {k: fake_resolve_all(synth, v, region) for k, v in value.items()}
     return value
+
+
+def literal_service_target() -> ServiceTarget:
+    """A service named ``shop`` (containers ``app`` and ``nginx``) given as literal ids, as
+    a team whose service lives in another stack would."""
+    return ServiceTarget(
+        cluster_name="shop",
+        cluster_arn="arn:aws:ecs:eu-west-1:123456789012:cluster/shop",
+        service_name="shop",
+        service_arn="arn:aws:ecs:eu-west-1:123456789012:service/shop/shop",
+        task_family="shop",
+        execution_role_arn="arn:aws:iam::123456789012:role/shop-task-execution",
+        task_role_arn="arn:aws:iam::123456789012:role/shop-task",
+        subnet_ids=("subnet-1", "subnet-2"),
+        security_group_ids=("sg-1",),
+        assign_public_ip=False,
+        repository_urls={
+            "app": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/app",
+            "nginx": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/nginx",
+        },
+        repository_arns={
+            "app": "arn:aws:ecr:eu-west-1:123456789012:repository/shop/app",
+            "nginx": "arn:aws:ecr:eu-west-1:123456789012:repository/shop/nginx",
+        },
+        log_group_names={"app": "/ecs/shop/app", "nginx": "/ecs/shop/nginx"},
+    )
+
+
+def literal_traffic_routes() -> TrafficRoutes:
+    """The load balancer side of :func:`literal_service_target`."""
+    return TrafficRoutes(
+        production_listener_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/1/2",
+        test_listener_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/1/3",
+        blue_target_group_name="shop-blue",
+        green_target_group_name="shop-green",
+    )

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,22 @@ def _run_build(
     return BuildRun(result.returncode, result.stdout + result.stderr, calls, artifacts)
 
 
+@pytest.fixture
+def run_build(
+    tmp_path: Path,
+    buildspec: dict[str, Any],
+    project_env: dict[str, str],
+    parameters: dict[str, str],
+    region: str,
+) -> Callable[..., BuildRun]:
+    """Run the buildspec in this test's folder with extra environment variables."""
+
+    def run(**extra_env: str) -> BuildRun:
+        return _run_build(tmp_path, buildspec, project_env, parameters, region, **extra_env)
+
+    return run
+
+
 @pytest.fixture(scope="module")
 def release(
     tmp_path_factory: pytest.TempPathFactory,
@@ -222,21 +239,12 @@ def test_appspec_is_the_stacks_appspec(release: BuildRun, parameters: dict[str, 
 
 
 def test_rerun_of_a_commit_reuses_its_images(
-    tmp_path: Path,
-    buildspec: dict[str, Any],
-    project_env: dict[str, str],
-    parameters: dict[str, str],
-    region: str,
+    run_build: Callable[..., BuildRun], project_env: dict[str, str]
 ) -> None:
     """Tags are immutable: a retried release must not try to push the same tag again."""
     repos = _repositories(project_env)
     existing = " ".join(f"{url.split('/', 1)[1]}:{COMMIT}" for url in repos.values())
-    run = _run_build(
-        tmp_path,
-        buildspec,
-        project_env,
-        parameters,
-        region,
+    run = run_build(
         SOURCE_COMMIT=COMMIT,
         STUB_IMAGES=existing,
     )
@@ -245,19 +253,8 @@ def test_rerun_of_a_commit_reuses_its_images(
     assert set(run.artifacts) == {"imageDetail.json", "taskdef.json", "appspec.yaml"}
 
 
-def test_failing_tests_stop_the_release(
-    tmp_path: Path,
-    buildspec: dict[str, Any],
-    project_env: dict[str, str],
-    parameters: dict[str, str],
-    region: str,
-) -> None:
-    run = _run_build(
-        tmp_path,
-        buildspec,
-        project_env,
-        parameters,
-        region,
+def test_failing_tests_stop_the_release(run_build: Callable[..., BuildRun]) -> None:
+    run = run_build(
         SOURCE_COMMIT=COMMIT,
         STUB_FAIL_TARGET="test",
     )
@@ -268,34 +265,17 @@ def test_failing_tests_stop_the_release(
     assert run.artifacts == {}
 
 
-def test_without_a_commit_id_nothing_is_built(
-    tmp_path: Path,
-    buildspec: dict[str, Any],
-    project_env: dict[str, str],
-    parameters: dict[str, str],
-    region: str,
-) -> None:
-    run = _run_build(tmp_path, buildspec, project_env, parameters, region)
+def test_without_a_commit_id_nothing_is_built(run_build: Callable[..., BuildRun]) -> None:
+    run = run_build()
     assert run.returncode != 0
     assert "no commit id" in run.output
     assert not [c for c in run.calls if c[0] == "docker"]
 
 
-def test_falls_back_to_codebuild_source_version(
-    tmp_path: Path,
-    buildspec: dict[str, Any],
-    project_env: dict[str, str],
-    parameters: dict[str, str],
-    region: str,
-) -> None:
+def test_falls_back_to_codebuild_source_version(run_build: Callable[..., BuildRun]) -> None:
     """Started outside the pipeline (e.g. `aws codebuild start-build`), CodeBuild's own
     resolved commit versions the release."""
-    run = _run_build(
-        tmp_path,
-        buildspec,
-        project_env,
-        parameters,
-        region,
+    run = run_build(
         CODEBUILD_RESOLVED_SOURCE_VERSION=COMMIT,
     )
     assert run.returncode == 0, run.output

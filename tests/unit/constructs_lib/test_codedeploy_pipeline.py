@@ -14,11 +14,10 @@ from constructs_lib.codedeploy_pipeline import (
     CodeDeployPipelineProps,
     TrafficShift,
 )
-from constructs_lib.release_spec import ServiceTarget, TrafficRoutes
 from constructs_lib.validation import ValidationError
 from stacks.settings import ServiceSettings
 from stacks.workload import workload_task
-from tests.fake_aws import fake_resolve
+from tests.fake_aws import fake_resolve, literal_service_target, literal_traffic_routes
 from tests.reuse_stack import (
     EXISTING_CONNECTION,
     LINEAR,
@@ -491,41 +490,14 @@ def test_cdktf_matcher_sees_the_pipeline(dev: Synth) -> None:
 
 def _props(**overrides: Any) -> CodeDeployPipelineProps:
     task = workload_task(ServiceSettings())
-    service = ServiceTarget(
-        cluster_name="shop",
-        cluster_arn="arn:aws:ecs:eu-west-1:123456789012:cluster/shop",
-        service_name="shop",
-        service_arn="arn:aws:ecs:eu-west-1:123456789012:service/shop/shop",
-        task_family="shop",
-        execution_role_arn="arn:aws:iam::123456789012:role/shop-task-execution",
-        task_role_arn="arn:aws:iam::123456789012:role/shop-task",
-        subnet_ids=("subnet-1", "subnet-2"),
-        security_group_ids=("sg-1",),
-        assign_public_ip=False,
-        repository_urls={
-            "app": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/app",
-            "nginx": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/nginx",
-        },
-        repository_arns={
-            "app": "arn:aws:ecr:eu-west-1:123456789012:repository/shop/app",
-            "nginx": "arn:aws:ecr:eu-west-1:123456789012:repository/shop/nginx",
-        },
-        log_group_names={"app": "/ecs/shop/app", "nginx": "/ecs/shop/nginx"},
-    )
-    traffic = TrafficRoutes(
-        production_listener_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/1/2",
-        test_listener_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/1/3",
-        blue_target_group_name="shop-blue",
-        green_target_group_name="shop-green",
-    )
     values: dict[str, Any] = {
         "name_prefix": "shop",
         "region": "eu-west-1",
         "repository": "acme/shop",
         "task": task,
         "primary_container": "app",
-        "service": service,
-        "traffic": traffic,
+        "service": literal_service_target(),
+        "traffic": literal_traffic_routes(),
     }
     values.update(overrides)
     return CodeDeployPipelineProps(**values)

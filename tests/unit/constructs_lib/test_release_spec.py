@@ -10,14 +10,13 @@ from constructs_lib.release_spec import (
     IMAGE_PLACEHOLDER,
     TASK_DEFINITION_PLACEHOLDER,
     VERSION_PLACEHOLDER,
-    ServiceTarget,
     release_appspec,
     to_yaml,
 )
 from stacks.settings import ServiceSettings, Settings
 from stacks.workload import workload_task
 from tests.aws_models import api_input_errors
-from tests.fake_aws import fake_resolve
+from tests.fake_aws import fake_resolve, literal_service_target
 from tests.synth import Synth
 
 SSM_STANDARD_TIER_MAX = 4096
@@ -160,21 +159,7 @@ def test_yaml_round_trips(value: object) -> None:
 
 def test_appspec_lists_lifecycle_hooks_when_given() -> None:
     task = workload_task(ServiceSettings())
-    target = ServiceTarget(
-        cluster_name="c",
-        cluster_arn="arn:aws:ecs:eu-west-1:123456789012:cluster/c",
-        service_name="s",
-        service_arn="arn:aws:ecs:eu-west-1:123456789012:service/c/s",
-        task_family="f",
-        execution_role_arn="arn:aws:iam::123456789012:role/e",
-        task_role_arn="arn:aws:iam::123456789012:role/t",
-        subnet_ids=("subnet-1",),
-        security_group_ids=("sg-1",),
-        assign_public_ip=False,
-        repository_urls={},
-        repository_arns={},
-        log_group_names={},
-    )
+    target = literal_service_target()
     hook = "arn:aws:lambda:eu-west-1:123456789012:function:verify"
     appspec = yaml.safe_load(
         to_yaml(release_appspec(task, target, hooks={"AfterAllowTestTraffic": hook}))
