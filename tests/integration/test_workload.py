@@ -40,6 +40,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_dockerfiles import instructions
+
 # Starts real processes: left out of `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
 
@@ -239,29 +241,9 @@ def start_app(app_binary: Path, tmp_path: Path) -> Iterator[Callable[..., AppPro
 # nginx with the project's configuration
 
 
-def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
-    out: list[tuple[str, str]] = []
-    buf = ""
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not buf and (not line or line.startswith("#")):
-            continue
-        if buf and line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            buf += line[:-1] + " "
-            continue
-        buf += line
-        word, _, rest = buf.strip().partition(" ")
-        out.append((word.upper(), rest.strip()))
-        buf = ""
-    return out
-
-
 def dockerfile_env(path: Path) -> dict[str, str]:
     env: dict[str, str] = {}
-    for word, rest in dockerfile_instructions(path):
+    for word, rest in instructions(path):
         if word == "ENV":
             for item in shlex.split(rest):
                 key, sep, value = item.partition("=")
