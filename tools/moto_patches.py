@@ -1,0 +1,167 @@
+"""Narrow fixes for the local AWS emulator (moto 5.2) where it rejects or mis-serves valid
+AWS input that this stack sends. One function per emulator defect, each named for it; the
+product is never changed to please the emulator. The README lists the same gaps.
+
+Applied in-process before ``moto.server.ThreadedMotoServer`` starts (``apply()``); every
+patch is proven by ``tests/unit/tools/test_moto_patches.py`` against moto itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+_ECS_SERVICE_SETTINGS_DROPPED = (
+    "availabilityZoneRebalancing",
+    "enableECSManagedTags",
+    "healthCheckGracePeriodSeconds",
+)
+_MEMORY_KEYS = {"memory", "memoryReservation", "Memory", "MemoryReservation"}
+
+
+def codebuild_pipeline_projects_need_no_location() -> None:
+    """CreateProject demands a source and an artifacts ``location`` even for type
+    CODEPIPELINE, where AWS takes none (the pipeline supplies both)."""
+    import moto.codebuild.responses as codebuild
+
+    def without_location_check(check: Callable[[dict[str, Any]], None]) -> Callable[..., None]:
+        def checked(params: dict[str, Any]) -> None:
+            if params.get("type") != "CODEPIPELINE":
+                check(params)
+
+        return checked
+
+    codebuild._validate_required_params_source = without_location_check(
+        codebuild._validate_required_params_source
+    )
+    codebuild._validate_required_params_artifacts = without_location_check(
+        codebuild._validate_required_params_artifacts
+    )
+
+
+def codebuild_delete_project_by_arn() -> None:
+    """DeleteProject given the project's ARN (as Terraform sends it) deletes nothing; AWS
+    takes a name or an ARN."""
+    import moto.codebuild.models as codebuild
+
+    delete_project = codebuild.CodeBuildBackend.delete_project
+
+    def delete_project_by_name_or_arn(self: Any, project_name: str) -> None:
+        delete_project(self, project_name.rsplit(":project/", 1)[-1])
+
+    codebuild.CodeBuildBackend.delete_project = delete_project_by_name_or_arn  # type: ignore[method-assign]
+
+
+def codepipeline_metadata_timestamps_as_epoch() -> None:
+    """GetPipeline returns metadata.created/updated as ISO strings; the JSON protocol sends
+    timestamps as epoch seconds and the AWS SDK fails to parse strings."""
+    import moto.codepipeline.models as codepipeline
+
+    def metadata(self: Any) -> dict[str, Any]:
+        return {
+            "pipelineArn": self._arn,
+            "created": self._created.timestamp(),
+            "updated": self._updated.timestamp(),
+        }
+
+    codepipeline.CodePipeline.metadata = property(metadata)  # type: ignore[method-assign,assignment]
+
+
+def codedeploy_deletes_groups_and_applications() -> None:
+    """No DeleteDeploymentGroup / DeleteApplication: ``destroy`` would wait forever."""
+    import moto.codedeploy.responses as codedeploy
+    from moto.core.responses import ActionResult
+
+    def delete_deployment_group(self: Any) -> ActionResult:
+        groups = self.codedeploy_backend.deployment_groups.get(self._get_param("applicationName"))
+        if groups is not None:
+            groups.pop(self._get_param("deploymentGroupName"), None)
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    def delete_application(self: Any) -> ActionResult:
+        name = self._get_param("applicationName")
+        self.codedeploy_backend.applications.pop(name, None)
+        self.codedeploy_backend.deployment_groups.pop(name, None)
+        return ActionResult({})
+
+    codedeploy.CodeDeployResponse.delete_deployment_group = delete_deployment_group  # type: ignore[attr-defined]
+    codedeploy.CodeDeployResponse.delete_application = delete_application  # type: ignore[attr-defined]
+
+
+def ecs_service_keeps_dropped_settings() -> None:
+    """CreateService drops availabilityZoneRebalancing, enableECSManagedTags and
+    healthCheckGracePeriodSeconds, so DescribeServices never returns them and every plan
+    would set them again."""
+    import moto.ecs.responses as ecs
+    from botocore import xform_name  # type: ignore[import-untyped]
+
+    create_service = ecs.EC2ContainerServiceResponse.create_service
+
+    def create_service_keeping_settings(self: Any) -> Any:
+        result = create_service(self)
+        cluster = self._get_param("cluster", "default").split("/")[-1]
+        service = self.ecs_backend.services[f"{cluster}:{self._get_param('serviceName')}"]
+        for parameter in _ECS_SERVICE_SETTINGS_DROPPED:
+            value = self._get_param(parameter)
+            if value is not None:
+                setattr(service, xform_name(parameter), value)
+        return result
+
+    ecs.EC2ContainerServiceResponse.create_service = create_service_keeping_settings  # type: ignore[method-assign]
+
+
+def ecs_tasks_take_task_level_memory() -> None:
+    """Starting tasks (RunTask, CreateTaskSet) sums per-container memory and fails when a
+    container has none, which is valid on Fargate where memory is set per task."""
+    import moto.ecs.models as ecs
+
+    requirements = ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements
+
+    def requirements_with_task_level_memory(task_definition: Any) -> dict[str, Any]:
+        containers = [
+            container if _MEMORY_KEYS & set(container) else {**container, "memory": 0}
+            for container in task_definition.container_definitions
+        ]
+        with_memory: Any = SimpleNamespace(container_definitions=containers)
+        result: dict[str, Any] = requirements(with_memory)
+        return result
+
+    ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(  # type: ignore[method-assign]
+        requirements_with_task_level_memory
+    )
+
+
+def ec2_group_rule_descriptions() -> None:
+    """A rule that references a security group keeps its description with the group
+    reference, but DescribeSecurityGroupRules reads it only from CIDR ranges."""
+    from moto.ec2.models import security_groups
+
+    def rule_description(self: Any) -> str | None:
+        description: str | None = self.ip_range.get("Description") or self.source_group.get(
+            "Description"
+        )
+        return description
+
+    security_groups.SecurityGroupRule.description = property(rule_description)  # type: ignore[method-assign,assignment]
+
+
+PATCHES = (
+    codebuild_pipeline_projects_need_no_location,
+    codebuild_delete_project_by_arn,
+    codepipeline_metadata_timestamps_as_epoch,
+    codedeploy_deletes_groups_and_applications,
+    ecs_service_keeps_dropped_settings,
+    ecs_tasks_take_task_level_memory,
+    ec2_group_rule_descriptions,
+)
+
+
+def apply() -> None:
+    """Apply every patch, once: the marker lives on moto, which the patches change."""
+    import moto
+
+    if not getattr(moto, "_ecs_blue_green_patched", False):
+        for patch in PATCHES:
+            patch()
+        moto._ecs_blue_green_patched = True  # type: ignore[attr-defined]
