@@ -1,0 +1,1018 @@
+"""The AfterAllowTestTraffic hook Lambda, against a real HTTP server on 127.0.0.1.
+
+The AWS calls go to real boto3 clients under ``botocore.stub.Stubber``, so every request is
+checked against the service model and an unexpected call fails the test. The handler's
+directory is the Lambda package, so the module is loaded from its file path rather than
+imported as part of a package.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+PACKAGE_DIR = (
+    Path(__file__).resolve().parents[3] / "constructs_lib" / "handlers" / "verify_test_traffic"
+)
+
+LOAD_BALANCER = "app/ecs-blue-green-dev/0123456789abcdef"
+DNS = "ecs-blue-green-dev-123456789.eu-west-1.elb.amazonaws.com"
+DEPLOYMENT_ID = "d-ABCDEF123"
+EXECUTION_ID = "hook-execution-1"
+EVENT = {"DeploymentId": DEPLOYMENT_ID, "LifecycleEventHookExecutionId": EXECUTION_ID}
+VERSION = "1.4.2"
+TASK_DEFINITION = "arn:aws:ecs:eu-west-1:123456789012:task-definition/ecs-blue-green-dev:7"
+PROBES = [
+    {"path": "/health", "status": 200, "body": "ok"},
+    {"path": "/", "status": 200, "body_is_version": True},
+]
+CONFIG_VARIABLES = (
+    "LOAD_BALANCER",
+    "LOAD_BALANCER_DNS",
+    "TEST_PORT",
+    "PROBES",
+    "VERSION_CONTAINER",
+    "VERSION_VARIABLE",
+    "DEADLINE_SECONDS",
+    "INTERVAL_SECONDS",
+    "REQUEST_TIMEOUT_SECONDS",
+    "REQUIRED_PASSES",
+)
+
+# What CodeDeploy stores for this project's release (release_spec.to_yaml writes scalars as
+# JSON), with the task definition placeholder already replaced by CodePipeline.
+YAML_APPSPEC = f"""version: 0.0
+Resources:
+  - TargetService:
+      Type: "AWS::ECS::Service"
+      Properties:
+        TaskDefinition: "{TASK_DEFINITION}"
+        LoadBalancerInfo:
+          ContainerName: "proxy"
+          ContainerPort: 8080
+Hooks:
+  - AfterAllowTestTraffic: "arn:aws:lambda:eu-west-1:123456789012:function:verify"
+"""
+JSON_APPSPEC = json.dumps(
+    {
+        "version": 0.0,
+        "Resources": [
+            {
+                "TargetService": {
+                    "Type": "AWS::ECS::Service",
+                    "Properties": {"TaskDefinition": TASK_DEFINITION.replace(":7", ":8")},
+                }
+            }
+        ],
+    },
+    indent=2,
+)
+
+
+def _load_handler_module() -> ModuleType:
+    """Load index.py by path without writing __pycache__ into the Lambda package directory."""
+    spec = importlib.util.spec_from_file_location(
+        "verify_test_traffic_index", PACKAGE_DIR / "index.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being created
+    writes_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
+    return module
+
+
+hook = _load_handler_module()
+
+
+# --- a fake ALB node ------------------------------------------------------------------
+
+
+@dataclass
+class Behaviour:
+    """How the fake ALB node answers; each test changes what it needs."""
+
+    routes: dict[str, tuple[int, str, dict[str, str]]] = field(default_factory=dict)
+    delay_seconds: float = 0.0  # before the response
+    trickle_seconds: float = 0.0  # between the bytes of the body
+    failures_left: int = 0
+    requests: list[tuple[str, str | None]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def healthy(self, version: str = VERSION) -> None:
+        self.routes = {"/health": (200, "ok\n", {}), "/": (200, version + "\n", {})}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    behaviour: Behaviour
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A slow reply written after the client timed out is expected, not an error."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        behaviour = self.server.behaviour
+        with behaviour.lock:
+            behaviour.requests.append((self.path, self.headers.get("Host")))
+            failing = behaviour.failures_left > 0
+            behaviour.failures_left -= int(failing)
+        if behaviour.delay_seconds:
+            time.sleep(behaviour.delay_seconds)
+        status, body, headers = (
+            (503, "starting", {})
+            if failing
+            else behaviour.routes.get(self.path, (404, "not found", {}))
+        )
+        payload = body.encode()
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if not behaviour.trickle_seconds:
+            self.wfile.write(payload)
+            return
+        for byte in payload:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(behaviour.trickle_seconds)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[_Server]:
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    httpd.behaviour = Behaviour()
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def alb(server: _Server) -> Behaviour:
+    """A healthy node serving VERSION, fresh for each test."""
+    server.behaviour = Behaviour()
+    server.behaviour.healthy()
+    return server.behaviour
+
+
+@pytest.fixture
+def port(server: _Server) -> int:
+    return int(server.server_address[1])
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- configuration and stubbed AWS ----------------------------------------------------
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, port: int) -> pytest.MonkeyPatch:
+    """A valid configuration pointing at the fake node; tests override single variables."""
+    for name in CONFIG_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    values = {
+        "LOAD_BALANCER": LOAD_BALANCER,
+        "LOAD_BALANCER_DNS": DNS,
+        "TEST_PORT": str(port),
+        "PROBES": json.dumps(PROBES),
+        "VERSION_CONTAINER": "app",
+        "DEADLINE_SECONDS": "5",
+        "INTERVAL_SECONDS": "0.01",
+        "REQUEST_TIMEOUT_SECONDS": "0.5",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def failing_fast(env: pytest.MonkeyPatch) -> None:
+    """A deadline short enough that a failing verification ends within a fraction of a second."""
+    env.setenv("DEADLINE_SECONDS", "0.2")
+    env.setenv("INTERVAL_SECONDS", "0.02")
+
+
+@pytest.fixture(scope="module")
+def session() -> boto3.session.Session:
+    return boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - dummy: every call is stubbed
+        region_name="eu-west-1",
+    )
+
+
+class Aws:
+    """Stubbed EC2, ECS and CodeDeploy clients, with helpers that queue expected calls."""
+
+    def __init__(self, session: boto3.session.Session) -> None:
+        self.clients = {name: session.client(name) for name in ("ec2", "ecs", "codedeploy")}
+        self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
+        for stub in self.stubs.values():
+            stub.activate()
+
+    def enis(self, *ips: str, page: str | None = None, more: str | None = None) -> None:
+        """Queue one describe_network_interfaces page: ``page`` is the NextToken it is asked
+        for, ``more`` the NextToken it returns."""
+        params: dict[str, Any] = {
+            "Filters": [{"Name": "description", "Values": [f"ELB {LOAD_BALANCER}"]}]
+        }
+        if page:
+            params["NextToken"] = page
+        response: dict[str, Any] = {
+            "NetworkInterfaces": [
+                {"NetworkInterfaceId": f"eni-{i}", "PrivateIpAddress": ip}
+                for i, ip in enumerate(ips)
+            ]
+        }
+        if more:
+            response["NextToken"] = more
+        self.stubs["ec2"].add_response("describe_network_interfaces", response, params)
+
+    def deployment(self, content: str | None, revision_type: str = "AppSpecContent") -> None:
+        revision: dict[str, Any] = {"revisionType": revision_type}
+        if content is not None:
+            revision["appSpecContent"] = {"content": content, "sha256": "0" * 64}
+        else:
+            revision["s3Location"] = {"bucket": "artifacts", "key": "appspec.yaml"}
+        self.stubs["codedeploy"].add_response(
+            "get_deployment",
+            {"deploymentInfo": {"deploymentId": DEPLOYMENT_ID, "revision": revision}},
+            {"deploymentId": DEPLOYMENT_ID},
+        )
+
+    def task_definition(
+        self, arn: str = TASK_DEFINITION, app_environment: dict[str, str] | None = None
+    ) -> None:
+        """Queue describe_task_definition: an ``app`` container and a decoy sidecar."""
+        app_env = {"VERSION": VERSION} if app_environment is None else app_environment
+        self.stubs["ecs"].add_response(
+            "describe_task_definition",
+            {
+                "taskDefinition": {
+                    "taskDefinitionArn": arn,
+                    "containerDefinitions": [
+                        {
+                            "name": "proxy",
+                            "environment": [{"name": "VERSION", "value": "proxy-version"}],
+                        },
+                        {
+                            "name": "app",
+                            "environment": [
+                                {"name": "PORT", "value": "8081"},
+                                *({"name": k, "value": v} for k, v in app_env.items()),
+                            ],
+                        },
+                    ],
+                }
+            },
+            {"taskDefinition": arn},
+        )
+
+    def version_lookup(self) -> None:
+        self.deployment(YAML_APPSPEC)
+        self.task_definition()
+
+    def status(self, status: str) -> None:
+        """Expect the hook status call, with exactly this status."""
+        self.stubs["codedeploy"].add_response(
+            "put_lifecycle_event_hook_execution_status",
+            {"lifecycleEventHookExecutionId": EXECUTION_ID},
+            {
+                "deploymentId": DEPLOYMENT_ID,
+                "lifecycleEventHookExecutionId": EXECUTION_ID,
+                "status": status,
+            },
+        )
+
+    def verify_done(self) -> None:
+        for stub in self.stubs.values():
+            stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def aws(session: boto3.session.Session) -> Iterator[Aws]:
+    stubbed = Aws(session)
+    yield stubbed
+    for stub in stubbed.stubs.values():
+        stub.deactivate()
+
+
+def run(aws: Aws, context: Any = None) -> dict[str, Any]:
+    """Invoke the handler, then check that every queued AWS call was made."""
+    result: dict[str, Any] = hook.handler(EVENT, context, clients=aws.clients)
+    aws.verify_done()
+    return result
+
+
+def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+# --- the Lambda package ---------------------------------------------------------------
+
+
+def test_package_directory_holds_only_index() -> None:
+    assert sorted(p.name for p in PACKAGE_DIR.iterdir()) == ["index.py"]
+
+
+def _import_roots(nodes: list[ast.stmt] | list[ast.AST]) -> set[str]:
+    roots: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            roots.add((node.module or "").split(".")[0])
+    return roots
+
+
+def test_handler_needs_only_the_runtime() -> None:
+    """The zip holds index.py alone: the standard library at module level, and boto3 only
+    inside a function (so tests load the module without it and inject clients)."""
+    tree = ast.parse((PACKAGE_DIR / "index.py").read_text())
+    top_level = _import_roots(tree.body)
+    everywhere = _import_roots(list(ast.walk(tree)))
+    assert {"json", "urllib"} <= top_level <= sys.stdlib_module_names
+    assert everywhere - top_level == {"boto3", "botocore"}
+
+
+# --- configuration --------------------------------------------------------------------
+
+
+def test_config_defaults(env: pytest.MonkeyPatch, port: int) -> None:
+    for name in ("DEADLINE_SECONDS", "INTERVAL_SECONDS", "REQUEST_TIMEOUT_SECONDS"):
+        env.delenv(name)
+    config = hook.load_config(dict(os.environ))
+    assert config == hook.Config(
+        load_balancer=LOAD_BALANCER,
+        load_balancer_dns=DNS,
+        test_port=port,
+        probes=(
+            hook.Probe("/health", 200, body="ok"),
+            hook.Probe("/", 200, body_is_version=True),
+        ),
+        version_container="app",
+        version_variable="VERSION",
+        deadline_seconds=120.0,
+        interval_seconds=5.0,
+        request_timeout_seconds=3.0,
+        required_passes=2,
+    )
+    assert config.needs_version
+
+
+def test_config_reports_every_missing_variable() -> None:
+    with pytest.raises(hook.ConfigError) as raised:
+        hook.load_config({})
+    message = str(raised.value)
+    for name in ("LOAD_BALANCER", "LOAD_BALANCER_DNS", "TEST_PORT", "PROBES"):
+        assert f"{name} is required" in message
+
+
+def test_version_container_is_optional_without_version_probes() -> None:
+    config = hook.load_config(
+        {
+            "LOAD_BALANCER": LOAD_BALANCER,
+            "LOAD_BALANCER_DNS": DNS,
+            "TEST_PORT": "8080",
+            "PROBES": '[{"path": "/health", "status": 200}]',
+        }
+    )
+    assert config.version_container is None
+    assert not config.needs_version
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "LOAD_BALANCER",
+            f"arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/{LOAD_BALANCER}",
+            "ARN suffix",
+        ),
+        ("LOAD_BALANCER_DNS", f"http://{DNS}/", "bare host name"),
+        ("TEST_PORT", "http", "TEST_PORT must be an integer"),
+        ("TEST_PORT", "0", "TEST_PORT must be between 1 and 65535"),
+        ("TEST_PORT", "65536", "TEST_PORT must be between 1 and 65535"),
+        ("PROBES", "{not json", "PROBES is not valid JSON"),
+        ("PROBES", "[]", "non-empty JSON list"),
+        ("PROBES", '{"path": "/"}', "non-empty JSON list"),
+        ("PROBES", '["/health"]', "PROBES[0] must be an object"),
+        ("PROBES", '[{"path": "/", "status": 200, "bdy": "ok"}]', "unknown keys ['bdy']"),
+        ("PROBES", '[{"path": "health", "status": 200}]', "path must start with /"),
+        ("PROBES", '[{"path": "/", "status": "200"}]', "status must be an HTTP status code"),
+        ("PROBES", '[{"path": "/", "status": true}]', "status must be an HTTP status code"),
+        ("PROBES", '[{"path": "/"}]', "status must be an HTTP status code"),
+        ("PROBES", '[{"path": "/", "status": 200, "body": 1}]', "body must be a string"),
+        ("PROBES", '[{"path": "/", "status": 200, "body_is_version": "yes"}]', "true or false"),
+        (
+            "PROBES",
+            '[{"path": "/", "status": 200, "body": "x", "body_is_version": true}]',
+            "both body and body_is_version",
+        ),
+        ("VERSION_CONTAINER", "", "VERSION_CONTAINER is required when a probe has body_is_version"),
+        ("DEADLINE_SECONDS", "0", "DEADLINE_SECONDS must be >= 0.001"),
+        ("DEADLINE_SECONDS", "nan", "DEADLINE_SECONDS must be >= 0.001"),
+        ("INTERVAL_SECONDS", "-1", "INTERVAL_SECONDS must be >= 0"),
+        ("REQUEST_TIMEOUT_SECONDS", "soon", "REQUEST_TIMEOUT_SECONDS must be a number"),
+        ("REQUIRED_PASSES", "0", "REQUIRED_PASSES must be >= 1"),
+        ("REQUIRED_PASSES", "1.5", "REQUIRED_PASSES must be an integer"),
+    ],
+)
+def test_config_rejects_bad_values(
+    env: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    env.setenv(name, value)
+    with pytest.raises(hook.ConfigError, match="invalid configuration") as raised:
+        hook.load_config(dict(os.environ))
+    assert message in str(raised.value)
+
+
+# --- AWS lookups ----------------------------------------------------------------------
+
+
+def test_node_addresses_follow_pagination(aws: Aws) -> None:
+    aws.enis("10.0.2.9", "10.0.1.5", more="page-2")
+    aws.enis("10.0.1.5", "10.0.3.7", page="page-2")
+    assert hook.node_addresses(aws.clients["ec2"], LOAD_BALANCER) == [
+        "10.0.1.5",
+        "10.0.2.9",
+        "10.0.3.7",
+    ]
+    aws.verify_done()
+
+
+def test_no_network_interfaces_is_a_lookup_failure(aws: Aws) -> None:
+    aws.enis()
+    with pytest.raises(hook.LookupFailedError, match="no network interfaces"):
+        hook.node_addresses(aws.clients["ec2"], LOAD_BALANCER)
+    aws.verify_done()
+
+
+@pytest.mark.parametrize(
+    ("content", "arn"),
+    [
+        (YAML_APPSPEC, TASK_DEFINITION),
+        (YAML_APPSPEC.replace(f'"{TASK_DEFINITION}"', TASK_DEFINITION), TASK_DEFINITION),
+        (JSON_APPSPEC, TASK_DEFINITION.replace(":7", ":8")),
+        (f"{{TaskDefinition: {TASK_DEFINITION}, PlatformVersion: LATEST}}", TASK_DEFINITION),
+    ],
+    ids=["yaml-quoted", "yaml-plain", "json", "yaml-flow"],
+)
+def test_task_definition_arn_from_appspec(content: str, arn: str) -> None:
+    assert hook.task_definition_arn(content) == arn
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (YAML_APPSPEC.replace(TASK_DEFINITION, "<TASK_DEFINITION>"), "no task definition"),
+        (YAML_APPSPEC + f"# {TASK_DEFINITION[:-1]}9\n", "2 different task definition"),
+    ],
+)
+def test_task_definition_arn_must_be_unique(content: str, message: str) -> None:
+    with pytest.raises(hook.LookupFailedError, match=message):
+        hook.task_definition_arn(content)
+
+
+@pytest.mark.parametrize(
+    ("content", "arn"),
+    [(YAML_APPSPEC, TASK_DEFINITION), (JSON_APPSPEC, TASK_DEFINITION.replace(":7", ":8"))],
+    ids=["yaml", "json"],
+)
+def test_deployed_version_comes_from_the_deployments_task_definition(
+    aws: Aws, content: str, arn: str
+) -> None:
+    aws.deployment(content)
+    aws.task_definition(arn)
+    version = hook.deployed_version(
+        aws.clients["codedeploy"], aws.clients["ecs"], DEPLOYMENT_ID, "app", "VERSION"
+    )
+    assert version == VERSION
+    aws.verify_done()
+
+
+def test_deployed_version_honours_the_variable_name(aws: Aws) -> None:
+    aws.deployment(YAML_APPSPEC)
+    aws.task_definition(app_environment={"VERSION": "wrong", "RELEASE": "2.0.0"})
+    version = hook.deployed_version(
+        aws.clients["codedeploy"], aws.clients["ecs"], DEPLOYMENT_ID, "app", "RELEASE"
+    )
+    assert version == "2.0.0"
+    aws.verify_done()
+
+
+@pytest.mark.parametrize(
+    ("container", "app_environment", "message"),
+    [
+        ("worker", None, "no container named 'worker'"),
+        ("app", {}, "no environment variable 'VERSION'"),
+        ("app", {"VERSION": ""}, "no environment variable 'VERSION'"),
+    ],
+)
+def test_deployed_version_missing_pieces(
+    aws: Aws, container: str, app_environment: dict[str, str] | None, message: str
+) -> None:
+    aws.deployment(YAML_APPSPEC)
+    aws.task_definition(app_environment=app_environment)
+    with pytest.raises(hook.LookupFailedError, match=message):
+        hook.deployed_version(
+            aws.clients["codedeploy"], aws.clients["ecs"], DEPLOYMENT_ID, container, "VERSION"
+        )
+    aws.verify_done()
+
+
+def test_deployed_version_needs_inline_appspec(aws: Aws) -> None:
+    aws.deployment(None, revision_type="S3")
+    with pytest.raises(
+        hook.LookupFailedError, match=r"no inline AppSpec content \(revision type S3\)"
+    ):
+        hook.deployed_version(
+            aws.clients["codedeploy"], aws.clients["ecs"], DEPLOYMENT_ID, "app", "VERSION"
+        )
+    aws.verify_done()
+
+
+# --- one probe against the fake node --------------------------------------------------
+
+
+def test_probe_reads_status_and_body_and_sends_host(alb: Behaviour, port: int) -> None:
+    result = hook.probe("127.0.0.1", port, DNS, "/health", 1.0)
+    assert (result.ip, result.path, result.status, result.body, result.error) == (
+        "127.0.0.1",
+        "/health",
+        200,
+        "ok\n",
+        None,
+    )
+    assert alb.requests == [("/health", DNS)]
+
+
+def test_probe_reports_error_statuses_with_their_body(alb: Behaviour, port: int) -> None:
+    alb.routes["/health"] = (503, "draining", {})
+    result = hook.probe("127.0.0.1", port, DNS, "/health", 1.0)
+    assert (result.status, result.body, result.error) == (503, "draining", None)
+
+
+def test_probe_does_not_follow_redirects(alb: Behaviour, port: int) -> None:
+    alb.routes["/"] = (302, "", {"Location": "/health"})
+    result = hook.probe("127.0.0.1", port, DNS, "/", 1.0)
+    assert result.status == 302
+    assert [path for path, _ in alb.requests] == ["/"]
+
+
+def test_probe_times_out(alb: Behaviour, port: int) -> None:
+    alb.delay_seconds = 0.3
+    result = hook.probe("127.0.0.1", port, DNS, "/health", 0.05)
+    assert result.status is None
+    assert result.error is not None
+    assert "timed out" in result.error
+
+
+def test_probe_timeout_bounds_the_whole_request(alb: Behaviour, port: int) -> None:
+    """Each read of a trickled body is quick; the request as a whole is not."""
+    alb.routes["/health"] = (200, "x" * 100, {})
+    alb.trickle_seconds = 0.02  # 2 s for the whole body
+    result = hook.probe("127.0.0.1", port, DNS, "/health", 0.1)
+    assert (result.status, result.body, result.error) == (None, None, "timed out after 0.1s")
+    assert result.elapsed_ms < 1000  # cut at 0.1 s, not after the body's 2 s
+
+
+def test_probe_reports_refused_connections(closed_port: int) -> None:
+    result = hook.probe("127.0.0.1", closed_port, DNS, "/health", 1.0)
+    assert result.status is None
+    assert result.error is not None
+    assert "refused" in result.error.lower()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "check", "reason"),
+    [
+        (200, " ok\n", hook.Probe("/health", 200, body="ok"), None),
+        (200, "anything", hook.Probe("/health", 200), None),
+        (200, "1.4.2\n", hook.Probe("/", 200, body_is_version=True), None),
+        (
+            200,
+            "1.4.1",
+            hook.Probe("/", 200, body_is_version=True),
+            "body '1.4.1', expected '1.4.2'",
+        ),
+        (204, "ok", hook.Probe("/health", 200, body="ok"), "status 204, expected 200"),
+        (200, "x" * 500, hook.Probe("/", 200, body="ok"), "x" * 120 + "..."),
+    ],
+)
+def test_failure_reason(status: int, body: str, check: Any, reason: str | None) -> None:
+    result = hook.ProbeResult("10.0.0.1", check.path, status, body, None, 1)
+    actual = hook.failure_reason(result, check, VERSION)
+    if reason is None:
+        assert actual is None
+    else:
+        assert actual is not None
+        assert reason in actual
+
+
+def test_failure_reason_for_request_errors() -> None:
+    result = hook.ProbeResult("10.0.0.1", "/", None, None, "timed out", 50)
+    assert hook.failure_reason(result, hook.Probe("/", 200), None) == "request failed: timed out"
+
+
+# --- the verification loop, on a fake clock -------------------------------------------
+
+
+class FakeClock:
+    """Monotonic time that moves only when the code under test sleeps or fetches."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def loop_config(**overrides: Any) -> Any:
+    values: dict[str, Any] = {
+        "load_balancer": LOAD_BALANCER,
+        "load_balancer_dns": DNS,
+        "test_port": 8080,
+        "probes": (hook.Probe("/health", 200),),
+        "version_container": None,
+        "version_variable": "VERSION",
+        "deadline_seconds": 10.0,
+        "interval_seconds": 4.0,
+        "request_timeout_seconds": 1.0,
+        "required_passes": 2,
+    }
+    values.update(overrides)
+    return hook.Config(**values)
+
+
+def scripted_fetch(
+    clock: FakeClock, statuses: list[int], seconds: float = 0.0
+) -> tuple[Any, list[tuple[float, str, str]]]:
+    """A fetch answering ``statuses`` in turn (the last one forever), taking ``seconds``."""
+    calls: list[tuple[float, str, str]] = []
+
+    def fetch(ip: str, port: int, host: str, path: str, timeout: float) -> Any:
+        assert (port, host, timeout) == (8080, DNS, 1.0)
+        calls.append((clock.now, ip, path))
+        clock.now += seconds
+        status = statuses[min(len(calls), len(statuses)) - 1]
+        return hook.ProbeResult(ip, path, status, "", None, round(seconds * 1000))
+
+    return fetch, calls
+
+
+def run_verify(
+    clock: FakeClock, fetch: Any, config: Any, addresses: tuple[str, ...] = ("10.0.0.1",)
+) -> tuple[Any, list[dict[str, Any]]]:
+    logged: list[dict[str, Any]] = []
+    outcome = hook.verify(
+        list(addresses),
+        config,
+        None,
+        fetch=fetch,
+        clock=clock,
+        sleep=clock.sleep,
+        log=logged.append,
+    )
+    return outcome, logged
+
+
+def test_verify_needs_consecutive_passing_rounds() -> None:
+    clock = FakeClock()
+    fetch, calls = scripted_fetch(clock, [200, 503, 200, 200])
+    outcome, _ = run_verify(clock, fetch, loop_config(deadline_seconds=100.0))
+    assert (outcome.status, outcome.rounds) == ("Succeeded", 4)
+    assert [at for at, _, _ in calls] == [0.0, 4.0, 8.0, 12.0]
+
+
+def test_verify_probes_every_node_and_logs_each_result() -> None:
+    clock = FakeClock()
+    calls: list[tuple[str, str]] = []
+
+    def fetch(ip: str, port: int, host: str, path: str, timeout: float) -> Any:
+        calls.append((ip, path))
+        status = 503 if ip == "10.0.0.2" and path == "/" else 200
+        return hook.ProbeResult(ip, path, status, "", None, 7)
+
+    config = loop_config(probes=(hook.Probe("/health", 200), hook.Probe("/", 200)))
+    outcome, logged = run_verify(clock, fetch, config, ("10.0.0.1", "10.0.0.2"))
+    assert outcome.status == "Failed"
+    assert "10.0.0.2/: status 503, expected 200" in outcome.reason
+    # Every round asks every node every probe, even after a failure within the round.
+    assert calls[:4] == [
+        ("10.0.0.1", "/health"),
+        ("10.0.0.1", "/"),
+        ("10.0.0.2", "/health"),
+        ("10.0.0.2", "/"),
+    ]
+    assert len(calls) == 4 * outcome.rounds
+    assert logged[3] == {
+        "event": "probe",
+        "round": 1,
+        "ip": "10.0.0.2",
+        "path": "/",
+        "status": 503,
+        "error": None,
+        "elapsed_ms": 7,
+        "ok": False,
+        "reason": "status 503, expected 200",
+    }
+    assert [r["ok"] for r in logged[:4]] == [True, True, True, False]
+
+
+def test_verify_never_sleeps_past_the_deadline() -> None:
+    clock = FakeClock()
+    fetch, calls = scripted_fetch(clock, [503], seconds=1.5)
+    outcome, _ = run_verify(clock, fetch, loop_config())
+    # Rounds at 0 and 5.5; after the second (ends at 7) only 3 s remain, not 4.
+    assert clock.sleeps == [4.0, 3.0]
+    assert [at for at, _, _ in calls] == [0.0, 5.5]
+    assert clock.now == 10.0
+    assert outcome.status == "Failed"
+    assert outcome.rounds == 2
+    assert outcome.reason.startswith("deadline of 10s reached after 2 rounds (0/2")
+    assert "status 503, expected 200" in outcome.reason
+
+
+def test_verify_starts_no_request_after_the_deadline() -> None:
+    """A request under way at the deadline finishes; the rest of the round is skipped."""
+    clock = FakeClock()
+    fetch, calls = scripted_fetch(clock, [200], seconds=1.0)
+    config = loop_config(
+        deadline_seconds=1.5,
+        probes=(hook.Probe("/a", 200), hook.Probe("/b", 200), hook.Probe("/c", 200)),
+    )
+    outcome, logged = run_verify(clock, fetch, config)
+    assert [path for _, _, path in calls] == ["/a", "/b"]
+    assert clock.now == 2.0  # within the deadline plus one request timeout
+    assert clock.sleeps == []
+    assert outcome.status == "Failed"
+    # The cut-short round neither passes nor fails.
+    assert outcome.reason == "deadline of 1.5s reached after 1 rounds (0/2 consecutive passes)"
+    assert len(logged) == 2
+
+
+def test_verify_counts_passes_toward_the_deadline_reason() -> None:
+    clock = FakeClock()
+    fetch, _ = scripted_fetch(clock, [200], seconds=1.0)
+    outcome, _ = run_verify(clock, fetch, loop_config(deadline_seconds=3.0, required_passes=3))
+    # Round 1 passes at 0-1, sleeps to the deadline at 3: one pass of three.
+    assert clock.sleeps == [2.0]
+    assert (outcome.status, outcome.rounds) == ("Failed", 1)
+    assert "(1/3 consecutive passes)" in outcome.reason
+
+
+def test_verify_with_no_time_runs_no_round() -> None:
+    clock = FakeClock()
+    fetch, calls = scripted_fetch(clock, [200])
+    logged: list[dict[str, Any]] = []
+    outcome = hook.verify(
+        ["10.0.0.1"],
+        loop_config(),
+        None,
+        budget_seconds=0.0,
+        fetch=fetch,
+        clock=clock,
+        sleep=clock.sleep,
+        log=logged.append,
+    )
+    assert (outcome.status, outcome.rounds, calls, logged) == ("Failed", 0, [], [])
+
+
+@pytest.mark.parametrize(
+    ("remaining_ms", "budget"),
+    [(None, 120.0), (600_000, 120.0), (60_000, 47.0), (12_000, 0.0)],
+)
+def test_time_budget_leaves_room_for_the_status_call(
+    remaining_ms: int | None, budget: float
+) -> None:
+    config = loop_config(deadline_seconds=120.0, request_timeout_seconds=3.0)
+    assert hook.time_budget(config, remaining_ms) == pytest.approx(budget)
+
+
+# --- the handler, end to end ----------------------------------------------------------
+
+
+def test_healthy_release_succeeds(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Succeeded")
+    result = run(aws)
+    assert result == {
+        "deploymentId": DEPLOYMENT_ID,
+        "status": "Succeeded",
+        "reason": "2 consecutive passing rounds",
+        "rounds": 2,
+    }
+    assert alb.requests == [("/health", DNS), ("/", DNS)] * 2
+    lines = log_lines(capsys)
+    assert [line["event"] for line in lines] == ["probe"] * 4 + ["summary"]
+    assert {line["ip"] for line in lines[:4]} == {"127.0.0.1"}
+    assert all(line["ok"] and line["status"] == 200 for line in lines[:4])
+    assert lines[-1]["status"] == "Succeeded"
+    assert lines[-1]["version"] == VERSION
+    assert lines[-1]["nodes"] == ["127.0.0.1"]
+
+
+def test_probes_without_version_skip_the_version_lookup(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws
+) -> None:
+    env.setenv("PROBES", '[{"path": "/health", "status": 200, "body": "ok"}]')
+    env.delenv("VERSION_CONTAINER")
+    env.setenv("REQUIRED_PASSES", "3")
+    aws.enis("127.0.0.1")
+    aws.status("Succeeded")  # no get_deployment or describe_task_definition queued
+    assert run(aws)["rounds"] == 3
+    assert alb.requests == [("/health", DNS)] * 3
+
+
+def test_unhealthy_release_fails(env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws) -> None:
+    failing_fast(env)
+    alb.routes["/health"] = (503, "unhealthy", {})
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Failed")
+    result = run(aws)
+    assert result["status"] == "Failed"
+    assert "127.0.0.1/health: status 503, expected 200" in result["reason"]
+    assert result["rounds"] >= 1
+
+
+def test_wrong_version_fails(env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws) -> None:
+    failing_fast(env)
+    alb.healthy(version="1.4.1")
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Failed")
+    result = run(aws)
+    assert "127.0.0.1/: body '1.4.1', expected '1.4.2'" in result["reason"]
+
+
+def test_slow_release_fails(env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws) -> None:
+    failing_fast(env)
+    env.setenv("REQUEST_TIMEOUT_SECONDS", "0.05")
+    alb.delay_seconds = 0.3
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Failed")
+    result = run(aws)
+    assert "request failed: timed out" in result["reason"]
+
+
+def test_refused_connection_fails(
+    env: pytest.MonkeyPatch, closed_port: int, alb: Behaviour, aws: Aws
+) -> None:
+    failing_fast(env)
+    env.setenv("TEST_PORT", str(closed_port))
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Failed")
+    result = run(aws)
+    assert "request failed:" in result["reason"]
+    assert "refused" in result["reason"].lower()
+    assert alb.requests == []
+
+
+def test_flaky_then_healthy_release_succeeds_after_retries(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws
+) -> None:
+    alb.failures_left = 3  # rounds 1 and 2 each see a 503
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Succeeded")
+    result = run(aws)
+    assert (result["status"], result["rounds"]) == ("Succeeded", 4)
+    assert len(alb.requests) == 8
+
+
+def test_missing_configuration_is_reported_as_failed(
+    env: pytest.MonkeyPatch, aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.delenv("TEST_PORT")
+    aws.status("Failed")  # and nothing else: no lookups with a broken configuration
+    result = run(aws)
+    assert result["status"] == "Failed"
+    assert result["reason"].startswith("ConfigError: invalid configuration")
+    assert "TEST_PORT is required" in result["reason"]
+    summary = log_lines(capsys)[-1]
+    assert (summary["event"], summary["status"]) == ("summary", "Failed")
+    assert "TEST_PORT is required" in summary["reason"]
+
+
+def test_no_network_interfaces_is_reported_as_failed(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws
+) -> None:
+    aws.enis()
+    aws.status("Failed")
+    result = run(aws)
+    assert result["reason"] == (
+        f"LookupFailedError: no network interfaces found for load balancer {LOAD_BALANCER}"
+    )
+    assert alb.requests == []
+
+
+def test_version_lookup_failure_is_reported_as_failed(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws
+) -> None:
+    env.setenv("VERSION_CONTAINER", "worker")
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Failed")
+    result = run(aws)
+    assert "no container named 'worker'" in result["reason"]
+    assert alb.requests == []
+
+
+def test_aws_error_during_lookup_is_reported_as_failed(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws
+) -> None:
+    aws.stubs["ec2"].add_client_error(
+        "describe_network_interfaces", "UnauthorizedOperation", "not allowed"
+    )
+    aws.status("Failed")
+    result = run(aws)
+    assert result["reason"].startswith("ClientError:")
+    assert "UnauthorizedOperation" in result["reason"]
+
+
+def test_short_lambda_time_left_cuts_the_budget(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws
+) -> None:
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 5_000  # less than the status-call reserve
+
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Failed")
+    result = run(aws, Context())
+    assert (result["status"], result["rounds"]) == ("Failed", 0)
+    assert result["reason"].startswith("deadline of 0s reached after 0 rounds")
+    assert alb.requests == []
+
+
+def test_status_call_failure_propagates(env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws) -> None:
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.stubs["codedeploy"].add_client_error(
+        "put_lifecycle_event_hook_execution_status",
+        "DeploymentDoesNotExistException",
+        "gone",
+        expected_params={
+            "deploymentId": DEPLOYMENT_ID,
+            "lifecycleEventHookExecutionId": EXECUTION_ID,
+            "status": "Succeeded",
+        },
+    )
+    with pytest.raises(ClientError, match="DeploymentDoesNotExistException"):
+        hook.handler(EVENT, None, clients=aws.clients)
+    aws.verify_done()
+
+
+def test_event_without_ids_raises_before_any_call(aws: Aws) -> None:
+    with pytest.raises(KeyError, match="LifecycleEventHookExecutionId"):
+        hook.handler({"DeploymentId": DEPLOYMENT_ID}, None, clients=aws.clients)
