@@ -15,6 +15,8 @@ from constructs_lib.release_spec import TrafficRoutes
 from constructs_lib.validation import (
     ValidationError,
     check_cidr,
+    check_health_check_path,
+    check_http_codes,
     check_int_range,
     check_port,
     check_resource_prefix,
@@ -46,10 +48,8 @@ class TargetHealthCheck:
 
     def validate(self, field_prefix: str = "health_check.") -> None:
         f = field_prefix
-        if not isinstance(self.path, str) or not self.path.startswith("/") or len(self.path) > 1024:
-            raise ValidationError(
-                f"{f}path", f"must start with '/' (max 1024 chars), got {self.path!r}"
-            )
+        check_health_check_path(f"{f}path", self.path)
+        check_http_codes(f"{f}matcher", self.matcher)
         check_int_range(f"{f}interval_seconds", self.interval_seconds, 5, 300)
         check_int_range(f"{f}timeout_seconds", self.timeout_seconds, 2, 120)
         if self.timeout_seconds >= self.interval_seconds:

@@ -173,21 +173,21 @@ def validate_pipeline_settings(
     field_prefix: str = "",
 ) -> None:
     f = field_prefix
-    if not isinstance(repository, str) or not _REPOSITORY_RE.match(repository):
+    if not isinstance(repository, str) or not _REPOSITORY_RE.fullmatch(repository):
         raise ValidationError(
             f"{f}repository", f"must be a GitHub 'owner/name', got {repository!r}"
         )
-    if not isinstance(branch, str) or not _BRANCH_RE.match(branch):
+    if not isinstance(branch, str) or not _BRANCH_RE.fullmatch(branch):
         raise ValidationError(f"{f}branch", f"{branch!r} is not a branch name")
     if connection_arn is not None and (
-        not isinstance(connection_arn, str) or not _CONNECTION_ARN_RE.match(connection_arn)
+        not isinstance(connection_arn, str) or not _CONNECTION_ARN_RE.fullmatch(connection_arn)
     ):
         raise ValidationError(
             f"{f}connection_arn", f"{connection_arn!r} is not a CodeConnections connection ARN"
         )
     if (
         not isinstance(buildspec_path, str)
-        or not _BUILDSPEC_RE.match(buildspec_path)
+        or not _BUILDSPEC_RE.fullmatch(buildspec_path)
         or {".", ".."} & set(buildspec_path.split("/"))
     ):
         raise ValidationError(

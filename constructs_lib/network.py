@@ -50,6 +50,10 @@ def plan_subnets(
     vpc = check_cidr(f"{f}vpc_cidr", vpc_cidr, min_prefix=MIN_PREFIX, max_prefix=MAX_PREFIX)
     check_int_range(f"{f}az_count", az_count, 2, MAX_AZ_COUNT)
     if public is None or private is None:
+        if vpc.prefixlen >= MAX_PREFIX:
+            raise ValidationError(
+                f"{f}vpc_cidr", f"{vpc} has no room for subnets (each /{MAX_PREFIX} or larger)"
+            )
         check_int_range(f"{f}subnet_prefix_length", subnet_prefix_length, vpc.prefixlen + 1, 28)
         needed = 2 * az_count
         available = 2 ** (subnet_prefix_length - vpc.prefixlen)

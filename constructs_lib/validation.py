@@ -19,10 +19,14 @@ __all__ = [
     "check_cidr",
     "check_disjoint_cidrs",
     "check_fargate_size",
+    "check_health_check_path",
+    "check_http_codes",
     "check_int_range",
     "check_log_retention",
     "check_port",
     "check_resource_prefix",
+    "check_template_free",
+    "show",
 ]
 
 
@@ -33,6 +37,33 @@ class ValidationError(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+_SHOW_MAX = 80
+
+
+def show(value: object) -> str:
+    """``repr(value)`` for an error message: one line, at most ``_SHOW_MAX`` characters, and
+    never an exception (an int of thousands of digits or a deeply nested list has no repr)."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"a {type(value).__name__} too large to show"
+    return text if len(text) <= _SHOW_MAX else f"{text[: _SHOW_MAX - 3]}..."
+
+
+# What Terraform reads as a template in a JSON string: a user's text must not start one.
+_TEMPLATE_RE = re.compile(r"[$%]\{")
+
+
+def check_template_free(field: str, value: str) -> str:
+    """Text that reaches the synthesized JSON verbatim: ``${`` or ``%{`` would make Terraform
+    read it as an interpolation or directive."""
+    if _TEMPLATE_RE.search(value):
+        raise ValidationError(
+            field, f"{show(value)}: '${{' and '%{{' would be read by Terraform as a template"
+        )
+    return value
 
 
 def _gib(n: int) -> int:
@@ -59,15 +90,15 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 
 # Lowercase letters, digits and single hyphens: valid in every AWS name we derive (ALB,
 # target group, ECR, IAM, log group), starting with a letter.
-_PREFIX_RE = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$")
+_PREFIX_RE = re.compile(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*")
 
 
 def check_int_range(field: str, value: object, low: int, high: int) -> int:
     """An integer (not a bool) within [low, high]."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, f"must be an integer, got {value!r}")
+        raise ValidationError(field, f"must be an integer, got {show(value)}")
     if not low <= value <= high:
-        raise ValidationError(field, f"must be between {low} and {high}, got {value}")
+        raise ValidationError(field, f"must be between {low} and {high}, got {show(value)}")
     return value
 
 
@@ -80,20 +111,24 @@ def check_cidr(
 ) -> ipaddress.IPv4Network:
     """An IPv4 network in canonical form (no host bits set) with a bounded prefix length."""
     if not isinstance(value, str):
-        raise ValidationError(field, f"must be an IPv4 CIDR string, got {value!r}")
+        raise ValidationError(field, f"must be an IPv4 CIDR string, got {show(value)}")
     try:
         network = ipaddress.IPv4Network(value, strict=True)
     except ipaddress.AddressValueError:
-        raise ValidationError(field, f"{value!r} is not an IPv4 CIDR") from None
+        raise ValidationError(field, f"{show(value)} is not an IPv4 CIDR") from None
     except ipaddress.NetmaskValueError:
-        raise ValidationError(field, f"{value!r} has an invalid prefix length") from None
+        raise ValidationError(field, f"{show(value)} has an invalid prefix length") from None
     except ValueError:
-        raise ValidationError(field, f"{value!r} has host bits set") from None
+        raise ValidationError(field, f"{show(value)} has host bits set") from None
     if "/" not in value:
-        raise ValidationError(field, f"{value!r} lacks a prefix length (e.g. /16)")
+        raise ValidationError(field, f"{show(value)} lacks a prefix length (e.g. /16)")
+    if str(network) != value:
+        # Python also reads netmasks (/255.255.0.0) and zero-padded prefixes (/016); AWS and
+        # the provider's CIDR validation accept only the canonical spelling.
+        raise ValidationError(field, f"{show(value)} is not in canonical form: write {network}")
     if not min_prefix <= network.prefixlen <= max_prefix:
         raise ValidationError(
-            field, f"{value!r}: prefix length must be /{min_prefix} to /{max_prefix}"
+            field, f"{show(value)}: prefix length must be /{min_prefix} to /{max_prefix}"
         )
     return network
 
@@ -111,13 +146,13 @@ def check_disjoint_cidrs(field: str, networks: Iterable[ipaddress.IPv4Network]) 
 def check_fargate_size(cpu_field: str, cpu: object, memory_field: str, memory: object) -> None:
     if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu not in FARGATE_MEMORY_BY_CPU:
         allowed = ", ".join(map(str, FARGATE_MEMORY_BY_CPU))
-        raise ValidationError(cpu_field, f"Fargate cpu must be one of {allowed}, got {cpu!r}")
+        raise ValidationError(cpu_field, f"Fargate cpu must be one of {allowed}, got {show(cpu)}")
     valid = FARGATE_MEMORY_BY_CPU[cpu]
     if isinstance(memory, bool) or not isinstance(memory, int) or memory not in valid:
         raise ValidationError(
             memory_field,
             f"Fargate cpu {cpu} allows memory {min(valid)}-{max(valid)} MiB "
-            f"in steps of {_step(valid)}, got {memory!r}",
+            f"in steps of {_step(valid)}, got {show(memory)}",
         )
 
 
@@ -126,26 +161,53 @@ def _step(values: frozenset[int]) -> int:
 
 
 def check_log_retention(field: str, value: object) -> int:
-    if isinstance(value, bool) or value not in LOG_RETENTION_DAYS:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in LOG_RETENTION_DAYS:
         raise ValidationError(
             field,
-            f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))} days, got {value!r}",
+            f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))} days, got {show(value)}",
         )
-    assert isinstance(value, int)
     return value
 
 
 def check_resource_prefix(field: str, value: object, *, max_length: int) -> str:
     """A name fragment usable in every AWS resource name the constructs derive from it."""
-    if not isinstance(value, str) or not _PREFIX_RE.match(value):
+    if not isinstance(value, str) or not _PREFIX_RE.fullmatch(value):
         raise ValidationError(
             field,
-            f"{value!r} must start with a lowercase letter and hold only lowercase letters, "
+            f"{show(value)} must start with a lowercase letter and hold only lowercase letters, "
             "digits and single inner hyphens",
         )
     if len(value) > max_length:
-        raise ValidationError(field, f"{value!r} is longer than {max_length} characters")
+        raise ValidationError(field, f"{show(value)} is longer than {max_length} characters")
     return value
+
+
+# A URL path (and query): RFC 3986 characters only. No braces, so no Terraform template.
+_URL_PATH_RE = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*")
+_HTTP_CODES_RE = re.compile(r"\d{3}(?:-\d{3})?(?:,\d{3}(?:-\d{3})?)*")
+
+
+def check_health_check_path(field: str, value: object) -> str:
+    """The path a load balancer probes: starts with ``/``, URL characters, 1-1024 long."""
+    if not isinstance(value, str) or not _URL_PATH_RE.fullmatch(value) or len(value) > 1024:
+        raise ValidationError(
+            field,
+            f"must start with '/' and hold only URL characters (max 1024), got {show(value)}",
+        )
+    return value
+
+
+def check_http_codes(field: str, value: object, *, low: int = 200, high: int = 499) -> str:
+    """An ALB success matcher: codes in [low, high] as ``200``, ``200-299`` or ``200,202``."""
+    if isinstance(value, str) and _HTTP_CODES_RE.fullmatch(value):
+        ranges = [tuple(map(int, part.split("-"))) for part in value.split(",")]
+        if all(low <= r[0] <= r[-1] <= high for r in ranges):
+            return value
+    raise ValidationError(
+        field,
+        f"must be HTTP codes {low}-{high}: one (200), a range (200-299) or a list (200,202), "
+        f"got {show(value)}",
+    )
 
 
 def check_unique(field: str, values: Sequence[object]) -> None:

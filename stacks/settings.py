@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +29,27 @@ from constructs_lib.validation import (
     check_int_range,
     check_port,
     check_resource_prefix,
+    check_template_free,
+    show,
 )
 
 T = TypeVar("T")
 
 PROJECT_MAX = 40
 ENVIRONMENT_MAX = 16
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# The longest region name today has 14 characters; the bound keeps room for bucket names.
+REGION_MAX = 25
+# AWS refuses load balancer names starting with internal- and bucket names starting with
+# sthree- or amzn-s3-demo-; every such name here starts with the stack name.
+RESERVED_NAME_PREFIXES = ("internal-", "sthree-", "amzn-s3-demo-")
+# AWS allows 50 tags per resource; the stack sets up to 5 itself (Project, Environment,
+# ManagedBy, and on subnets Name and Tier).
+TAGS_MAX = 45
+FILE_PATHS_MAX = 8  # CodePipeline's git push filter takes at most 8 file path patterns
+# Used with fullmatch: ``$`` would also accept a trailing newline.
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
 
 
 class SettingsError(Exception):
@@ -137,8 +151,13 @@ class _Table:
         self._path = path
         self._seen: set[str] = set()
 
+    @property
+    def prefix(self) -> str:
+        """What qualifies this table's keys in error messages (``load_balancer.``)."""
+        return self._path
+
     def name(self, key: str) -> str:
-        return f"{self._path}{key}"
+        return f"{self._path}{_toml_key(key)}"
 
     def get(self, key: str, kind: type[T], default: T) -> T:
         self._seen.add(key)
@@ -146,7 +165,7 @@ class _Table:
             return default
         value = self._data[key]
         if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
-            raise ValidationError(self.name(key), f"must be a {kind.__name__}, got {value!r}")
+            raise ValidationError(self.name(key), f"must be a {kind.__name__}, got {show(value)}")
         return value
 
     def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -172,19 +191,39 @@ class _Table:
             raise ValidationError(self.name(unknown[0]), "unknown setting")
 
 
+def _toml_key(key: str) -> str:
+    """A key for an error message: as written when printable, else quoted with TOML escapes,
+    so the message stays on one line whatever the key holds."""
+    if key and key.isprintable():
+        return key
+    escaped = "".join(
+        f"\\{c}" if c in '"\\' else c if c.isprintable() else f"\\U{ord(c):08X}" for c in key
+    )
+    return f'"{escaped}"'
+
+
 def load_settings(path: Path) -> Settings:
     """Read and validate one environment file; raise :class:`SettingsError` on any problem."""
+    shown = str(path) if str(path).isprintable() else repr(str(path))
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except OSError as error:
-        raise SettingsError(f"{path}: cannot read: {error.strerror}") from None
+        raise SettingsError(f"{shown}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+        raise SettingsError(f"{shown}: not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise SettingsError(f"{shown}: not valid TOML: not UTF-8 at byte {error.start}") from None
+    except (ValueError, RecursionError):
+        # tomllib reads integers of any length and nests without bound; Python converts at
+        # most 4300 digits and recurses ~1000 deep.
+        raise SettingsError(
+            f"{shown}: not valid TOML: a number too long or values nested too deeply"
+        ) from None
     try:
         return parse_settings(data, environment=path.stem)
     except ValidationError as error:
-        raise SettingsError(f"{path}: {error}") from None
+        raise SettingsError(f"{shown}: {error}") from None
 
 
 def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
@@ -193,9 +232,15 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
     project = check_resource_prefix(
         "project", root.get("project", str, "ecs-blue-green"), max_length=PROJECT_MAX
     )
+    stack_name = f"{project}-{environment}"
+    if f"{stack_name}-".startswith(RESERVED_NAME_PREFIXES):
+        raise ValidationError(
+            "project",
+            f"the stack name {stack_name!r} would start names with a prefix AWS reserves "
+            f"({', '.join(RESERVED_NAME_PREFIXES)})",
+        )
     region = root.get("region", str, "")
-    if not _REGION_RE.match(region):
-        raise ValidationError("region", f"{region!r} is not an AWS region name (e.g. eu-west-1)")
+    _check_region("region", region)
     settings = Settings(
         project=project,
         environment=environment,
@@ -209,7 +254,26 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         deployment=_deployment(root.table("deployment")),
     )
     root.finish()
+    vpc_cidr = settings.network.vpc_cidr
+    for i, cidr in enumerate(settings.load_balancer.test_ingress_cidrs):
+        if cidr == vpc_cidr:
+            # The test listener always admits the VPC: a second rule for it is a duplicate
+            # AWS refuses at apply time.
+            raise ValidationError(
+                f"load_balancer.test_ingress_cidrs[{i}]",
+                f"{cidr} is the VPC, which always reaches the test listener",
+            )
     return settings
+
+
+def _check_region(field: str, region: str) -> None:
+    if not _REGION_RE.fullmatch(region) or len(region) > REGION_MAX:
+        raise ValidationError(field, f"{show(region)} is not an AWS region name (e.g. eu-west-1)")
+
+
+def _is_tag_text(text: str) -> bool:
+    """AWS's tag pattern: letters, separators, numbers and ``_ . : / = + - @``."""
+    return all(unicodedata.category(c)[0] in "LZN" or c in _TAG_PUNCTUATION for c in text)
 
 
 def _tags(t: _Table) -> dict[str, str]:
@@ -222,7 +286,17 @@ def _tags(t: _Table) -> dict[str, str]:
             )
         if len(value) > 256:
             raise ValidationError(t.name(key), "tag values are at most 256 characters")
+        if not (_is_tag_text(key) and _is_tag_text(value)):
+            raise ValidationError(
+                t.name(key),
+                "tag keys and values hold only letters, digits, spaces and _ . : / = + - @",
+            )
         tags[key] = value
+    if len(tags) > TAGS_MAX:
+        raise ValidationError(
+            t.prefix.rstrip("."),
+            f"at most {TAGS_MAX} tags: AWS allows 50 per resource and the stack sets up to 5",
+        )
     return tags
 
 
@@ -236,14 +310,28 @@ def _backend(t: _Table, project: str, environment: str) -> BackendSettings:
     use_lockfile = t.get("use_lockfile", bool, True)
     t.finish()
     if kind == "s3":
-        if bucket is None or not _BUCKET_RE.match(bucket):
+        if bucket is None or not _BUCKET_RE.fullmatch(bucket):
             raise ValidationError(
-                t.name("bucket"), f"an S3 backend needs a valid bucket name, got {bucket!r}"
+                t.name("bucket"), f"an S3 backend needs a valid bucket name, got {show(bucket)}"
             )
-        if region is not None and not _REGION_RE.match(region):
-            raise ValidationError(t.name("region"), f"{region!r} is not an AWS region name")
-    elif bucket is not None:
-        raise ValidationError(t.name("bucket"), "only applies when kind = 's3'")
+        if region is not None:
+            _check_region(t.name("region"), region)
+        # Terraform's own rules for the S3 backend's key.
+        if not 1 <= len(key) <= 1024 or key.startswith("/") or key.endswith("/") or "//" in key:
+            raise ValidationError(
+                t.name("key"),
+                f"{show(key)}: a state key is 1-1024 characters, without a leading or "
+                "trailing '/' or '//'",
+            )
+    else:
+        for name, given in (
+            ("bucket", bucket is not None),
+            ("key", "key" in t),
+            ("region", region is not None),
+            ("use_lockfile", "use_lockfile" in t),
+        ):
+            if given:
+                raise ValidationError(t.name(name), "only applies when kind = 's3'")
     return BackendSettings(
         kind=kind, bucket=bucket, key=key, region=region, use_lockfile=use_lockfile
     )
@@ -304,7 +392,7 @@ def _load_balancer(t: _Table) -> LoadBalancerSettings:
         deregistration_delay_seconds=lb.deregistration_delay_seconds,
         idle_timeout_seconds=lb.idle_timeout_seconds,
         health_check=lb.health_check,
-        field_prefix=t.name(""),
+        field_prefix=t.prefix,
     )
     return lb
 
@@ -335,7 +423,7 @@ def _service(t: _Table) -> ServiceSettings:
         container_insights=s.container_insights,
         log_retention_days=s.log_retention_days,
         ecr_images_to_keep=s.ecr_images_to_keep,
-        field_prefix=t.name(""),
+        field_prefix=t.prefix,
     )
     check_port(t.name("app_port"), s.app_port)
     check_port(t.name("proxy_port"), s.proxy_port)
@@ -375,11 +463,22 @@ def _pipeline(t: _Table) -> PipelineSettings:
         build_compute_type=p.build_compute_type,
         build_timeout_minutes=p.build_timeout_minutes,
         artifact_expiry_days=p.artifact_expiry_days,
-        field_prefix=t.name(""),
+        field_prefix=t.prefix,
     )
+    if len(p.file_paths) > FILE_PATHS_MAX:
+        raise ValidationError(
+            t.name("file_paths"),
+            f"at most {FILE_PATHS_MAX} patterns (CodePipeline's limit), got {len(p.file_paths)}",
+        )
     for i, pattern in enumerate(p.file_paths):
         if not pattern or len(pattern) > 255:
             raise ValidationError(t.name(f"file_paths[{i}]"), "must be 1-255 characters")
+        if not pattern.isprintable():
+            raise ValidationError(
+                t.name(f"file_paths[{i}]"),
+                f"{show(pattern)}: control characters and line breaks are not allowed",
+            )
+        check_template_free(t.name(f"file_paths[{i}]"), pattern)
     return p
 
 
@@ -400,7 +499,7 @@ def _deployment(t: _Table) -> DeploymentSettings:
             interval_minutes=custom.get("interval_minutes", int, 5),
         )
         custom.finish()
-        config.validate(custom.name(""))
+        config.validate(custom.prefix)
     elif "custom" in t:
         raise ValidationError(t.name("custom"), "only applies when config = 'custom'")
     deployment = DeploymentSettings(
@@ -413,6 +512,6 @@ def _deployment(t: _Table) -> DeploymentSettings:
         deployment_config=deployment.config,
         ready_wait_minutes=deployment.ready_wait_minutes,
         termination_wait_minutes=deployment.termination_wait_minutes,
-        field_prefix=t.name(""),
+        field_prefix=t.prefix,
     )
     return deployment

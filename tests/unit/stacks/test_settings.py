@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from constructs_lib.codedeploy_pipeline import TrafficShift
+from constructs_lib.validation import ValidationError
 from stacks.settings import Settings, SettingsError, load_settings, parse_settings
 
 MINIMAL_ROOT = 'project = "shop"\nregion = "eu-west-1"\n'
@@ -219,3 +220,246 @@ def test_custom_traffic_shift(tmp_path: Path) -> None:
     )
     assert s.deployment.config == TrafficShift(kind="linear", percentage=25, interval_minutes=2)
     assert s.deployment.ready_wait_minutes == 30
+
+
+# --- Holes the property tests (test_settings_properties.py) found, one example each. ---
+
+
+def _case_id(value: object) -> str:
+    """Test ids: the setting a case names, not the TOML text around it."""
+    text = str(value)
+    return "toml" if "\n" in text or " = " in text else text
+
+
+def _bad(tmp_path: Path, text: str, setting: str, reason: str, env: str = "dev") -> None:
+    with pytest.raises(SettingsError) as caught:
+        _load(tmp_path, text, env=env)
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1, message
+    assert message.startswith(f"{tmp_path / f'{env}.toml'}: {setting}: "), message
+    assert reason in message, message
+
+
+@pytest.mark.parametrize(
+    ("text", "setting"),
+    [
+        ('project = "shop\\n"\nregion = "eu-west-1"\n[pipeline]\nrepository = "a/b"\n', "project"),
+        ('project = "shop"\nregion = "eu-west-1\\n"\n[pipeline]\nrepository = "a/b"\n', "region"),
+        (MINIMAL_ROOT + '[pipeline]\nrepository = "acme/shop\\n"\n', "pipeline.repository"),
+        (MINIMAL + 'branch = "main\\n"\n', "pipeline.branch"),
+        (MINIMAL + 'buildspec_path = "app/buildspec.yml\\n"\n', "pipeline.buildspec_path"),
+        (
+            MINIMAL + 'connection_arn = "arn:aws:codeconnections:eu-west-1:123456789012:'
+            'connection/abc\\n"\n',
+            "pipeline.connection_arn",
+        ),
+        (MINIMAL + '[backend]\nkind = "s3"\nbucket = "state\\n"\n', "backend.bucket"),
+        (
+            MINIMAL + '[backend]\nkind = "s3"\nbucket = "state"\nregion = "eu-west-1\\n"\n',
+            "backend.region",
+        ),
+    ],
+    ids=_case_id,
+)
+def test_a_trailing_line_break_does_not_pass_for_a_name(
+    tmp_path: Path, text: str, setting: str
+) -> None:
+    # The patterns ended in ``$``, which also matches before a final newline.
+    _bad(tmp_path, text, setting, "")
+
+
+def test_an_environment_file_name_with_a_line_break_is_refused_on_one_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "dev\n.toml"
+    path.write_text(MINIMAL)
+    with pytest.raises(SettingsError, match="environment") as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1, message
+    assert message.startswith(repr(str(path))), message
+
+
+@pytest.mark.parametrize(
+    ("extra", "setting"),
+    [
+        ('"x\\ny" = 1\n[pipeline]\nrepository = "a/b"\n', '"x\\U0000000Ay"'),
+        ('"\\r" = 1\n[pipeline]\nrepository = "a/b"\n', '"\\U0000000D"'),
+        ('"" = 1\n[pipeline]\nrepository = "a/b"\n', '""'),
+        ('[pipeline]\nrepository = "a/b"\n[tags]\n"a\\nb" = "x"\n', 'tags."a\\U0000000Ab"'),
+    ],
+    ids=_case_id,
+)
+def test_keys_that_are_not_printable_are_quoted_so_the_error_stays_one_line(
+    tmp_path: Path, extra: str, setting: str
+) -> None:
+    _bad(tmp_path, MINIMAL_ROOT + extra, setting, "")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'project = "caf\xe9"\n',  # Latin-1, not UTF-8: UnicodeDecodeError escaped tomllib
+        b"a = " + b"1" * 5000 + b"\n",  # Python refuses to convert > 4300 digits
+        b"a = " + b"[" * 5000,  # tomllib recurses once per level
+    ],
+    ids=["not-utf8", "integer-too-long", "nested-too-deeply"],
+)
+def test_unreadable_toml_is_one_line_not_a_traceback(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "dev.toml"
+    path.write_bytes(content)
+    with pytest.raises(SettingsError, match="not valid TOML") as caught:
+        load_settings(path)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize(("table", "key"), [("service", "desired_count"), ("service", "cpu")])
+def test_an_integer_too_long_to_print_is_refused_without_a_traceback(table: str, key: str) -> None:
+    data = {"region": "eu-west-1", "pipeline": {"repository": "a/b"}, table: {key: 10**5000}}
+    with pytest.raises(ValidationError, match=rf"^{table}\.{key}: .*too large to show"):
+        parse_settings(data, environment="dev")
+
+
+@pytest.mark.parametrize(
+    ("extra", "setting", "written"),
+    [
+        ('[network]\nvpc_cidr = "10.0.0.0/255.255.0.0"\n', "network.vpc_cidr", "10.0.0.0/16"),
+        ('[network]\nvpc_cidr = "10.0.0.0/016"\n', "network.vpc_cidr", "10.0.0.0/16"),
+        (
+            '[network]\npublic_subnet_cidrs = ["10.0.0.0/0.0.0.255", "10.0.1.0/24"]\n'
+            'private_subnet_cidrs = ["10.0.2.0/24", "10.0.3.0/24"]\n',
+            "network.public_subnet_cidrs[0]",
+            "10.0.0.0/24",
+        ),
+        (
+            '[load_balancer]\nproduction_ingress_cidrs = ["0.0.0.0/0.0.0.0"]\n',
+            "load_balancer.production_ingress_cidrs[0]",
+            "0.0.0.0/0",
+        ),
+    ],
+    ids=_case_id,
+)
+def test_cidrs_must_be_spelled_canonically(
+    tmp_path: Path, extra: str, setting: str, written: str
+) -> None:
+    # Python reads netmasks and zero-padded prefixes; AWS and the provider do not.
+    _bad(tmp_path, MINIMAL + extra, setting, f"write {written}")
+
+
+@pytest.mark.parametrize("matcher", ["", "abc", "500", "199", "299-200", "200,", "200\\n"])
+def test_health_check_matcher_must_be_http_codes_an_alb_accepts(
+    tmp_path: Path, matcher: str
+) -> None:
+    text = MINIMAL + f'[load_balancer.health_check]\nmatcher = "{matcher}"\n'
+    _bad(tmp_path, text, "load_balancer.health_check.matcher", "HTTP codes 200-499")
+
+
+@pytest.mark.parametrize("matcher", ["200", "200-299", "200,204", "200-299,404", "499"])
+def test_health_check_matcher_accepts_codes_ranges_and_lists(tmp_path: Path, matcher: str) -> None:
+    s = _load(tmp_path, MINIMAL + f'[load_balancer.health_check]\nmatcher = "{matcher}"\n')
+    assert s.load_balancer.health_check.matcher == matcher
+
+
+@pytest.mark.parametrize("path", ["/a b", "/${var.x}", "/%{ if true }", "/#top", "/é"])
+def test_health_check_path_must_be_url_characters(tmp_path: Path, path: str) -> None:
+    text = MINIMAL + f'[load_balancer.health_check]\npath = "{path}"\n'
+    _bad(tmp_path, text, "load_balancer.health_check.path", "URL characters")
+
+
+def test_health_check_path_may_carry_a_query(tmp_path: Path) -> None:
+    s = _load(tmp_path, MINIMAL + '[load_balancer.health_check]\npath = "/health?deep=1"\n')
+    assert s.load_balancer.health_check.path == "/health?deep=1"
+
+
+@pytest.mark.parametrize(
+    ("tags", "setting"),
+    [
+        ('Team = "${var.x}"\n', "tags.Team"),
+        ('"a;b" = "x"\n', "tags.a;b"),
+        ('Team = "a\\tb"\n', "tags.Team"),
+    ],
+    ids=_case_id,
+)
+def test_tags_hold_only_characters_aws_allows(tmp_path: Path, tags: str, setting: str) -> None:
+    _bad(tmp_path, MINIMAL_ROOT + "[tags]\n" + tags, setting, "only letters, digits")
+
+
+def test_unicode_letters_are_fine_in_tags(tmp_path: Path) -> None:
+    s = _load(tmp_path, MINIMAL + '[tags]\n"Équipe" = "données: a/b = c+d @ e_f"\n')
+    assert s.tags == {"Équipe": "données: a/b = c+d @ e_f"}
+
+
+def test_at_most_45_tags_leave_room_for_the_stacks_own(tmp_path: Path) -> None:
+    tags = "".join(f't{i} = "x"\n' for i in range(46))
+    _bad(tmp_path, MINIMAL_ROOT + "[tags]\n" + tags, "tags", "at most 45 tags")
+    assert len(_load(tmp_path, MINIMAL + "[tags]\n" + tags.split("t45")[0]).tags) == 45
+
+
+def test_at_most_8_file_path_patterns(tmp_path: Path) -> None:
+    patterns = ", ".join(f'"p{i}/**"' for i in range(9))
+    _bad(tmp_path, MINIMAL + f"file_paths = [{patterns}]\n", "pipeline.file_paths", "at most 8")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [("${var.x}/**", "read by Terraform as a template"), ("app/\\n**", "line breaks")],
+)
+def test_file_path_patterns_reach_terraform_verbatim(
+    tmp_path: Path, pattern: str, reason: str
+) -> None:
+    _bad(tmp_path, MINIMAL + f'file_paths = ["{pattern}"]\n', "pipeline.file_paths[0]", reason)
+
+
+@pytest.mark.parametrize(
+    ("project", "env"),
+    [("internal", "dev"), ("internal-tools", "dev"), ("sthree", "dev"), ("amzn-s3", "demo-x")],
+)
+def test_names_aws_reserves_are_refused(tmp_path: Path, project: str, env: str) -> None:
+    text = f'project = "{project}"\nregion = "eu-west-1"\n[pipeline]\nrepository = "a/b"\n'
+    _bad(tmp_path, text, "project", "a prefix AWS reserves", env=env)
+
+
+def test_a_project_merely_containing_internal_is_fine(tmp_path: Path) -> None:
+    text = 'project = "internals"\nregion = "eu-west-1"\n[pipeline]\nrepository = "a/b"\n'
+    assert _load(tmp_path, text).stack_name == "internals-dev"
+
+
+def test_a_region_name_too_long_for_the_bucket_name_is_refused(tmp_path: Path) -> None:
+    # It used to pass here and fail in the synth with a ValueError from the bucket naming.
+    text = 'project = "shop"\nregion = "aa-a-' + "a" * 25 + '-0"\n[pipeline]\nrepository = "a/b"\n'
+    _bad(tmp_path, text, "region", "not an AWS region name")
+
+
+@pytest.mark.parametrize(
+    ("backend", "setting"),
+    [
+        ('key = "shop.tfstate"\n', "backend.key"),
+        ('region = "eu-west-1"\n', "backend.region"),
+        ("use_lockfile = false\n", "backend.use_lockfile"),
+    ],
+    ids=_case_id,
+)
+def test_s3_settings_on_a_local_backend_are_not_silently_ignored(
+    tmp_path: Path, backend: str, setting: str
+) -> None:
+    _bad(tmp_path, MINIMAL + '[backend]\nkind = "local"\n' + backend, setting, "only applies")
+
+
+def test_an_empty_bucket_still_means_no_bucket_on_a_local_backend(tmp_path: Path) -> None:
+    assert _load(tmp_path, MINIMAL + '[backend]\nbucket = ""\n').backend.bucket is None
+
+
+@pytest.mark.parametrize("key", ["", "/state", "state/", "a//b", "k" * 1025])
+def test_s3_state_key_follows_terraforms_rules(tmp_path: Path, key: str) -> None:
+    text = MINIMAL + f'[backend]\nkind = "s3"\nbucket = "my-state"\nkey = "{key}"\n'
+    _bad(tmp_path, text, "backend.key", "a state key is 1-1024 characters")
+
+
+def test_test_ingress_cidrs_must_not_repeat_the_vpc(tmp_path: Path) -> None:
+    text = MINIMAL + '[load_balancer]\ntest_ingress_cidrs = ["10.1.0.0/24", "10.0.0.0/16"]\n'
+    _bad(tmp_path, text, "load_balancer.test_ingress_cidrs[1]", "is the VPC")
+
+
+def test_a_vpc_too_small_for_any_subnet_names_the_vpc(tmp_path: Path) -> None:
+    # Was "subnet_prefix_length: must be between 29 and 28".
+    _bad(tmp_path, MINIMAL + '[network]\nvpc_cidr = "10.0.0.0/28"\n', "network.vpc_cidr", "no room")

@@ -1,0 +1,1199 @@
+"""Settings, property-based: whatever a config file holds, it either becomes a ``Settings``
+whose derived values AWS and Terraform accept, or stops with one line naming the setting.
+Never another exception.
+
+Inputs start from the shipped ``config/dev.toml`` and are mutated: any setting replaced by any
+type (ints of any size, floats, bools, dates, unicode / empty / very long strings, lists,
+nested tables), CIDR-ish strings and real random networks, names near AWS's length limits,
+ports 0-70000, unknown keys, missing tables. The runs are deterministic (``derandomize``)
+and write no example database. The number of inputs each property ran is printed at the end
+of the module (``settings properties: ...``).
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+import tempfile
+import tomllib
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+
+from constructs_lib.codedeploy_pipeline import (
+    BUILD_COMPUTE_TYPES,
+    PREDEFINED_ECS_CONFIGS,
+    TrafficShift,
+)
+from constructs_lib.fargate_service import CONTAINER_INSIGHTS_MODES
+from constructs_lib.naming import (
+    ALB_NAME_MAX,
+    IAM_ROLE_NAME_MAX,
+    TARGET_GROUP_NAME_MAX,
+    aws_name,
+)
+from constructs_lib.network import plan_subnets
+from constructs_lib.secure_bucket import bucket_name
+from constructs_lib.validation import (
+    FARGATE_MEMORY_BY_CPU,
+    LOG_RETENTION_DAYS,
+    ValidationError,
+    check_cidr,
+    check_fargate_size,
+    check_health_check_path,
+    check_http_codes,
+    check_int_range,
+    check_log_retention,
+    check_port,
+    check_resource_prefix,
+)
+from stacks.settings import Settings, SettingsError, load_settings, parse_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+DEV_TEXT = (ROOT / "config" / "dev.toml").read_text()
+DEV: dict[str, Any] = tomllib.loads(DEV_TEXT)
+
+# Hypothesis caches Unicode tables and source constants in ./.hypothesis: keep them out of
+# the repository (no example database is written at all: database=None).
+HYPOTHESIS_HOME = Path(tempfile.gettempdir()) / "ecs-blue-green-hypothesis"
+set_hypothesis_home_dir(HYPOTHESIS_HOME)
+
+# Inputs each property ran, and how many of them became Settings: printed when the module
+# ends.
+EXAMPLES: Counter[str] = Counter()
+ACCEPTED: Counter[str] = Counter()
+
+PROFILE = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_example_counts(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    total = sum(EXAMPLES.values())
+    detail = ", ".join(
+        f"{name} {count} ({ACCEPTED[name]} valid)" for name, count in sorted(EXAMPLES.items())
+    )
+    line = (
+        f"settings properties: {total} generated inputs, {sum(ACCEPTED.values())} valid: {detail}"
+    )
+    plugins = request.config.pluginmanager
+    reporter = plugins.get_plugin("terminalreporter")
+    capture = plugins.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_line(line)
+
+
+# --- every documented setting, and the values it is fuzzed with -----------------------------
+
+# path -> the kind of value the setting takes (picks the targeted strategy below).
+SETTING_KINDS: dict[tuple[str, ...], str] = {
+    ("project",): "name",
+    ("region",): "region",
+    ("tags",): "tags",
+    ("backend", "kind"): "backend_kind",
+    ("backend", "bucket"): "bucket",
+    ("backend", "key"): "object_key",
+    ("backend", "region"): "region",
+    ("backend", "use_lockfile"): "bool",
+    ("network", "vpc_cidr"): "cidr",
+    ("network", "az_count"): "count",
+    ("network", "subnet_prefix_length"): "count",
+    ("network", "public_subnet_cidrs"): "cidrs",
+    ("network", "private_subnet_cidrs"): "cidrs",
+    ("load_balancer", "production_port"): "port",
+    ("load_balancer", "test_port"): "port",
+    ("load_balancer", "production_ingress_cidrs"): "cidrs",
+    ("load_balancer", "test_ingress_cidrs"): "cidrs",
+    ("load_balancer", "deregistration_delay_seconds"): "count",
+    ("load_balancer", "deletion_protection"): "bool",
+    ("load_balancer", "idle_timeout_seconds"): "count",
+    ("load_balancer", "health_check", "path"): "url_path",
+    ("load_balancer", "health_check", "interval_seconds"): "count",
+    ("load_balancer", "health_check", "timeout_seconds"): "count",
+    ("load_balancer", "health_check", "healthy_threshold"): "count",
+    ("load_balancer", "health_check", "unhealthy_threshold"): "count",
+    ("load_balancer", "health_check", "matcher"): "matcher",
+    ("service", "cpu"): "cpu",
+    ("service", "memory"): "memory",
+    ("service", "desired_count"): "count",
+    ("service", "health_check_grace_period_seconds"): "count",
+    ("service", "container_insights"): "insights",
+    ("service", "log_retention_days"): "retention",
+    ("service", "ecr_images_to_keep"): "count",
+    ("service", "ecr_force_delete"): "bool",
+    ("service", "assign_public_ip"): "bool",
+    ("service", "app_port"): "port",
+    ("service", "proxy_port"): "port",
+    ("service", "shutdown_grace_seconds"): "count",
+    ("pipeline", "repository"): "repository",
+    ("pipeline", "branch"): "branch",
+    ("pipeline", "connection_arn"): "connection_arn",
+    ("pipeline", "file_paths"): "globs",
+    ("pipeline", "buildspec_path"): "buildspec",
+    ("pipeline", "build_compute_type"): "compute",
+    ("pipeline", "build_timeout_minutes"): "count",
+    ("pipeline", "artifact_expiry_days"): "count",
+    ("pipeline", "artifact_force_destroy"): "bool",
+    ("deployment", "config"): "deployment_config",
+    ("deployment", "ready_wait_minutes"): "count",
+    ("deployment", "termination_wait_minutes"): "count",
+    ("deployment", "custom", "kind"): "shift_kind",
+    ("deployment", "custom", "percentage"): "count",
+    ("deployment", "custom", "interval_minutes"): "count",
+}
+TABLES: tuple[tuple[str, ...], ...] = (
+    (),
+    ("tags",),
+    ("backend",),
+    ("network",),
+    ("load_balancer",),
+    ("load_balancer", "health_check"),
+    ("service",),
+    ("pipeline",),
+    ("deployment",),
+    ("deployment", "custom"),
+)
+REAL_REGIONS = (
+    "eu-west-1",
+    "us-east-1",
+    "ap-northeast-1",
+    "ap-southeast-5",
+    "us-gov-west-1",
+    "cn-northwest-1",
+    "us-isob-east-1",
+    "il-central-1",
+)
+
+TRICKY_TEXT = (
+    "",
+    " ",
+    "\n",
+    "\r\n",
+    "a\nb",
+    "\t",
+    "\x00",
+    "\u2028",
+    "\x85",
+    "${var.x}",
+    "%{ if true }x%{ endif }",
+    "$${literal}",
+    "${TfToken[TOKEN.1]}",
+    "é",
+    "日本",
+    "😀",
+    "x" * 300,
+    "/" * 70,
+    '"',
+    "\\",
+    "'",
+)
+text = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(TRICKY_TEXT),
+    st.text(alphabet=st.characters(codec="ascii"), max_size=300),
+)
+ints = st.one_of(
+    st.integers(-10, 70000),
+    st.integers(),
+    st.sampled_from([-(2**63), -1, 0, 1, 2**31, 2**63, 10**30]),
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    ints,
+    st.floats(),
+    text,
+    st.dates(),
+    st.times(),
+    st.datetimes(),
+)
+any_value = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=8,
+)
+
+networks = st.builds(
+    lambda address, prefix: ipaddress.IPv4Network((address, prefix), strict=False),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 32),
+)
+
+
+def _render_cidr(net: ipaddress.IPv4Network, form: str, host: int) -> str:
+    """Spellings of a network a user might write, most of which AWS does not accept."""
+    address, prefix = net.network_address, net.prefixlen
+    octets = str(address).split(".")
+    return {
+        "canonical": str(net),
+        "netmask": f"{address}/{net.netmask}",
+        "hostmask": f"{address}/{net.hostmask}",
+        "host_bits": f"{address + host % net.num_addresses}/{prefix}",
+        "no_prefix": str(address),
+        "zero_padded_prefix": f"{address}/0{prefix}",
+        "zero_padded_octet": "0" + ".".join(octets) + f"/{prefix}",
+        "padded": f" {net} ",
+        "trailing_newline": f"{net}\n",
+        "plus_prefix": f"{address}/+{prefix}",
+        "big_octet": f"{int(octets[0]) + 256}.{'.'.join(octets[1:])}/{prefix}",
+        "ipv6": f"fd00::/{min(prefix + 32, 128)}",
+        "fullwidth": str(net).translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}),
+    }[form]
+
+
+CIDR_FORMS = (
+    "canonical",
+    "canonical",
+    "canonical",
+    "netmask",
+    "hostmask",
+    "host_bits",
+    "no_prefix",
+    "zero_padded_prefix",
+    "zero_padded_octet",
+    "padded",
+    "trailing_newline",
+    "plus_prefix",
+    "big_octet",
+    "ipv6",
+    "fullwidth",
+)
+cidr_text = st.one_of(
+    st.builds(_render_cidr, networks, st.sampled_from(CIDR_FORMS), st.integers(1, 2**32)),
+    st.from_regex(r"[0-9./ ]{0,20}", fullmatch=True),
+    text,
+)
+
+PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-"
+valid_prefixes = st.from_regex(r"[a-z](?:[a-z0-9]|-[a-z0-9]){0,44}", fullmatch=True)
+names = st.one_of(
+    valid_prefixes,
+    st.text(alphabet=PREFIX_ALPHABET, max_size=70),
+    st.text(alphabet=PREFIX_ALPHABET + "A_. \n", max_size=45),
+    st.sampled_from(
+        ["internal", "internal-tools", "sthree", "amzn-s3-demo-x", "shop\n", "a" * 40, "a" * 41]
+    ),
+    text,
+)
+regions = st.one_of(
+    st.sampled_from(REAL_REGIONS),
+    st.from_regex(r"[a-z]{2}(-[a-z]{1,30}){1,3}-[0-9]{1,2}", fullmatch=True),
+    st.sampled_from(["eu-west-1\n", "EU-WEST-1", "eu_west_1", "eusc-de-east-1", ""]),
+    text,
+)
+ports = st.one_of(st.integers(-1, 70000), st.sampled_from([0, 1, 80, 443, 8080, 65535, 65536]))
+counts = st.one_of(st.integers(-2, 300), st.integers(-2, 10000), ints)
+tag_keys = st.one_of(
+    st.from_regex(r"[A-Za-z][A-Za-z0-9_.:/=+@ -]{0,20}", fullmatch=True),
+    st.sampled_from(["aws:owner", "AWS:x", "Name", "Project", "k" * 128, "k" * 129, "a$b"]),
+    text,
+)
+tag_values = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_.:/=+@ -]{0,30}", fullmatch=True),
+    st.sampled_from(["v" * 256, "v" * 257]),
+    text,
+)
+tags = st.one_of(
+    st.dictionaries(tag_keys, st.one_of(tag_values, any_value), max_size=6),
+    st.dictionaries(
+        st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.just("v"), min_size=40, max_size=60
+    ),
+)
+url_paths = st.one_of(
+    st.from_regex(r"/[A-Za-z0-9._~/-]{0,40}", fullmatch=True),
+    st.sampled_from(["/", "/health?full=1", "/a b", "/${x}", "/" + "a" * 1023, "/" + "a" * 1024]),
+    text.map(lambda s: "/" + s),
+    text,
+)
+matchers = st.one_of(
+    st.sampled_from(["200", "200-299", "200,202", "200-399,404", "499", "199", "500", "0"]),
+    st.sampled_from(["", "abc", "200-", "-200", "200,,201", "299-200", "2000", "200\n"]),
+    st.from_regex(r"[0-9,-]{0,15}", fullmatch=True),
+    text,
+)
+all_memory = sorted(set().union(*FARGATE_MEMORY_BY_CPU.values()))
+repositories = st.one_of(
+    st.from_regex(r"[A-Za-z0-9-]{1,40}/[A-Za-z0-9._-]{1,101}", fullmatch=True),
+    st.sampled_from(["acme/shop\n", "acme/shop/x", "/shop", "acme/", "acme/${x}"]),
+    text,
+)
+branches = st.one_of(
+    st.from_regex(r"[A-Za-z0-9._/-]{1,40}", fullmatch=True),
+    st.sampled_from(["main\n", "feature..x", "a//b", "/main", "main/", "main.", "${x}"]),
+    text,
+)
+CONNECTION = "arn:aws:codeconnections:eu-west-1:123456789012:connection/0f1e2d3c-4b5a-6978"
+connection_arns = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            CONNECTION,
+            CONNECTION.replace("codeconnections", "codestar-connections"),
+            CONNECTION + "\n",
+            CONNECTION + "${x}",
+            "arn:aws:s3:::bucket",
+        ]
+    ),
+    text,
+)
+globs = st.lists(
+    st.one_of(st.from_regex(r"[A-Za-z0-9_./*?-]{1,30}", fullmatch=True), text), max_size=10
+)
+buildspecs = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_./-]{1,30}\.ya?ml", fullmatch=True),
+    st.sampled_from(["app/buildspec.yml\n", "../buildspec.yml", "/etc/b.yml", "b.json"]),
+    text,
+)
+object_keys = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_./-]{1,40}", fullmatch=True),
+    st.sampled_from(["", "/state", "state/", "a//b", "k" * 1025, "a\nb", "${x}"]),
+    text,
+)
+buckets = st.one_of(
+    st.from_regex(r"[a-z0-9.-]{1,70}", fullmatch=True),
+    st.sampled_from(["my-state", "my..state", "192.168.0.1", "my-state\n", "xn--state"]),
+    text,
+)
+
+
+def _one_of(values: Any) -> st.SearchStrategy[Any]:
+    return st.sampled_from(tuple(values))
+
+
+def _mostly(
+    valid: st.SearchStrategy[Any], fuzz: st.SearchStrategy[Any], *, rarity: int = 2
+) -> st.SearchStrategy[Any]:
+    """A value from ``valid``, or once in ``2 ** rarity`` from ``fuzz``: enough valid
+    neighbours that a combination of settings gets past the first error."""
+    coins = st.lists(st.booleans(), min_size=rarity, max_size=rarity)
+    return coins.flatmap(lambda heads: fuzz if all(heads) else valid)
+
+
+TARGETED: dict[str, st.SearchStrategy[Any]] = {
+    "name": names,
+    "region": regions,
+    "tags": tags,
+    "backend_kind": st.sampled_from(["local", "s3", "gcs", "S3", ""]),
+    "bucket": buckets,
+    "object_key": object_keys,
+    "bool": st.booleans(),
+    "cidr": cidr_text,
+    "cidrs": st.lists(cidr_text, max_size=7),
+    "count": counts,
+    "port": ports,
+    "url_path": url_paths,
+    "matcher": matchers,
+    "cpu": _one_of([*FARGATE_MEMORY_BY_CPU, 128, 300, 32768]),
+    "memory": _one_of([*all_memory, 0, 511, 1536, 17408, 10**9]),
+    "insights": _one_of([*CONTAINER_INSIGHTS_MODES, "Enabled", "yes", ""]),
+    "retention": _one_of([*LOG_RETENTION_DAYS, 0, 2, 10, 3654]),
+    "repository": repositories,
+    "branch": branches,
+    "connection_arn": connection_arns,
+    "globs": globs,
+    "buildspec": buildspecs,
+    "compute": _one_of([*BUILD_COMPUTE_TYPES, "BUILD_GENERAL1_HUGE", "small"]),
+    "deployment_config": _one_of([*PREDEFINED_ECS_CONFIGS, "custom", "AllAtOnce", ""]),
+    "shift_kind": _one_of(["canary", "linear", "Canary", "blue", ""]),
+}
+
+
+# Valid values, built from parts (faster to generate than from regexes).
+RESERVED = ("internal-", "sthree-", "amzn-s3-demo-")
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_DIGITS = "0123456789"
+_words = st.lists(st.text(_LOWER + _DIGITS, min_size=1, max_size=6), max_size=5)
+valid_projects = st.builds(
+    lambda head, words: "-".join([head, *words]), st.text(_LOWER, min_size=1, max_size=6), _words
+).filter(lambda p: len(p) <= 40 and not f"{p}-".startswith(RESERVED))
+valid_environments = st.builds(
+    lambda head, tail: head + tail,
+    st.text(_LOWER, min_size=1, max_size=1),
+    st.text(_LOWER + _DIGITS, max_size=7),
+)
+_segment = st.text(_LOWER + _DIGITS + "_-", min_size=1, max_size=8)
+_path = st.lists(_segment, min_size=1, max_size=3).map("/".join)
+_http_code = st.integers(200, 499)
+valid_matchers = st.one_of(
+    _http_code.map(str),
+    st.tuples(_http_code, _http_code).map(lambda c: f"{min(c)}-{max(c)}"),
+    st.lists(_http_code, min_size=1, max_size=3, unique=True).map(lambda c: ",".join(map(str, c))),
+)
+_tag_text = st.text(_LOWER + _LOWER.upper() + _DIGITS + "_.:/=+@ -", max_size=20)
+valid_tags = st.dictionaries(
+    st.builds(
+        lambda head, tail: head + tail, st.text(_LOWER.upper(), min_size=1, max_size=1), _tag_text
+    ).filter(lambda key: not key.lower().startswith("aws:")),
+    _tag_text,
+    max_size=4,
+)
+valid_backends = st.one_of(
+    st.just({}),
+    st.just({"kind": "local"}),
+    st.fixed_dictionaries(
+        {
+            "kind": st.just("s3"),
+            "bucket": st.builds(
+                lambda w: f"state-{w}", st.text(_LOWER + _DIGITS, min_size=1, max_size=20)
+            ),
+        },
+        optional={
+            "key": _path.map(lambda p: f"{p}.tfstate"),
+            "region": st.sampled_from(REAL_REGIONS),
+            "use_lockfile": st.booleans(),
+        },
+    ),
+)
+_alnum = st.text(_LOWER + _LOWER.upper() + _DIGITS, min_size=1, max_size=12)
+valid_repositories = st.builds(
+    lambda owner, name, tail: f"{owner}/{name}{tail}",
+    _alnum,
+    _alnum,
+    st.sampled_from(["", ".js", "-infra", "_x"]),
+)
+valid_globs = st.lists(
+    st.builds(lambda p, star: p + star, _path, st.sampled_from(["", "/**", "/*.go", "?"])),
+    max_size=8,
+)
+_distinct_ports = st.lists(st.integers(1, 65535), min_size=2, max_size=2, unique=True)
+_canonical_networks = networks.map(str)
+
+
+def value_for(path: tuple[str, ...]) -> st.SearchStrategy[Any]:
+    """Mostly a value aimed at the setting, sometimes any value of any type."""
+    return _mostly(TARGETED[SETTING_KINDS[path]], any_value)
+
+
+# --- the property every input must satisfy -------------------------------------------------
+
+_TERRAFORM_TEMPLATE = re.compile(r"[$%]\{")
+# AWS's tag pattern (shared by the services the stack tags): letters, separators, numbers
+# and _ . : / = + - @.
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+_HTTP_CODES = re.compile(r"[0-9]{3}(?:-[0-9]{3})?(?:,[0-9]{3}(?:-[0-9]{3})?)*")
+_URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*")
+# The most tags one resource carries besides the user's: Project, Environment, ManagedBy and
+# a subnet's Name and Tier; AWS allows 50.
+_STACK_TAGS_PER_RESOURCE = 5
+_ROLE_SUFFIXES = ("task", "task-execution", "pipeline", "build", "deploy")
+
+
+def _is_tag_text(value: str) -> bool:
+    return all(
+        unicodedata.category(c)[0] in "LZN" or c in _TAG_PUNCTUATION for c in value
+    ) and not _TERRAFORM_TEMPLATE.search(value)
+
+
+def _one_line(message: str) -> bool:
+    return "\n" not in message and len(message.splitlines()) == 1
+
+
+# Every key path a message may name: the documented settings, their tables, and the one
+# pseudo-setting naming all subnets together.
+KNOWN_PATHS = frozenset(
+    path[:i]
+    for path in (*SETTING_KINDS, *TABLES, ("network", "subnets"))
+    for i in range(len(path) + 1)
+)
+
+
+def _written(rest: str, table: Any) -> bool:
+    """``rest`` names a key of ``table`` as written, or quoted when it is not printable."""
+    if not isinstance(table, Mapping):
+        return False
+    quoted = rest.startswith('"') and rest.endswith('"') and len(rest) >= 2
+    return any(rest == key or (quoted and not (key and key.isprintable())) for key in table)
+
+
+def _names_a_setting(field: str, data: Mapping[str, Any]) -> bool:
+    """The error's field is a documented setting, or a key the user wrote, by its TOML path."""
+    if field == "environment (file name)":
+        return True
+    parts = re.sub(r"\[\d+\]$", "", field).split(".")
+    table: Any = data
+    for i, part in enumerate(parts):
+        if tuple(parts[: i + 1]) not in KNOWN_PATHS or tuple(parts[:i]) == ("tags",):
+            return _written(".".join(parts[i:]), table)  # an unknown key, or a tag
+        table = table.get(part) if isinstance(table, Mapping) else None
+    return True
+
+
+def _check(label: str, data: Mapping[str, Any], environment: str = "dev") -> Settings | None:
+    """Parse; assert the outcome is a sound ``Settings`` or a one-line ``ValidationError``."""
+    EXAMPLES[label] += 1
+    try:
+        parsed = parse_settings(data, environment=environment)
+    except ValidationError as caught:
+        _assert_one_line_naming_a_setting(caught, data)
+        return None
+    assert isinstance(parsed, Settings)
+    _assert_sound(parsed, data)
+    ACCEPTED[label] += 1
+    return parsed
+
+
+def _assert_one_line_naming_a_setting(error: ValidationError, data: Mapping[str, Any]) -> None:
+    message = str(error)
+    assert _one_line(message), repr(message)
+    assert error.field, repr(message)
+    assert message.startswith(f"{error.field}: "), repr(message)
+    assert error.reason, repr(message)
+    assert _names_a_setting(error.field, data), repr(message)
+    for low, high in re.findall(r"between (-?\d+) and (-?\d+)", message):
+        assert int(low) <= int(high), repr(message)  # an empty range explains nothing
+
+
+def _canonical(cidr: str) -> bool:
+    return str(ipaddress.IPv4Network(cidr)) == cidr
+
+
+def _assert_sound(s: Settings, data: Mapping[str, Any]) -> None:
+    """What AWS and Terraform require of a stack built from ``s``, checked in pure Python."""
+    name = s.stack_name
+    assert re.fullmatch(r"[a-z](?:[a-z0-9]|-[a-z0-9])*", name), name
+    assert re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}", s.region), s.region
+
+    alb = aws_name(name, max_length=ALB_NAME_MAX)
+    assert len(alb) <= ALB_NAME_MAX
+    assert not alb.startswith("internal-"), alb  # AWS refuses such ALB names
+    for colour in ("blue", "green"):
+        assert len(aws_name(name, colour, max_length=TARGET_GROUP_NAME_MAX)) <= 32
+    for suffix in _ROLE_SUFFIXES:
+        assert len(aws_name(name, suffix, max_length=IAM_ROLE_NAME_MAX)) <= 64
+    bucket = bucket_name(name, "artifacts", s.region, "123456789012")
+    assert len(bucket) <= 63
+    assert not bucket.startswith(("xn--", "sthree-", "amzn-s3-demo-")), bucket
+    assert len(f"{name}-canary-99pct-2880min") <= 100  # custom deployment config name
+
+    assert len(s.tags) <= 50 - _STACK_TAGS_PER_RESOURCE
+    for key, value in s.tags.items():
+        assert 1 <= len(key) <= 128 and len(value) <= 256
+        assert not key.lower().startswith("aws:")
+        assert _is_tag_text(key) and _is_tag_text(value), (key, value)
+
+    if s.backend.kind == "s3":
+        assert s.backend.bucket and s.backend.key
+        key = s.backend.key  # Terraform's rules for the S3 backend's key (it reads no templates)
+        assert 1 <= len(key) <= 1024, key
+        assert not key.startswith("/") and not key.endswith("/") and "//" not in key, key
+    else:
+        # Every backend setting but kind belongs to S3: a local backend ignoring one would be
+        # a silently dropped setting (an empty bucket or region means "not set").
+        given = {k for k, v in data.get("backend", {}).items() if v != ""}
+        assert given <= {"kind"}, data["backend"]
+        assert s.backend.bucket is None
+
+    net = s.network
+    vpc = ipaddress.IPv4Network(net.vpc_cidr)
+    assert _canonical(net.vpc_cidr), net.vpc_cidr
+    assert 16 <= vpc.prefixlen <= 28
+    plan = plan_subnets(
+        net.vpc_cidr,
+        net.az_count,
+        net.subnet_prefix_length,
+        public=net.public_subnet_cidrs,
+        private=net.private_subnet_cidrs,
+    )
+    subnets = [*plan.public, *plan.private]
+    assert len(plan.public) == len(plan.private) == net.az_count
+    for cidr in subnets:
+        assert _canonical(cidr), cidr
+        assert ipaddress.IPv4Network(cidr).subnet_of(vpc)
+    parsed = [ipaddress.IPv4Network(c) for c in subnets]
+    assert not any(a.overlaps(b) for i, a in enumerate(parsed) for b in parsed[i + 1 :])
+
+    lb = s.load_balancer
+    assert lb.production_port != lb.test_port
+    for cidr in (*lb.production_ingress_cidrs, *lb.test_ingress_cidrs):
+        assert _canonical(cidr), cidr
+    assert all(ipaddress.IPv4Network(c).prefixlen > 0 for c in lb.test_ingress_cidrs)
+    hc = lb.health_check
+    assert _URL_PATH.fullmatch(hc.path) and len(hc.path) <= 1024, hc.path
+    assert not _TERRAFORM_TEMPLATE.search(hc.path), hc.path
+    assert _HTTP_CODES.fullmatch(hc.matcher), hc.matcher
+    for code in re.split(r"[,-]", hc.matcher):
+        assert 200 <= int(code) <= 499, hc.matcher  # what an ALB target group accepts
+    assert hc.timeout_seconds < hc.interval_seconds
+
+    svc = s.service
+    assert svc.memory in FARGATE_MEMORY_BY_CPU[svc.cpu]
+    assert svc.app_port != svc.proxy_port
+    assert svc.shutdown_grace_seconds + 5 <= 120  # Fargate's stopTimeout limit
+
+    p = s.pipeline
+    for value in (p.repository, p.branch, p.buildspec_path, p.connection_arn or ""):
+        assert value.isprintable() and value.isascii(), value
+        assert not _TERRAFORM_TEMPLATE.search(value), value
+    assert len(p.file_paths) <= 8  # CodePipeline's git push filter takes at most 8 includes
+    for pattern in p.file_paths:
+        assert 1 <= len(pattern) <= 255 and pattern.isprintable(), pattern
+        assert not _TERRAFORM_TEMPLATE.search(pattern), pattern
+
+    config = s.deployment.config
+    assert isinstance(config, TrafficShift) or config in PREDEFINED_ECS_CONFIGS
+
+
+# --- mutations of the dev config -----------------------------------------------------------
+
+
+def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    table = data
+    for part in path[:-1]:
+        nested = table.setdefault(part, {})
+        if not isinstance(nested, dict):
+            return  # an earlier mutation replaced the table itself
+        table = nested
+    table[path[-1]] = value
+
+
+def _delete(data: dict[str, Any], path: tuple[str, ...]) -> None:
+    table: Any = data
+    for part in path[:-1]:
+        table = table.get(part) if isinstance(table, dict) else None
+    if isinstance(table, dict):
+        table.pop(path[-1], None)
+
+
+SETTING_PATHS = tuple(SETTING_KINDS)
+ALL_PATHS = SETTING_PATHS + TABLES[1:]
+
+
+@st.composite
+def mutations(draw: st.DrawFn, max_count: int = 4) -> list[tuple[tuple[str, ...], Any]]:
+    """(path, value) pairs; a value of ``_DELETE`` removes the key."""
+    changes = []
+    for _ in range(draw(st.integers(1, max_count))):
+        path = draw(st.sampled_from(ALL_PATHS))
+        if path in SETTING_KINDS:
+            value = draw(st.one_of(value_for(path), st.just(_DELETE)))
+        else:  # a whole table: replaced by anything, emptied or removed
+            value = draw(st.one_of(any_value, st.just({}), st.just(_DELETE)))
+        changes.append((path, value))
+    return changes
+
+
+_DELETE = object()
+
+
+def _mutated(changes: list[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
+    data = copy.deepcopy(DEV)
+    for path, value in changes:
+        if value is _DELETE:
+            _delete(data, path)
+        else:
+            _set(data, path, value)
+    return data
+
+
+@settings(PROFILE, max_examples=1000)
+@given(mutations())
+def test_any_settings_replaced_by_anything_parse_or_fail_on_one_line(
+    changes: list[tuple[tuple[str, ...], Any]],
+) -> None:
+    _check("mutated settings", _mutated(changes))
+
+
+@settings(PROFILE, max_examples=250)
+@given(st.dictionaries(st.sampled_from(SETTING_PATHS), any_value, min_size=4, max_size=15))
+def test_many_settings_at_once_of_any_type_parse_or_fail_on_one_line(
+    replaced: dict[tuple[str, ...], Any],
+) -> None:
+    config = copy.deepcopy(DEV)
+    for path, value in replaced.items():
+        _set(config, path, value)
+    _check("many settings of any type", config)
+
+
+@settings(PROFILE, max_examples=300)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(TABLES), st.one_of(text, st.sampled_from(["Project", "a.b"]))),
+        min_size=1,
+        max_size=3,
+    ),
+    any_value,
+    st.lists(st.sampled_from(ALL_PATHS), max_size=4),
+)
+def test_unknown_and_missing_keys_parse_or_fail_on_one_line(
+    unknown: list[tuple[tuple[str, ...], str]], value: Any, missing: list[tuple[str, ...]]
+) -> None:
+    config = copy.deepcopy(DEV)
+    for path in missing:
+        _delete(config, path)
+    for table, key in unknown:
+        _set(config, (*table, key), value)
+    _check("unknown and missing keys", config)
+
+
+# --- network: real random networks and CIDR spellings ---------------------------------------
+
+
+@st.composite
+def network_tables(draw: st.DrawFn) -> dict[str, Any]:
+    """Mostly plausible layouts of a real random VPC, each part sometimes off."""
+    prefix = draw(_mostly(st.integers(16, 28), st.integers(0, 32), rarity=3))
+    vpc = ipaddress.IPv4Network((draw(st.integers(0, 2**32 - 1)), prefix), strict=False)
+    az_count = draw(_mostly(st.integers(2, 6), st.integers(-1, 8) | counts, rarity=3))
+    count = az_count if isinstance(az_count, int) and 0 <= az_count <= 8 else 2
+    table: dict[str, Any] = {
+        "vpc_cidr": draw(
+            _mostly(
+                st.just(str(vpc)),
+                st.one_of(
+                    st.builds(_render_cidr, st.just(vpc), st.sampled_from(CIDR_FORMS), ints),
+                    cidr_text,
+                ),
+                rarity=3,
+            )
+        ),
+        "az_count": az_count,
+        "subnet_prefix_length": draw(
+            _mostly(
+                st.integers(min(prefix + (2 * count - 1).bit_length(), 28), 28),
+                st.integers(prefix - 1, 33) | counts,
+                rarity=3,
+            )
+        ),
+    }
+    for tier in ("public_subnet_cidrs", "private_subnet_cidrs"):
+        kind = draw(
+            _mostly(st.sampled_from(["absent", "carved"]), st.sampled_from(["spelled", "any"]))
+        )
+        if kind == "absent":
+            continue
+        size = draw(_mostly(st.just(count), st.integers(0, 7), rarity=3))
+        if kind == "any":
+            table[tier] = draw(st.lists(cidr_text, min_size=size, max_size=size))
+            continue
+        new_prefix = draw(st.integers(prefix, min(32, prefix + 12)))
+        step = 2 ** (32 - new_prefix)
+        available = 2 ** (new_prefix - prefix)
+        indices = st.integers(0, available - 1)
+        size = min(size, available)
+        picked = draw(st.lists(indices, min_size=size, max_size=size, unique=True))
+        base = int(vpc.network_address)
+        subnets = [ipaddress.IPv4Network((base + i * step, new_prefix)) for i in picked]
+        forms = st.sampled_from(CIDR_FORMS) if kind == "spelled" else st.just("canonical")
+        table[tier] = [_render_cidr(n, draw(forms), 1) for n in subnets]
+    return table
+
+
+@settings(PROFILE, max_examples=600)
+@given(network_tables())
+def test_any_network_parses_into_disjoint_subnets_inside_the_vpc_or_fails_on_one_line(
+    network: dict[str, Any],
+) -> None:
+    config = copy.deepcopy(DEV)
+    config["network"] = network
+    _check("network", config)
+
+
+@settings(PROFILE, max_examples=300)
+@given(
+    st.lists(_mostly(networks.map(str), cidr_text), max_size=4),
+    st.lists(_mostly(networks.map(str), cidr_text), max_size=4),
+    _mostly(st.just("10.0.0.0/16"), st.sampled_from(["0.0.0.0/0", "10.0.0.0/255.255.0.0"])),
+)
+def test_any_ingress_cidrs_parse_or_fail_on_one_line(
+    production: list[str], test: list[str], vpc: str
+) -> None:
+    config = copy.deepcopy(DEV)
+    config["load_balancer"] |= {"production_ingress_cidrs": production, "test_ingress_cidrs": test}
+    config["network"] = {"vpc_cidr": vpc}
+    _check("ingress cidrs", config)
+
+
+# --- names, ports, counts --------------------------------------------------------------------
+
+
+@settings(PROFILE, max_examples=500)
+@given(
+    _mostly(valid_projects, names),
+    _mostly(valid_environments, names),
+    _mostly(st.sampled_from(REAL_REGIONS), regions),
+    _mostly(valid_repositories, repositories),
+    _mostly(_path, branches),
+)
+def test_any_names_parse_into_names_aws_accepts_or_fail_on_one_line(
+    project: Any, environment: Any, region: Any, repository: Any, branch: Any
+) -> None:
+    config = copy.deepcopy(DEV)
+    config |= {"project": project, "region": region}
+    config["pipeline"] |= {"repository": repository, "branch": branch}
+    if isinstance(environment, str):
+        _check("names", config, environment=environment)
+    else:
+        with pytest.raises(ValidationError, match=r"^environment \(file name\): "):
+            parse_settings(config, environment=environment)
+
+
+def _int(low: int, high: int) -> st.SearchStrategy[Any]:
+    """Mostly within the documented range, else any count."""
+    return _mostly(st.integers(low, high), counts)
+
+
+@settings(PROFILE, max_examples=400)
+@given(
+    st.fixed_dictionaries(
+        {"production_port": _int(1, 65535), "test_port": _int(1, 65535)},
+        optional={
+            "deregistration_delay_seconds": _int(0, 3600),
+            "idle_timeout_seconds": _int(1, 4000),
+        },
+    ),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "interval_seconds": _int(5, 300),
+            "timeout_seconds": _int(2, 120),
+            "healthy_threshold": _int(2, 10),
+            "unhealthy_threshold": _int(2, 10),
+            "path": _mostly(st.just("/ready"), url_paths),
+            "matcher": _mostly(st.sampled_from(["200", "200-299", "200,204"]), matchers),
+        },
+    ),
+    st.fixed_dictionaries(
+        {"app_port": _int(1, 65535), "proxy_port": _int(1, 65535)},
+        optional={
+            "cpu": TARGETED["cpu"],
+            "memory": TARGETED["memory"],
+            "desired_count": _int(1, 5000),
+            "shutdown_grace_seconds": _int(1, 115),
+            "health_check_grace_period_seconds": _int(0, 7200),
+            "log_retention_days": TARGETED["retention"],
+            "ecr_images_to_keep": _int(1, 1000),
+        },
+    ),
+)
+def test_any_ports_and_counts_parse_or_fail_on_one_line(
+    listener: dict[str, Any], health_check: dict[str, Any], service: dict[str, Any]
+) -> None:
+    config = copy.deepcopy(DEV)
+    config["load_balancer"] |= listener
+    config["load_balancer"]["health_check"] |= health_check
+    config["service"] |= service
+    _check("ports and counts", config)
+
+
+s3_backends = st.fixed_dictionaries(
+    {"kind": st.just("s3"), "bucket": _mostly(st.just("my-state"), buckets)},
+    optional={
+        "key": _mostly(st.just("shop/dev.tfstate"), object_keys),
+        "region": _mostly(st.sampled_from(REAL_REGIONS), regions),
+        "use_lockfile": _mostly(st.booleans(), any_value),
+    },
+)
+other_backends = st.fixed_dictionaries(
+    {},
+    optional={
+        "kind": TARGETED["backend_kind"],
+        "bucket": buckets,
+        "key": object_keys,
+        "region": regions,
+        "use_lockfile": any_value,
+    },
+)
+
+
+@settings(PROFILE, max_examples=400)
+@given(
+    _mostly(st.one_of(s3_backends, st.just({"kind": "local"}), st.just({})), other_backends),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "connection_arn": _mostly(st.sampled_from(["", CONNECTION]), connection_arns),
+            "file_paths": _mostly(st.lists(st.just("app/**"), max_size=8), globs),
+            "buildspec_path": _mostly(st.just("ci/build.yaml"), buildspecs),
+            "build_compute_type": _mostly(
+                st.sampled_from(BUILD_COMPUTE_TYPES), TARGETED["compute"]
+            ),
+            "build_timeout_minutes": _int(5, 480),
+            "artifact_expiry_days": _int(1, 3650),
+        },
+    ),
+    _mostly(st.dictionaries(st.sampled_from(["Team", "Owner", "cost:centre"]), st.just("x")), tags),
+)
+def test_any_backend_pipeline_and_tags_parse_or_fail_on_one_line(
+    backend: dict[str, Any], pipeline: dict[str, Any], tag_table: dict[str, Any]
+) -> None:
+    config = copy.deepcopy(DEV)
+    config["backend"] = backend
+    config["pipeline"] |= pipeline
+    config["tags"] = tag_table
+    _check("backend, pipeline, tags", config)
+
+
+custom_shifts = st.fixed_dictionaries(
+    {},
+    optional={
+        "kind": _mostly(st.sampled_from(["canary", "linear"]), TARGETED["shift_kind"]),
+        "percentage": _int(1, 99),
+        "interval_minutes": _int(1, 2880),
+        "extra": any_value,
+    },
+)
+
+
+@st.composite
+def deployment_parts(draw: st.DrawFn) -> tuple[Any, Any]:
+    """A config name and a custom table (None: absent), mostly consistent with each other."""
+    name = draw(
+        _mostly(st.sampled_from([*PREDEFINED_ECS_CONFIGS, "custom"]), TARGETED["deployment_config"])
+    )
+    if name == "custom":
+        return name, draw(_mostly(custom_shifts, st.one_of(st.none(), any_value)))
+    return name, draw(_mostly(st.none(), st.one_of(custom_shifts, any_value)))
+
+
+@settings(PROFILE, max_examples=300)
+@given(deployment_parts(), _int(0, 7200), _int(0, 2880))
+def test_any_deployment_parses_or_fails_on_one_line(
+    parts: tuple[Any, Any], ready_wait: Any, termination_wait: Any
+) -> None:
+    config_name, custom = parts
+    config = copy.deepcopy(DEV)
+    config["deployment"] = {
+        "config": config_name,
+        "ready_wait_minutes": ready_wait,
+        "termination_wait_minutes": termination_wait,
+    }
+    if custom is not None:
+        config["deployment"]["custom"] = custom
+    _check("deployment", config)
+
+
+# --- files: what load_settings reads -------------------------------------------------------
+
+DEV_LINES = DEV_TEXT.splitlines(keepends=True)
+toml_values = st.one_of(
+    st.sampled_from(
+        [
+            *("1", "-0", "0x10", "1e400", "nan", "true", '""', "''", "[]", "{}", "[1, 'a']"),
+            *('"\\u00e9"', '"a\\nb"', "1979-05-27", "07:32:00", "1979-05-27T07:32:00Z"),
+            *("2021-02-30", '"""\nmulti\nline"""', "{ a = 1 }", '"${x}"', "[" * 50 + "]" * 50),
+            "1" * 5000,
+        ]
+    ),
+    st.text(max_size=20),
+)
+
+
+@st.composite
+def config_files(draw: st.DrawFn) -> bytes:
+    lines = list(DEV_LINES)
+    for _ in range(draw(st.integers(0, 3))):
+        i = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["value", "insert", "delete", "garble"]))
+        if action == "value" and "=" in lines[i]:
+            key = lines[i].split("=", 1)[0]
+            lines[i] = f"{key}= {draw(toml_values)}\n"
+        elif action == "insert":
+            key = draw(st.one_of(st.from_regex(r"[a-z_]{1,12}", fullmatch=True), text))
+            lines.insert(i, f"{key} = {draw(toml_values)}\n")
+        elif action == "delete":
+            del lines[i]
+        else:
+            lines[i] = draw(st.text(max_size=30)) + "\n"
+    content = "".join(lines).encode()
+    return draw(
+        st.one_of(
+            st.just(content),
+            st.just(content),
+            st.binary(max_size=40).map(lambda junk: content + junk),
+            st.just(content.replace(b"ecs-blue-green", b"\xe9cs")),
+            st.just(b"a = " + b"[" * 5000),
+        )
+    )
+
+
+_FILES = tempfile.TemporaryDirectory(prefix="settings-properties-")
+
+
+@settings(PROFILE, max_examples=400)
+@given(
+    config_files(),
+    st.one_of(
+        st.just("dev"),
+        st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True),
+        st.text(alphabet=st.characters(exclude_characters="/\x00"), min_size=1, max_size=20),
+    ),
+)
+def test_any_config_file_loads_or_fails_on_one_line(content: bytes, environment: str) -> None:
+    EXAMPLES["config files"] += 1
+    if environment in (".", ".."):
+        environment = "dev"
+    path = Path(_FILES.name) / f"{environment}.toml"
+    path.write_bytes(content)
+    try:
+        loaded = load_settings(path)
+    except SettingsError as caught:
+        message = str(caught)
+        assert _one_line(message), repr(message)
+        assert message.startswith(f"{path}: ") or not str(path).isprintable(), repr(message)
+    else:
+        assert isinstance(loaded, Settings)
+        _assert_sound(loaded, tomllib.loads(content.decode()))
+        ACCEPTED["config files"] += 1
+    finally:
+        path.unlink()
+
+
+# --- the shared checks on their own -----------------------------------------------------------
+
+
+@settings(PROFILE, max_examples=300)
+@given(any_value, any_value)
+def test_checks_return_or_raise_validation_error_for_any_object(a: Any, b: Any) -> None:
+    EXAMPLES["checks on any object"] += 1
+    for check in (
+        lambda: check_int_range("f", a, 0, 10),
+        lambda: check_port("f", a),
+        lambda: check_cidr("f", a),
+        lambda: check_fargate_size("cpu", a, "memory", b),
+        lambda: check_log_retention("f", a),
+        lambda: check_resource_prefix("f", a, max_length=40),
+        lambda: check_health_check_path("f", a),
+        lambda: check_http_codes("f", a),
+    ):
+        try:
+            result = check()
+        except ValidationError as caught:
+            message = str(caught)
+            assert _one_line(message), repr(message)
+            assert message.startswith(("f: ", "cpu: ", "memory: ")), repr(message)
+        else:
+            if result is not None and not isinstance(result, ipaddress.IPv4Network):
+                assert type(result) is type(a) and result == a
+
+
+# --- valid settings: what the synth-and-validate test builds -------------------------------
+
+
+@st.composite
+def valid_networks(draw: st.DrawFn) -> dict[str, Any]:
+    prefix = draw(st.integers(16, 24))
+    vpc = ipaddress.IPv4Network((draw(st.integers(0, 2**32 - 1)), prefix), strict=False)
+    az_count = draw(st.integers(2, 6))
+    subnet_prefix = draw(st.integers(prefix + (2 * az_count - 1).bit_length(), 28))
+    network: dict[str, Any] = {
+        "vpc_cidr": str(vpc),
+        "az_count": az_count,
+        "subnet_prefix_length": subnet_prefix,
+    }
+    if draw(st.booleans()):  # explicit subnets: any distinct slots of the VPC
+        slots = st.integers(0, 2 ** (subnet_prefix - prefix) - 1)
+        picked = draw(st.lists(slots, min_size=2 * az_count, max_size=2 * az_count, unique=True))
+        step = 2 ** (32 - subnet_prefix)
+        base = int(vpc.network_address)
+        cidrs = [str(ipaddress.IPv4Network((base + i * step, subnet_prefix))) for i in picked]
+        network["public_subnet_cidrs"] = cidrs[:az_count]
+        network["private_subnet_cidrs"] = cidrs[az_count:]
+    return network
+
+
+@st.composite
+def valid_settings_data(draw: st.DrawFn) -> dict[str, Any]:
+    """A settings table every rule accepts, spread over the whole valid space."""
+    network = draw(valid_networks())
+    production_port, test_port = draw(_distinct_ports)
+    app_port, proxy_port = draw(_distinct_ports)
+    interval = draw(st.integers(5, 300))
+    cpu = draw(st.sampled_from(sorted(FARGATE_MEMORY_BY_CPU)))
+    deployment: dict[str, Any] = {
+        "config": draw(st.sampled_from([*PREDEFINED_ECS_CONFIGS, "custom"])),
+        "ready_wait_minutes": draw(st.integers(0, 7200)),
+        "termination_wait_minutes": draw(st.integers(0, 2880)),
+    }
+    if deployment["config"] == "custom":
+        deployment["custom"] = {
+            "kind": draw(st.sampled_from(["canary", "linear"])),
+            "percentage": draw(st.integers(1, 99)),
+            "interval_minutes": draw(st.integers(1, 2880)),
+        }
+    return {
+        "project": draw(valid_projects),
+        "region": draw(st.sampled_from(REAL_REGIONS)),
+        "tags": draw(valid_tags),
+        "backend": draw(valid_backends),
+        "network": network,
+        "load_balancer": {
+            "production_port": production_port,
+            "test_port": test_port,
+            "production_ingress_cidrs": draw(st.lists(_canonical_networks, max_size=2)),
+            "test_ingress_cidrs": draw(
+                st.lists(
+                    _canonical_networks.filter(
+                        lambda c: not c.endswith("/0") and c != network["vpc_cidr"]
+                    ),
+                    max_size=2,
+                )
+            ),
+            "deregistration_delay_seconds": draw(st.integers(0, 3600)),
+            "deletion_protection": draw(st.booleans()),
+            "idle_timeout_seconds": draw(st.integers(1, 4000)),
+            "health_check": {
+                "path": draw(st.one_of(st.just("/"), _path.map(lambda p: f"/{p}"))),
+                "interval_seconds": interval,
+                "timeout_seconds": draw(st.integers(2, min(120, interval - 1))),
+                "healthy_threshold": draw(st.integers(2, 10)),
+                "unhealthy_threshold": draw(st.integers(2, 10)),
+                "matcher": draw(valid_matchers),
+            },
+        },
+        "service": {
+            "cpu": cpu,
+            "memory": draw(st.sampled_from(sorted(FARGATE_MEMORY_BY_CPU[cpu]))),
+            "desired_count": draw(st.integers(1, 5000)),
+            "health_check_grace_period_seconds": draw(st.integers(0, 7200)),
+            "container_insights": draw(st.sampled_from(CONTAINER_INSIGHTS_MODES)),
+            "log_retention_days": draw(st.sampled_from(LOG_RETENTION_DAYS)),
+            "ecr_images_to_keep": draw(st.integers(1, 1000)),
+            "ecr_force_delete": draw(st.booleans()),
+            "assign_public_ip": draw(st.booleans()),
+            "app_port": app_port,
+            "proxy_port": proxy_port,
+            "shutdown_grace_seconds": draw(st.integers(1, 115)),
+        },
+        "pipeline": {
+            "repository": draw(valid_repositories),
+            "branch": draw(_path),
+            "connection_arn": draw(st.sampled_from(["", CONNECTION])),
+            "file_paths": draw(valid_globs),
+            "buildspec_path": draw(
+                st.builds(lambda p, ext: p + ext, _path, st.sampled_from([".yml", ".yaml"]))
+            ),
+            "build_compute_type": draw(st.sampled_from(BUILD_COMPUTE_TYPES)),
+            "build_timeout_minutes": draw(st.integers(5, 480)),
+            "artifact_expiry_days": draw(st.integers(1, 3650)),
+            "artifact_force_destroy": draw(st.booleans()),
+        },
+        "deployment": deployment,
+    }
+
+
+@settings(PROFILE, max_examples=250)
+@given(valid_settings_data(), valid_environments)
+def test_valid_settings_are_accepted_and_sound(data: dict[str, Any], environment: str) -> None:
+    assert _check("valid settings", data, environment=environment) is not None
