@@ -18,11 +18,13 @@ from constructs_lib.container_spec import (
 )
 from constructs_lib.fargate_service import FargateService, FargateServiceProps
 from constructs_lib.network import NetworkConstruct, NetworkProps
+from constructs_lib.release_alarms import AlarmThresholds, ReleaseAlarms, ReleaseAlarmsProps
 from constructs_lib.release_spec import ServiceTarget, TrafficRoutes
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.validation import ValidationError
 
 __all__ = [
+    "AlarmThresholds",
     "AlbBlueGreen",
     "AlbBlueGreenProps",
     "BootstrapImage",
@@ -34,6 +36,8 @@ __all__ = [
     "FargateServiceProps",
     "NetworkConstruct",
     "NetworkProps",
+    "ReleaseAlarms",
+    "ReleaseAlarmsProps",
     "SecureBucket",
     "SecureBucketProps",
     "ServiceTarget",

@@ -192,6 +192,8 @@ class AlbBlueGreen(Construct):
 
         self.dns_name: str = self.load_balancer.dns_name
         self.load_balancer_arn: str = self.load_balancer.arn
+        self.load_balancer_arn_suffix: str = self.load_balancer.arn_suffix
+        """``app/<name>/<id>``: the LoadBalancer dimension of the ALB's CloudWatch metrics."""
         self.production_listener_arn: str = self.production_listener.arn
         self.test_listener_arn: str = self.test_listener.arn
         self.target_group_names: tuple[str, str] = (
@@ -201,6 +203,10 @@ class AlbBlueGreen(Construct):
         self.target_group_arns: tuple[str, str] = (
             self.blue_target_group.arn,
             self.green_target_group.arn,
+        )
+        self.target_group_arn_suffixes: tuple[str, str] = (
+            self.blue_target_group.arn_suffix,
+            self.green_target_group.arn_suffix,
         )
         self.listeners: tuple[aws.LbListener, aws.LbListener] = (
             self.production_listener,

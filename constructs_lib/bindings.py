@@ -17,10 +17,12 @@ from typing import Any
 
 from cdktf import (
     App,
+    AssetType,
     Fn,
     ITerraformDependable,
     LocalBackend,
     S3Backend,
+    TerraformAsset,
     TerraformLocal,
     TerraformOutput,
     TerraformResourceLifecycle,
@@ -31,6 +33,11 @@ from cdktf import (
 # Provider submodule -> the classes this project uses from it.
 PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "cloudwatch_log_group": ("CloudwatchLogGroup",),
+    "cloudwatch_metric_alarm": (
+        "CloudwatchMetricAlarm",
+        "CloudwatchMetricAlarmMetricQuery",
+        "CloudwatchMetricAlarmMetricQueryMetric",
+    ),
     "codebuild_project": (
         "CodebuildProject",
         "CodebuildProjectArtifacts",
@@ -106,6 +113,11 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "iam_role": ("IamRole",),
     "iam_role_policy": ("IamRolePolicy",),
     "internet_gateway": ("InternetGateway",),
+    "lambda_function": (
+        "LambdaFunction",
+        "LambdaFunctionEnvironment",
+        "LambdaFunctionVpcConfig",
+    ),
     "lb": ("Lb",),
     "lb_listener": (
         "LbListener",
@@ -158,10 +170,12 @@ _MODULE_OF = {name: module for module, names in PROVIDER_CLASSES.items() for nam
 
 __all__ = [
     "App",
+    "AssetType",
     "Fn",
     "ITerraformDependable",
     "LocalBackend",
     "S3Backend",
+    "TerraformAsset",
     "TerraformLocal",
     "TerraformOutput",
     "TerraformResourceLifecycle",

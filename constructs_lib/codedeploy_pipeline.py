@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from constructs import Construct
@@ -62,6 +62,13 @@ IMAGE_DETAIL_CONTAINER = "IMAGE1_NAME"
 SOURCE_ARTIFACT = "SourceOutput"
 BUILD_ARTIFACT = "BuildOutput"
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST")
+ECS_HOOK_EVENTS = (
+    "BeforeInstall",
+    "AfterInstall",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AfterAllowTraffic",
+)
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 _BRANCH_RE = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,255}(?<![/.])$")
 _CONNECTION_ARN_RE = re.compile(
@@ -128,6 +135,9 @@ class CodeDeployPipelineProps:
     """Minutes the blue task set stays up after the shift: the window for a fast rollback."""
     alarm_names: Sequence[str] = ()
     """CloudWatch alarms that stop and roll back a deployment when they fire."""
+    hooks: Mapping[str, str] = field(default_factory=dict)
+    """AppSpec lifecycle hooks: event (e.g. ``AfterAllowTestTraffic``) -> Lambda function
+    ARN. The deploy role may invoke exactly these functions."""
     log_retention_days: int = 30
     """Retention of the build logs."""
     artifact_expiry_days: int = 30
@@ -136,6 +146,12 @@ class CodeDeployPipelineProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=90)
+        unknown = sorted(set(self.hooks) - set(ECS_HOOK_EVENTS))
+        if unknown:
+            raise ValidationError(
+                "hooks",
+                f"{unknown[0]!r} is not an ECS lifecycle event ({', '.join(ECS_HOOK_EVENTS)})",
+            )
         validate_pipeline_settings(
             repository=self.repository,
             branch=self.branch,
@@ -284,7 +300,7 @@ class CodeDeployPipeline(Construct):
             region=props.region,
             primary_container=props.primary_container,
         )
-        appspec = release_appspec(props.task, props.service)
+        appspec = release_appspec(props.task, props.service, hooks=props.hooks)
         base = f"/{props.name_prefix}/release"
         return (
             self._parameter(
@@ -465,6 +481,14 @@ class CodeDeployPipeline(Construct):
             ),
             self._pass_task_roles("PassTaskRolesToGreen"),
         ]
+        if self.props.hooks:
+            statements.append(
+                statement(
+                    "InvokeOwnHooks",
+                    ["lambda:InvokeFunction"],
+                    sorted(set(self.props.hooks.values())),
+                )
+            )
         if self.props.alarm_names:
             statements.append(
                 statement(

@@ -1,5 +1,5 @@
-"""One environment's stack: network, ALB with blue/green target groups, Fargate service and
-the pipeline that releases it."""
+"""One environment's stack: network, ALB with blue/green target groups, Fargate service, the
+alarms that roll a release back and the pipeline that releases it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from constructs_lib import (
     FargateServiceProps,
     NetworkConstruct,
     NetworkProps,
+    ReleaseAlarms,
+    ReleaseAlarmsProps,
 )
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import LocalBackend, S3Backend, TerraformOutput, TerraformStack
@@ -94,6 +96,7 @@ class BlueGreenStack(TerraformStack):
                 ecr_force_delete=svc.ecr_force_delete,
             ),
         )
+        self.alarms = self._release_alarms()
         pipe = settings.pipeline
         deploy = settings.deployment
         self.pipeline = CodeDeployPipeline(
@@ -116,12 +119,28 @@ class BlueGreenStack(TerraformStack):
                 deployment_config=deploy.config,
                 ready_wait_minutes=deploy.ready_wait_minutes,
                 termination_wait_minutes=deploy.termination_wait_minutes,
+                alarm_names=self.alarms.alarm_names if self.alarms else (),
                 log_retention_days=svc.log_retention_days,
                 artifact_expiry_days=pipe.artifact_expiry_days,
                 artifact_force_destroy=pipe.artifact_force_destroy,
             ),
         )
         self._outputs()
+
+    def _release_alarms(self) -> ReleaseAlarms | None:
+        alarms = self.settings.alarms
+        if not alarms.enabled:
+            return None
+        return ReleaseAlarms(
+            self,
+            "release-alarms",
+            ReleaseAlarmsProps(
+                name_prefix=self.settings.stack_name,
+                load_balancer_arn_suffix=self.alb.load_balancer_arn_suffix,
+                target_group_arn_suffixes=self.alb.target_group_arn_suffixes,
+                thresholds=alarms.thresholds,
+            ),
+        )
 
     def default_tags(self) -> dict[str, str]:
         s = self.settings

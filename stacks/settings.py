@@ -23,6 +23,7 @@ from constructs_lib.codedeploy_pipeline import (
 )
 from constructs_lib.fargate_service import validate_service_settings
 from constructs_lib.network import plan_subnets
+from constructs_lib.release_alarms import AlarmThresholds
 from constructs_lib.validation import (
     ValidationError,
     check_fargate_size,
@@ -125,6 +126,13 @@ class DeploymentSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AlarmSettings:
+    enabled: bool = True
+    """Alarms that stop and roll back a release (DEPLOYMENT_STOP_ON_ALARM)."""
+    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     project: str
     environment: str
@@ -136,6 +144,7 @@ class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings)
     pipeline: PipelineSettings
     deployment: DeploymentSettings = field(default_factory=DeploymentSettings)
+    alarms: AlarmSettings = field(default_factory=AlarmSettings)
 
     @property
     def stack_name(self) -> str:
@@ -252,6 +261,7 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         service=_service(root.table("service")),
         pipeline=_pipeline(root.table("pipeline")),
         deployment=_deployment(root.table("deployment")),
+        alarms=_alarms(root.table("alarms")),
     )
     root.finish()
     vpc_cidr = settings.network.vpc_cidr
@@ -515,3 +525,19 @@ def _deployment(t: _Table) -> DeploymentSettings:
         field_prefix=t.prefix,
     )
     return deployment
+
+
+def _alarms(t: _Table) -> AlarmSettings:
+    d = AlarmThresholds()
+    thresholds = AlarmThresholds(
+        target_5xx_count=t.get("target_5xx_count", int, d.target_5xx_count),
+        unhealthy_hosts=t.get("unhealthy_hosts", int, d.unhealthy_hosts),
+        # A number: TOML writes 1 and 1.0 differently, both mean a second.
+        p95_response_seconds=t.get("p95_response_seconds", object, d.p95_response_seconds),  # type: ignore[arg-type]
+        period_seconds=t.get("period_seconds", int, d.period_seconds),
+        evaluation_periods=t.get("evaluation_periods", int, d.evaluation_periods),
+    )
+    alarms = AlarmSettings(enabled=t.get("enabled", bool, True), thresholds=thresholds)
+    t.finish()
+    thresholds.validate(t.prefix)
+    return alarms

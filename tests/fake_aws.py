@@ -61,6 +61,7 @@ _NAME_ATTRIBUTES = (
     "family",
     "deployment_group_name",
     "deployment_config_name",
+    "alarm_name",
     "id",
 )
 _NAME_KEYS = (
@@ -69,6 +70,7 @@ _NAME_KEYS = (
     "family",
     "deployment_group_name",
     "deployment_config_name",
+    "alarm_name",
     "repository",
 )
 

@@ -24,6 +24,7 @@ EXISTING_CONNECTION = (
     "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 )
 ROLLBACK_ALARMS = ("orders-5xx", "orders-latency")
+EXISTING_HOOK = "arn:aws:lambda:us-east-2:123456789012:function:orders-smoke-test"
 LINEAR = TrafficShift(kind="linear", percentage=20, interval_minutes=2)
 READY_WAIT_MINUTES = 30
 
@@ -89,6 +90,7 @@ def build_reuse_stack(new_stack: object, name: str = "reuse-existing-vpc") -> ob
             ready_wait_minutes=READY_WAIT_MINUTES,
             termination_wait_minutes=0,
             alarm_names=ROLLBACK_ALARMS,
+            hooks={"AfterAllowTestTraffic": EXISTING_HOOK},
         ),
     )
     return stack

@@ -201,13 +201,24 @@ def test_deployment_group_is_blue_green_over_both_listeners(dev: Synth) -> None:
     )
 
 
-def test_rollback_on_failure_and_stop_and_no_alarms_yet(dev: Synth) -> None:
-    group = dev.body("aws_codedeploy_deployment_group")
+def test_without_alarms_rollback_is_on_failure_and_stop(cdktf_app, synth, settings_by_env) -> None:
+    import dataclasses
+
+    from stacks.blue_green_stack import BlueGreenStack
+    from stacks.settings import AlarmSettings
+
+    settings = dataclasses.replace(
+        settings_by_env["dev"], environment="noalarms", alarms=AlarmSettings(enabled=False)
+    )
+    quiet = synth(BlueGreenStack(cdktf_app, settings))
+    group = quiet.body("aws_codedeploy_deployment_group")
     assert group["auto_rollback_configuration"] == {
         "enabled": True,
         "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"],
     }
     assert "alarm_configuration" not in group
+    assert not quiet.resources("aws_cloudwatch_metric_alarm")
+    assert "ReadRollbackAlarms" not in _statements(quiet, "deploy")
 
 
 def test_alarms_add_stop_on_alarm_rollback(reuse: Synth) -> None:
@@ -533,3 +544,24 @@ def test_props_reject_bad_values(overrides: dict[str, Any], field: str) -> None:
 
 def test_props_accept_a_codestar_connection_arn() -> None:
     assert _props(connection_arn=EXISTING_CONNECTION).connection_arn == EXISTING_CONNECTION
+
+
+def test_hooks_reach_the_appspec_and_only_they_may_be_invoked(reuse: Synth, dev: Synth) -> None:
+    import yaml
+
+    from tests.reuse_stack import EXISTING_HOOK
+
+    appspec = yaml.safe_load(reuse.named("aws_ssm_parameter", "appspec")[1]["insecure_value"])
+    assert appspec["Hooks"] == [{"AfterAllowTestTraffic": EXISTING_HOOK}]
+    invoke = _statements(reuse, "deploy")["InvokeOwnHooks"]
+    assert invoke["Action"] == ["lambda:InvokeFunction"]
+    assert invoke["Resource"] == [EXISTING_HOOK]
+
+
+def test_hook_events_must_be_ecs_lifecycle_events() -> None:
+    from tests.reuse_stack import EXISTING_HOOK
+
+    with pytest.raises(
+        ValidationError, match=r"^hooks: 'AfterInstal' is not an ECS lifecycle event"
+    ):
+        _props(hooks={"AfterInstal": EXISTING_HOOK})

@@ -463,3 +463,23 @@ def test_test_ingress_cidrs_must_not_repeat_the_vpc(tmp_path: Path) -> None:
 def test_a_vpc_too_small_for_any_subnet_names_the_vpc(tmp_path: Path) -> None:
     # Was "subnet_prefix_length: must be between 29 and 28".
     _bad(tmp_path, MINIMAL + '[network]\nvpc_cidr = "10.0.0.0/28"\n', "network.vpc_cidr", "no room")
+
+
+def test_alarm_thresholds_are_read_and_validated(tmp_path, project_root) -> None:
+    base = (project_root / "config" / "dev.toml").read_text()
+    good = tmp_path / "good.toml"
+    good.write_text(base + "\n[alarms]\np95_response_seconds = 2\nevaluation_periods = 1\n")
+    alarms = load_settings(good).alarms
+    assert alarms.enabled is True
+    assert alarms.thresholds.p95_response_seconds == 2
+    assert alarms.thresholds.evaluation_periods == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base + "\n[alarms]\nperiod_seconds = 45\n")
+    with pytest.raises(
+        SettingsError, match=r"alarms\.period_seconds: must be 10, 30 or a multiple"
+    ):
+        load_settings(bad)
+    off = tmp_path / "off.toml"
+    off.write_text(base + "\n[alarms]\nenabled = false\nthreshold = 3\n")
+    with pytest.raises(SettingsError, match=r"alarms\.threshold: unknown setting"):
+        load_settings(off)
