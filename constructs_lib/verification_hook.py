@@ -1,0 +1,467 @@
+"""VerificationHook: the ``AfterAllowTestTraffic`` hook of an ECS blue/green deployment.
+
+A Python Lambda function (``handlers/verify_test_traffic``) that CodeDeploy calls once the
+ALB's test listener routes to the replacement task set. It probes the test listener on every
+ALB node until the configured checks pass a few rounds in a row, then reports ``Succeeded``
+or ``Failed`` to CodeDeploy, which carries on or rolls back.
+
+The function runs in the VPC: it reaches the ALB nodes by their private IPs (an
+internet-facing ALB's DNS name resolves to public addresses it cannot reach without NAT).
+Its environment variables are the handler's whole configuration; :func:`hook_environment`
+renders them from the props, and the tests feed the result to the handler's own loader.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from constructs import Construct
+
+from constructs_lib import bindings as aws
+from constructs_lib.bindings import Token
+from constructs_lib.iam import policy_document, service_trust_policy, statement
+from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
+from constructs_lib.validation import (
+    ValidationError,
+    check_cidr,
+    check_health_check_path,
+    check_int_range,
+    check_log_retention,
+    check_port,
+    check_resource_prefix,
+    check_template_free,
+    show,
+)
+
+HOOK_EVENT = "AfterAllowTestTraffic"
+PACKAGE_DIR = Path(__file__).resolve().parent / "handlers" / "verify_test_traffic"
+"""The Lambda package: zipped as it stands, so it holds only ``index.py``."""
+RUNTIME = "python3.12"
+"""The runtime the handler is written for (standard library and the bundled boto3 only)."""
+HANDLER = "index.handler"
+MEMORY_MB = 128
+FUNCTION_NAME_MAX = 64
+FUNCTION_SUFFIX = "verify-test-traffic"
+TIMEOUT_HEADROOM_SECONDS = 30
+"""Added to the probing deadline and one request timeout for the Lambda timeout: the AWS
+lookups before probing and the status call after it. The handler keeps its own reserve for
+the status call too, so a capped timeout shortens probing, never the report."""
+LAMBDA_TIMEOUT_MAX = 900
+MAX_SUBNETS = 16
+"""Lambda accepts at most 16 subnets in a VPC configuration."""
+MAX_PROBES_JSON = 2048
+"""Lambda allows 4 KB of environment variables in total; ``PROBES`` may take half."""
+
+# The handler's own formats (handlers/verify_test_traffic/index.py), checked here so a bad
+# value fails the synth instead of every release.
+_LOAD_BALANCER_SUFFIX_RE = re.compile(r"app/[A-Za-z0-9-]+/[0-9a-f]+")
+_HOSTNAME_RE = re.compile(r"[A-Za-z0-9.-]+")
+_DEPLOYMENT_GROUP_ARN_RE = re.compile(
+    r"arn:aws[a-z-]*:codedeploy:[a-z0-9-]+:\d{12}:deploymentgroup:[\w.+=,@-]+/[\w.+=,@-]+"
+)
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_CONTAINER_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RESOURCE_ID_RE = re.compile(r"[a-z]+-[0-9a-f]+")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Probe:
+    """One HTTP check against the test listener: ``GET path`` must answer ``status``."""
+
+    path: str
+    """Request path (and query), starting with ``/``."""
+    status: int = 200
+    """Expected HTTP status code (redirects are not followed)."""
+    body: str | None = None
+    """Expected body, compared with surrounding whitespace stripped; None: not compared."""
+    body_is_version: bool = False
+    """Expect the body to be the version being deployed: the ``version_variable`` of the
+    ``version_container`` in the deployment's new task definition."""
+
+    def __post_init__(self) -> None:
+        check_health_check_path("path", self.path)
+        check_int_range("status", self.status, 100, 599)
+        if self.body is not None:
+            if not isinstance(self.body, str):
+                raise ValidationError("body", f"must be a string or None, got {show(self.body)}")
+            check_template_free("body", self.body)
+        if not isinstance(self.body_is_version, bool):
+            raise ValidationError(
+                "body_is_version", f"must be true or false, got {show(self.body_is_version)}"
+            )
+        if self.body is not None and self.body_is_version:
+            raise ValidationError("body", "cannot be given together with body_is_version")
+
+    def render(self) -> dict[str, Any]:
+        """The entry of the handler's ``PROBES`` list (keys left out mean their default)."""
+        rendered: dict[str, Any] = {"path": self.path, "status": self.status}
+        if self.body is not None:
+            rendered["body"] = self.body
+        if self.body_is_version:
+            rendered["body_is_version"] = True
+        return rendered
+
+
+DEFAULT_PROBES: tuple[Probe, ...] = (
+    Probe(path="/health", status=200, body="ok"),
+    Probe(path="/", status=200, body_is_version=True),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerificationHookProps:
+    name_prefix: str
+    """The function is ``<prefix>-verify-test-traffic`` (shortened with a hash to Lambda's 64
+    characters); its role, security group and log group are named after it."""
+    region: str
+    """Region of the function (its network interface and log group ARNs)."""
+    vpc_id: str
+    """VPC of the ALB: the function runs in it."""
+    subnet_ids: Sequence[str]
+    """Subnets of the function (1-16), with a route to the ALB's nodes; private ones when
+    AWS APIs are reached through interface endpoints or NAT (see ``api_egress_cidr``)."""
+    load_balancer_arn_suffix: str
+    """The ALB's ARN suffix ``app/<name>/<id>`` (``aws_lb.arn_suffix``): it names the ALB's
+    network interfaces, whose private IPs are probed."""
+    load_balancer_dns_name: str
+    """The ALB's DNS name, sent as the ``Host`` header."""
+    test_port: int
+    """Port of the ALB's test listener."""
+    load_balancer_security_group_id: str
+    """The ALB's security group: given one ingress rule admitting this function on
+    ``test_port``."""
+    api_egress_cidr: str
+    """Where the function may open HTTPS connections for its AWS API calls (CodeDeploy, EC2,
+    and ECS when a probe has ``body_is_version``): the VPC CIDR when interface endpoints
+    serve those APIs, ``0.0.0.0/0`` when the subnets reach them through NAT. No default: a
+    function in subnets without either never reports, and CodeDeploy waits an hour."""
+    deployment_group_arn: str
+    """The CodeDeploy deployment group whose deployments this hook may report on (and read).
+    Build it from the application and group names when the deploy role's policy names this
+    function and the deployment group depends on that policy: the group's own ``arn``
+    attribute would then close a dependency cycle."""
+    probes: Sequence[Probe] = DEFAULT_PROBES
+    """The checks, all of which must pass on every ALB node. Default: ``/health`` answers
+    200 ``ok`` and ``/`` answers 200 with the version being deployed."""
+    version_container: str = "app"
+    """Container whose environment holds the version (used by ``body_is_version`` probes)."""
+    version_variable: str = "VERSION"
+    """Environment variable of ``version_container`` holding the version."""
+    deadline_seconds: int = 120
+    """How long the function probes before it gives up and reports ``Failed`` (10-900)."""
+    interval_seconds: int = 5
+    """Pause between probing rounds (1-300, less than the deadline)."""
+    request_timeout_seconds: int = 3
+    """Limit of one request, connection to last byte (1-60, less than the deadline)."""
+    required_passes: int = 2
+    """Consecutive passing rounds needed to report ``Succeeded`` (1-100; they must fit in
+    the deadline)."""
+    log_retention_days: int = 30
+    """Retention of the function's log group (a value CloudWatch accepts)."""
+
+    def __post_init__(self) -> None:
+        check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        _check_format("region", self.region, _REGION_RE, "an AWS region name")
+        _check_format("vpc_id", self.vpc_id, _RESOURCE_ID_RE, "a VPC id")
+        if isinstance(self.subnet_ids, str) or not 1 <= len(self.subnet_ids) <= MAX_SUBNETS:
+            raise ValidationError("subnet_ids", f"must list 1 to {MAX_SUBNETS} subnet ids")
+        for i, subnet in enumerate(self.subnet_ids):
+            _check_format(f"subnet_ids[{i}]", subnet, _RESOURCE_ID_RE, "a subnet id")
+        if len(set(self.subnet_ids)) != len(self.subnet_ids):
+            raise ValidationError("subnet_ids", "must be distinct")
+        _check_format(
+            "load_balancer_arn_suffix",
+            self.load_balancer_arn_suffix,
+            _LOAD_BALANCER_SUFFIX_RE,
+            "an ALB ARN suffix app/<name>/<id>",
+        )
+        _check_format(
+            "load_balancer_dns_name", self.load_balancer_dns_name, _HOSTNAME_RE, "a host name"
+        )
+        check_port("test_port", self.test_port)
+        _check_format(
+            "load_balancer_security_group_id",
+            self.load_balancer_security_group_id,
+            _RESOURCE_ID_RE,
+            "a security group id",
+        )
+        check_cidr("api_egress_cidr", self.api_egress_cidr)
+        _check_format(
+            "deployment_group_arn",
+            self.deployment_group_arn,
+            _DEPLOYMENT_GROUP_ARN_RE,
+            "a CodeDeploy deployment group ARN",
+        )
+        self._check_probes()
+        _check_format(
+            "version_container", self.version_container, _CONTAINER_NAME_RE, "a container name"
+        )
+        _check_format(
+            "version_variable", self.version_variable, _ENV_NAME_RE, "an environment variable"
+        )
+        self._check_timing()
+        check_log_retention("log_retention_days", self.log_retention_days)
+
+    def _check_probes(self) -> None:
+        if isinstance(self.probes, str | Probe) or not self.probes:
+            raise ValidationError("probes", "must be a non-empty sequence of Probe")
+        for i, probe in enumerate(self.probes):
+            if not isinstance(probe, Probe):
+                raise ValidationError(f"probes[{i}]", f"must be a Probe, got {show(probe)}")
+        size = len(probes_json(self.probes))
+        if size > MAX_PROBES_JSON:
+            raise ValidationError(
+                "probes",
+                f"take {size} characters as JSON; Lambda's 4 KB of environment variables "
+                f"leave them {MAX_PROBES_JSON}",
+            )
+
+    def _check_timing(self) -> None:
+        deadline = check_int_range("deadline_seconds", self.deadline_seconds, 10, 900)
+        interval = check_int_range("interval_seconds", self.interval_seconds, 1, 300)
+        timeout = check_int_range("request_timeout_seconds", self.request_timeout_seconds, 1, 60)
+        passes = check_int_range("required_passes", self.required_passes, 1, 100)
+        if interval >= deadline:
+            raise ValidationError(
+                "interval_seconds", f"must be less than deadline_seconds ({deadline})"
+            )
+        if timeout >= deadline:
+            raise ValidationError(
+                "request_timeout_seconds", f"must be less than deadline_seconds ({deadline})"
+            )
+        if (passes - 1) * interval >= deadline:
+            raise ValidationError(
+                "required_passes",
+                f"{passes} rounds {interval} s apart cannot pass within {deadline} s",
+            )
+
+    @property
+    def needs_version(self) -> bool:
+        """Whether a probe compares against the deployed version (two more API calls)."""
+        return any(p.body_is_version for p in self.probes)
+
+
+def _check_format(field: str, value: object, pattern: re.Pattern[str], what: str) -> None:
+    """A string in ``pattern``'s format; a Terraform reference (known only at apply time)
+    passes unchecked."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be {what}, got {show(value)}")
+    if Token.is_unresolved(value):
+        return
+    if not pattern.fullmatch(value):
+        raise ValidationError(field, f"must be {what}, got {show(value)}")
+
+
+def probes_json(probes: Sequence[Probe]) -> str:
+    return json.dumps([p.render() for p in probes], separators=(",", ":"))
+
+
+def function_name(name_prefix: str) -> str:
+    return aws_name(name_prefix, FUNCTION_SUFFIX, max_length=FUNCTION_NAME_MAX)
+
+
+def lambda_timeout(props: VerificationHookProps) -> int:
+    """Seconds Lambda lets the function run: the probing deadline, one request that may
+    straddle it, and headroom for the lookups and the status call (Lambda's cap: 900)."""
+    wanted = props.deadline_seconds + props.request_timeout_seconds + TIMEOUT_HEADROOM_SECONDS
+    return min(wanted, LAMBDA_TIMEOUT_MAX)
+
+
+def hook_environment(props: VerificationHookProps) -> dict[str, str]:
+    """The handler's environment contract (``load_config`` in the handler), from the props."""
+    return {
+        "LOAD_BALANCER": props.load_balancer_arn_suffix,
+        "LOAD_BALANCER_DNS": props.load_balancer_dns_name,
+        "TEST_PORT": str(props.test_port),
+        "PROBES": probes_json(props.probes),
+        "VERSION_CONTAINER": props.version_container,
+        "VERSION_VARIABLE": props.version_variable,
+        "DEADLINE_SECONDS": str(props.deadline_seconds),
+        "INTERVAL_SECONDS": str(props.interval_seconds),
+        "REQUEST_TIMEOUT_SECONDS": str(props.request_timeout_seconds),
+        "REQUIRED_PASSES": str(props.required_passes),
+    }
+
+
+class VerificationHook(Construct):
+    """The hook function, its role, log group and security group.
+
+    Put :attr:`hooks` in the AppSpec's ``Hooks`` and let the CodeDeploy role invoke
+    :attr:`function_arn` (``lambda:InvokeFunction``).
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: VerificationHookProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        name = function_name(props.name_prefix)
+        self._partition = aws.DataAwsPartition(self, "partition").partition
+        self._account = aws.DataAwsCallerIdentity(self, "account").account_id
+
+        # A literal name, not the function's attribute: the function depends on the group.
+        self.log_group = aws.CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"/aws/lambda/{name}",
+            retention_in_days=props.log_retention_days,
+        )
+        self.security_group = self._security_group(name)
+        self.role, policy = self._role(name)
+        package = aws.TerraformAsset(
+            self, "package", path=str(PACKAGE_DIR), type=aws.AssetType.ARCHIVE
+        )
+        self.function = aws.LambdaFunction(
+            self,
+            "function",
+            function_name=name,
+            description=f"CodeDeploy {HOOK_EVENT} hook: probes the test listener",
+            role=self.role.arn,
+            runtime=RUNTIME,
+            handler=HANDLER,
+            # Relative to the synthesized stack; the content hash redeploys changed code.
+            filename=package.path,
+            source_code_hash=package.asset_hash,
+            memory_size=MEMORY_MB,
+            timeout=lambda_timeout(props),
+            environment=aws.LambdaFunctionEnvironment(variables=hook_environment(props)),
+            vpc_config=aws.LambdaFunctionVpcConfig(
+                subnet_ids=list(props.subnet_ids),
+                security_group_ids=[self.security_group.id],
+            ),
+            # Lambda creates the function's network interfaces with the role's permissions
+            # at creation time, and the first invocation must find its log group.
+            depends_on=[policy, self.log_group],
+        )
+
+        self.function_name: str = self.function.function_name
+        self.function_arn: str = self.function.arn
+        self.security_group_id: str = self.security_group.id
+        self.role_arn: str = self.role.arn
+        self.log_group_name: str = self.log_group.name
+        self.hooks: dict[str, str] = {HOOK_EVENT: self.function_arn}
+        """The AppSpec ``Hooks`` entry (CodeDeploy accepts a function name or ARN)."""
+
+    def _security_group(self, name: str) -> aws.SecurityGroup:
+        props = self.props
+        group = aws.SecurityGroup(
+            self,
+            "sg",
+            name=name,
+            description=f"{name}: test listener of the ALB and HTTPS to AWS APIs only",
+            vpc_id=props.vpc_id,
+            tags={"Name": name},
+        )
+        aws.VpcSecurityGroupIngressRule(
+            self,
+            "alb-ingress-from-hook",
+            security_group_id=props.load_balancer_security_group_id,
+            description=f"test listener from the {HOOK_EVENT} hook",
+            ip_protocol="tcp",
+            from_port=props.test_port,
+            to_port=props.test_port,
+            referenced_security_group_id=group.id,
+        )
+        aws.VpcSecurityGroupEgressRule(
+            self,
+            "egress-to-test-listener",
+            security_group_id=group.id,
+            description="the ALB's test listener",
+            ip_protocol="tcp",
+            from_port=props.test_port,
+            to_port=props.test_port,
+            referenced_security_group_id=props.load_balancer_security_group_id,
+        )
+        aws.VpcSecurityGroupEgressRule(
+            self,
+            "egress-https-apis",
+            security_group_id=group.id,
+            description="HTTPS: CodeDeploy, EC2 and ECS APIs",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=props.api_egress_cidr,
+        )
+        return group
+
+    def _role(self, name: str) -> tuple[aws.IamRole, aws.IamRolePolicy]:
+        role = aws.IamRole(
+            self,
+            "role",
+            name=aws_name(self.props.name_prefix, FUNCTION_SUFFIX, max_length=IAM_ROLE_NAME_MAX),
+            description=f"Execution role of the {name} Lambda function",
+            # Only Lambda acting for this account may assume it (confused deputy protection).
+            assume_role_policy=service_trust_policy(
+                "lambda.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": self._account}},
+            ),
+        )
+        policy = aws.IamRolePolicy(
+            self,
+            "policy",
+            name="verify-test-traffic",
+            role=role.id,
+            policy=policy_document(*self._statements()),
+        )
+        return role, policy
+
+    def _statements(self) -> list[dict[str, Any]]:
+        props = self.props
+        needs_version = props.needs_version
+        # GetDeployment and DescribeTaskDefinition serve only body_is_version probes: the
+        # handler reads the deployed version from the deployment's AppSpec and task definition.
+        codedeploy = ["codedeploy:PutLifecycleEventHookExecutionStatus"]
+        if needs_version:
+            codedeploy.append("codedeploy:GetDeployment")
+        statements = [
+            # Both actions authorize against the deployment group of the deployment.
+            statement("ReportToOwnDeploymentGroup", codedeploy, [props.deployment_group_arn]),
+            # AWS supports no resource-level permission for ec2:DescribeNetworkInterfaces
+            # (the ALB's nodes, and Lambda's own interfaces): "*" is required.
+            statement("DescribeNetworkInterfaces", ["ec2:DescribeNetworkInterfaces"], ["*"]),
+        ]
+        if needs_version:
+            # AWS supports no resource-level permission for ecs:DescribeTaskDefinition.
+            statements.append(
+                statement("ReadDeployedTaskDefinition", ["ecs:DescribeTaskDefinition"], ["*"])
+            )
+        statements += [
+            # Lambda creates the function's interfaces in its subnets with its security group;
+            # subnets by id in any account, so subnets shared from another account work too.
+            statement(
+                "CreateInterfacesInOwnSubnets",
+                ["ec2:CreateNetworkInterface"],
+                [
+                    self._ec2_arn("network-interface/*"),
+                    *(self._ec2_arn(f"subnet/{s}", account="*") for s in props.subnet_ids),
+                    self.security_group.arn,
+                ],
+            ),
+            # Lambda checks DeleteNetworkInterface before any interface (or its id) exists, so
+            # it cannot name one: its guide asks for "all resource IDs" of the account and
+            # region, ``arn:aws:ec2:<region>:<account>:*/*``. These actions act on network
+            # interfaces only.
+            statement(
+                "ManageOwnAccountInterfaces",
+                [
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                [self._ec2_arn("*/*")],
+            ),
+            statement(
+                "WriteOwnLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [f"{self.log_group.arn}:log-stream:*"],
+            ),
+        ]
+        return statements
+
+    def _ec2_arn(self, resource: str, *, account: str | None = None) -> str:
+        owner = self._account if account is None else account
+        return f"arn:{self._partition}:ec2:{self.props.region}:{owner}:{resource}"
