@@ -22,6 +22,8 @@ from constructs_lib.release_alarms import AlarmThresholds, ReleaseAlarms, Releas
 from constructs_lib.release_spec import ServiceTarget, TrafficRoutes
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.validation import ValidationError
+from constructs_lib.verification_hook import Probe, VerificationHook, VerificationHookProps
+from constructs_lib.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 
 __all__ = [
     "AlarmThresholds",
@@ -36,6 +38,7 @@ __all__ = [
     "FargateServiceProps",
     "NetworkConstruct",
     "NetworkProps",
+    "Probe",
     "ReleaseAlarms",
     "ReleaseAlarmsProps",
     "SecureBucket",
@@ -46,4 +49,8 @@ __all__ = [
     "TrafficRoutes",
     "TrafficShift",
     "ValidationError",
+    "VerificationHook",
+    "VerificationHookProps",
+    "VpcEndpoints",
+    "VpcEndpointsProps",
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import TerraformResourceLifecycle
+from constructs_lib.bindings import TerraformResourceLifecycle, Token
 from constructs_lib.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, aws_name
 from constructs_lib.release_spec import TrafficRoutes
 from constructs_lib.validation import (
@@ -20,11 +21,15 @@ from constructs_lib.validation import (
     check_int_range,
     check_port,
     check_resource_prefix,
+    show,
 )
 
 # What the deployer changes at run time: CodeDeploy points each listener at the other target
 # group on every release. Terraform must not point it back.
 LISTENER_IGNORE_CHANGES = ("default_action",)
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+_CERTIFICATE_ARN_RE = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}")
+_SSL_POLICY_RE = re.compile(r"ELBSecurityPolicy-[A-Za-z0-9-]+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +100,14 @@ class AlbBlueGreenProps:
     """Refuse to delete the ALB (set it for production)."""
     idle_timeout_seconds: int = 60
     """Connection idle timeout."""
+    certificate_arn: str | None = None
+    """ACM certificate: the production listener speaks HTTPS with it (and
+    ``http_redirect_port`` redirects plain HTTP there). None: plain HTTP."""
+    ssl_policy: str = DEFAULT_SSL_POLICY
+    """TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward secrecy only."""
+    http_redirect_port: int | None = 80
+    """With a certificate: an HTTP listener on this port answers 301 to the HTTPS one.
+    None: no redirect listener."""
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
@@ -109,6 +122,9 @@ class AlbBlueGreenProps:
             deregistration_delay_seconds=self.deregistration_delay_seconds,
             idle_timeout_seconds=self.idle_timeout_seconds,
             health_check=self.health_check,
+            certificate_arn=self.certificate_arn,
+            ssl_policy=self.ssl_policy,
+            http_redirect_port=self.http_redirect_port,
         )
 
 
@@ -121,11 +137,21 @@ def validate_listener_settings(
     deregistration_delay_seconds: object,
     idle_timeout_seconds: object,
     health_check: TargetHealthCheck,
+    certificate_arn: object = None,
+    ssl_policy: object = DEFAULT_SSL_POLICY,
+    http_redirect_port: object = None,
     field_prefix: str = "",
 ) -> None:
     """The rules for the user-tunable part of :class:`AlbBlueGreenProps`; ``field_prefix``
     names the fields as the caller's user knows them."""
     f = field_prefix
+    _validate_tls(
+        certificate_arn=certificate_arn,
+        ssl_policy=ssl_policy,
+        http_redirect_port=http_redirect_port,
+        listener_ports=(production_port, test_port),
+        field_prefix=f,
+    )
     check_port(f"{f}production_port", production_port)
     check_port(f"{f}test_port", test_port)
     if production_port == test_port:
@@ -142,6 +168,37 @@ def validate_listener_settings(
     check_int_range(f"{f}deregistration_delay_seconds", deregistration_delay_seconds, 0, 3600)
     check_int_range(f"{f}idle_timeout_seconds", idle_timeout_seconds, 1, 4000)
     health_check.validate(f"{f}health_check.")
+
+
+def _validate_tls(
+    *,
+    certificate_arn: object,
+    ssl_policy: object,
+    http_redirect_port: object,
+    listener_ports: tuple[object, object],
+    field_prefix: str,
+) -> None:
+    f = field_prefix
+    if certificate_arn is None:
+        return
+    if not isinstance(certificate_arn, str) or not (
+        Token.is_unresolved(certificate_arn) or _CERTIFICATE_ARN_RE.fullmatch(certificate_arn)
+    ):
+        raise ValidationError(
+            f"{f}certificate_arn", f"must be an ACM certificate ARN, got {show(certificate_arn)}"
+        )
+    if not isinstance(ssl_policy, str) or not _SSL_POLICY_RE.fullmatch(ssl_policy):
+        raise ValidationError(
+            f"{f}ssl_policy", f"must be an ELBSecurityPolicy name, got {show(ssl_policy)}"
+        )
+    if http_redirect_port is not None:
+        check_port(f"{f}http_redirect_port", http_redirect_port)
+        if http_redirect_port in listener_ports:
+            raise ValidationError(
+                f"{f}http_redirect_port",
+                f"{http_redirect_port} is already a listener port (production or test); "
+                "serve HTTPS on another production_port, e.g. 443",
+            )
 
 
 class AlbBlueGreen(Construct):
@@ -168,6 +225,9 @@ class AlbBlueGreen(Construct):
         )
         self.security_group_id: str = self.security_group.id
         self._ingress("production", props.production_port, props.production_ingress_cidrs)
+        redirect_port = props.http_redirect_port if props.certificate_arn else None
+        if redirect_port is not None:
+            self._ingress("redirect", redirect_port, props.production_ingress_cidrs)
         self._ingress("test", props.test_port, (props.vpc_cidr_block, *props.test_ingress_cidrs))
 
         self.load_balancer = aws.Lb(
@@ -189,6 +249,9 @@ class AlbBlueGreen(Construct):
             "production", props.production_port, self.blue_target_group
         )
         self.test_listener = self._listener("test", props.test_port, self.green_target_group)
+        self.redirect_listener = (
+            self._redirect_listener(redirect_port) if redirect_port is not None else None
+        )
 
         self.dns_name: str = self.load_balancer.dns_name
         self.load_balancer_arn: str = self.load_balancer.arn
@@ -261,17 +324,49 @@ class AlbBlueGreen(Construct):
         )
 
     def _listener(self, role: str, port: int, target: aws.LbTargetGroup) -> aws.LbListener:
+        # Only production speaks HTTPS: the test listener is reached from inside the VPC
+        # (the verification hook probes it by the ALB's private addresses).
+        tls = {}
+        if role == "production" and self.props.certificate_arn:
+            tls = {
+                "protocol": "HTTPS",
+                "certificate_arn": self.props.certificate_arn,
+                "ssl_policy": self.props.ssl_policy,
+            }
         return aws.LbListener(
             self,
             f"{role}-listener",
             load_balancer_arn=self.load_balancer.arn,
             port=port,
-            protocol="HTTP",
+            protocol=tls.pop("protocol", "HTTP"),
+            **tls,
             default_action=[
                 aws.LbListenerDefaultAction(type="forward", target_group_arn=target.arn)
             ],
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(LISTENER_IGNORE_CHANGES)),
             tags={"Name": f"{self.props.name_prefix}-{role}"},
+        )
+
+    def _redirect_listener(self, port: int) -> aws.LbListener:
+        """Plain HTTP answers a permanent redirect to the HTTPS production listener; not a
+        CodeDeploy route, so Terraform owns its action."""
+        return aws.LbListener(
+            self,
+            "redirect-listener",
+            load_balancer_arn=self.load_balancer.arn,
+            port=port,
+            protocol="HTTP",
+            default_action=[
+                aws.LbListenerDefaultAction(
+                    type="redirect",
+                    redirect=aws.LbListenerDefaultActionRedirect(
+                        protocol="HTTPS",
+                        port=str(self.props.production_port),
+                        status_code="HTTP_301",
+                    ),
+                )
+            ],
+            tags={"Name": f"{self.props.name_prefix}-redirect"},
         )
 
 

@@ -112,6 +112,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     ),
     "iam_role": ("IamRole",),
     "iam_role_policy": ("IamRolePolicy",),
+    "eip": ("Eip",),
     "internet_gateway": ("InternetGateway",),
     "lambda_function": (
         "LambdaFunction",
@@ -122,6 +123,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "lb_listener": (
         "LbListener",
         "LbListenerDefaultAction",
+        "LbListenerDefaultActionRedirect",
     ),
     "lb_target_group": (
         "LbTargetGroup",
@@ -159,9 +161,11 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
         "S3BucketVersioningVersioningConfiguration",
     ),
     "security_group": ("SecurityGroup",),
+    "nat_gateway": ("NatGateway",),
     "ssm_parameter": ("SsmParameter",),
     "subnet": ("Subnet",),
     "vpc": ("Vpc",),
+    "vpc_endpoint": ("VpcEndpoint",),
     "vpc_security_group_egress_rule": ("VpcSecurityGroupEgressRule",),
     "vpc_security_group_ingress_rule": ("VpcSecurityGroupIngressRule",),
 }

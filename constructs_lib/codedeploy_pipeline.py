@@ -177,6 +177,14 @@ class CodeDeployPipelineProps:
                 raise ValidationError("service.repository_urls", f"no repository for {name!r}")
 
 
+def deployment_group_arn(*, partition: str, region: str, account: str, name_prefix: str) -> str:
+    """The ARN of the deployment group a pipeline with this ``name_prefix`` creates, known
+    before the pipeline exists: a hook's policy needs it while the deploy role's policy
+    names the hook, so referencing the group itself would be a cycle."""
+    group = f"{name_prefix}/{name_prefix}"
+    return f"arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{group}"
+
+
 def validate_pipeline_settings(
     *,
     repository: object,

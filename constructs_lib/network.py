@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 from dataclasses import dataclass
+from typing import Literal
 
 from constructs import Construct
 
@@ -21,6 +22,8 @@ from constructs_lib.validation import (
 # AWS allows VPC and subnet prefixes from /16 to /28.
 MIN_PREFIX, MAX_PREFIX = 16, 28
 MAX_AZ_COUNT = 6
+NatGateways = Literal["none", "single", "per-az"]
+NAT_GATEWAY_CHOICES: tuple[NatGateways, ...] = ("none", "single", "per-az")
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,17 @@ class NetworkProps:
     """Explicit public subnet CIDRs (one per AZ); default: carved from ``vpc_cidr``."""
     private_subnet_cidrs: tuple[str, ...] | None = None
     """Explicit private subnet CIDRs (one per AZ); default: carved after the public ones."""
+    nat_gateways: NatGateways = "none"
+    """Internet access for the private subnets: ``none`` (endpoints or nothing), ``single``
+    (one NAT gateway, cheaper; an AZ outage cuts the others off) or ``per-az``."""
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        if self.nat_gateways not in NAT_GATEWAY_CHOICES:
+            raise ValidationError(
+                "nat_gateways",
+                f"must be one of {', '.join(NAT_GATEWAY_CHOICES)}, got {self.nat_gateways!r}",
+            )
         plan_subnets(
             self.vpc_cidr,
             self.az_count,
@@ -201,8 +212,43 @@ class NetworkConstruct(Construct):
             self.public_subnet_ids.append(public.id)
             self.private_subnet_ids.append(private.id)
             self.private_route_table_ids.append(private_table.id)
+        self.nat_gateway_ids = self._nat_gateways(gateway)
 
         self.vpc_id: str = self.vpc.id
         self.vpc_cidr_block: str = props.vpc_cidr
         self.internet_gateway_id: str = gateway.id
         self.public_route_table_id: str = public_table.id
+
+    def _nat_gateways(self, internet_gateway: aws.InternetGateway) -> list[str]:
+        """NAT gateways in the public subnets; each private route table gets a default route
+        to the one in its own AZ (``per-az``) or to the only one (``single``)."""
+        mode = self.props.nat_gateways
+        if mode == "none":
+            return []
+        count = self.props.az_count if mode == "per-az" else 1
+        ids: list[str] = []
+        for i in range(count):
+            address = aws.Eip(
+                self,
+                f"nat-{i}-eip",
+                domain="vpc",
+                tags={"Name": f"{self.props.name_prefix}-nat-{i}"},
+            )
+            nat = aws.NatGateway(
+                self,
+                f"nat-{i}",
+                allocation_id=address.id,
+                subnet_id=self.public_subnet_ids[i],
+                tags={"Name": f"{self.props.name_prefix}-nat-{i}"},
+                depends_on=[internet_gateway],
+            )
+            ids.append(nat.id)
+        for i, table in enumerate(self.private_route_table_ids):
+            aws.Route(
+                self,
+                f"private-{i}-default-route",
+                route_table_id=table,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=ids[i if mode == "per-az" else 0],
+            )
+        return ids

@@ -108,6 +108,9 @@ class Probe:
         return rendered
 
 
+API_SERVICES = ("codedeploy", "ec2", "ecs")
+"""AWS APIs the hook calls: without NAT, the VPC needs interface endpoints for them."""
+
 DEFAULT_PROBES: tuple[Probe, ...] = (
     Probe(path="/health", status=200, body="ok"),
     Probe(path="/", status=200, body_is_version=True),
@@ -198,53 +201,68 @@ class VerificationHookProps:
             _DEPLOYMENT_GROUP_ARN_RE,
             "a CodeDeploy deployment group ARN",
         )
-        self._check_probes()
+        validate_verification_settings(
+            probes=self.probes,
+            deadline_seconds=self.deadline_seconds,
+            interval_seconds=self.interval_seconds,
+            request_timeout_seconds=self.request_timeout_seconds,
+            required_passes=self.required_passes,
+        )
         _check_format(
             "version_container", self.version_container, _CONTAINER_NAME_RE, "a container name"
         )
         _check_format(
             "version_variable", self.version_variable, _ENV_NAME_RE, "an environment variable"
         )
-        self._check_timing()
         check_log_retention("log_retention_days", self.log_retention_days)
-
-    def _check_probes(self) -> None:
-        if isinstance(self.probes, str | Probe) or not self.probes:
-            raise ValidationError("probes", "must be a non-empty sequence of Probe")
-        for i, probe in enumerate(self.probes):
-            if not isinstance(probe, Probe):
-                raise ValidationError(f"probes[{i}]", f"must be a Probe, got {show(probe)}")
-        size = len(probes_json(self.probes))
-        if size > MAX_PROBES_JSON:
-            raise ValidationError(
-                "probes",
-                f"take {size} characters as JSON; Lambda's 4 KB of environment variables "
-                f"leave them {MAX_PROBES_JSON}",
-            )
-
-    def _check_timing(self) -> None:
-        deadline = check_int_range("deadline_seconds", self.deadline_seconds, 10, 900)
-        interval = check_int_range("interval_seconds", self.interval_seconds, 1, 300)
-        timeout = check_int_range("request_timeout_seconds", self.request_timeout_seconds, 1, 60)
-        passes = check_int_range("required_passes", self.required_passes, 1, 100)
-        if interval >= deadline:
-            raise ValidationError(
-                "interval_seconds", f"must be less than deadline_seconds ({deadline})"
-            )
-        if timeout >= deadline:
-            raise ValidationError(
-                "request_timeout_seconds", f"must be less than deadline_seconds ({deadline})"
-            )
-        if (passes - 1) * interval >= deadline:
-            raise ValidationError(
-                "required_passes",
-                f"{passes} rounds {interval} s apart cannot pass within {deadline} s",
-            )
 
     @property
     def needs_version(self) -> bool:
         """Whether a probe compares against the deployed version (two more API calls)."""
         return any(p.body_is_version for p in self.probes)
+
+
+def validate_verification_settings(
+    *,
+    probes: object,
+    deadline_seconds: object,
+    interval_seconds: object,
+    request_timeout_seconds: object,
+    required_passes: object,
+    field_prefix: str = "",
+) -> None:
+    """The user-tunable part of :class:`VerificationHookProps`; ``field_prefix`` qualifies
+    field names in errors (``verification.``)."""
+    f = field_prefix
+    if not isinstance(probes, Sequence) or isinstance(probes, str) or not probes:
+        raise ValidationError(f"{f}probes", "must be a non-empty sequence of Probe")
+    for i, probe in enumerate(probes):
+        if not isinstance(probe, Probe):
+            raise ValidationError(f"{f}probes[{i}]", f"must be a Probe, got {show(probe)}")
+    size = len(probes_json(probes))
+    if size > MAX_PROBES_JSON:
+        raise ValidationError(
+            f"{f}probes",
+            f"take {size} characters as JSON; Lambda's 4 KB of environment variables "
+            f"leave them {MAX_PROBES_JSON}",
+        )
+    deadline = check_int_range(f"{f}deadline_seconds", deadline_seconds, 10, 900)
+    interval = check_int_range(f"{f}interval_seconds", interval_seconds, 1, 300)
+    timeout = check_int_range(f"{f}request_timeout_seconds", request_timeout_seconds, 1, 60)
+    passes = check_int_range(f"{f}required_passes", required_passes, 1, 100)
+    if interval >= deadline:
+        raise ValidationError(
+            f"{f}interval_seconds", f"must be less than deadline_seconds ({deadline})"
+        )
+    if timeout >= deadline:
+        raise ValidationError(
+            f"{f}request_timeout_seconds", f"must be less than deadline_seconds ({deadline})"
+        )
+    if (passes - 1) * interval >= deadline:
+        raise ValidationError(
+            f"{f}required_passes",
+            f"{passes} rounds {interval} s apart cannot pass within {deadline} s",
+        )
 
 
 def _check_format(field: str, value: object, pattern: re.Pattern[str], what: str) -> None:
@@ -442,9 +460,8 @@ class VerificationHook(Construct):
                 ],
             ),
             # Lambda checks DeleteNetworkInterface before any interface (or its id) exists, so
-            # it cannot name one: its guide asks for "all resource IDs" of the account and
-            # region, ``arn:aws:ec2:<region>:<account>:*/*``. These actions act on network
-            # interfaces only.
+            # no single interface can be named: every network interface of the account and
+            # region, the only resource type these actions take.
             statement(
                 "ManageOwnAccountInterfaces",
                 [
@@ -452,7 +469,7 @@ class VerificationHook(Construct):
                     "ec2:DeleteNetworkInterface",
                     "ec2:UnassignPrivateIpAddresses",
                 ],
-                [self._ec2_arn("*/*")],
+                [self._ec2_arn("network-interface/*")],
             ),
             statement(
                 "WriteOwnLogs",

@@ -16,9 +16,16 @@ from constructs_lib import (
     NetworkProps,
     ReleaseAlarms,
     ReleaseAlarmsProps,
+    VerificationHook,
+    VerificationHookProps,
+    VpcEndpoints,
+    VpcEndpointsProps,
 )
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from constructs_lib.codedeploy_pipeline import deployment_group_arn
+from constructs_lib.verification_hook import API_SERVICES
+from constructs_lib.vpc_endpoints import TASK_SERVICES
 from stacks.settings import Settings
 from stacks.workload import APP, workload_task
 
@@ -49,8 +56,10 @@ class BlueGreenStack(TerraformStack):
                 subnet_prefix_length=net.subnet_prefix_length,
                 public_subnet_cidrs=net.public_subnet_cidrs,
                 private_subnet_cidrs=net.private_subnet_cidrs,
+                nat_gateways=net.nat_gateways if net.task_placement == "private-nat" else "none",
             ),
         )
+        public_tasks = net.task_placement == "public"
         lb = settings.load_balancer
         svc = settings.service
         self.alb = AlbBlueGreen(
@@ -70,6 +79,9 @@ class BlueGreenStack(TerraformStack):
                 health_check=lb.health_check,
                 deletion_protection=lb.deletion_protection,
                 idle_timeout_seconds=lb.idle_timeout_seconds,
+                certificate_arn=lb.certificate_arn,
+                ssl_policy=lb.ssl_policy,
+                http_redirect_port=lb.http_redirect_port,
             ),
         )
         task = workload_task(svc)
@@ -80,10 +92,15 @@ class BlueGreenStack(TerraformStack):
                 name_prefix=name,
                 region=settings.region,
                 vpc_id=self.network.vpc_id,
-                # The seed's layout: tasks in public subnets with public IPs pull images
-                # without NAT or VPC endpoints.
-                subnet_ids=self.network.public_subnet_ids,
-                assign_public_ip=svc.assign_public_ip,
+                # "public" is the seed's layout: tasks with public IPs reach ECR and Logs
+                # through the internet gateway. Otherwise: private subnets, and NAT or
+                # endpoints (below) for those APIs.
+                subnet_ids=(
+                    self.network.public_subnet_ids
+                    if public_tasks
+                    else self.network.private_subnet_ids
+                ),
+                assign_public_ip=public_tasks,
                 task=task,
                 target_group_arn=self.alb.blue_target_group.arn,
                 load_balancer_security_group_id=self.alb.security_group_id,
@@ -97,6 +114,7 @@ class BlueGreenStack(TerraformStack):
             ),
         )
         self.alarms = self._release_alarms()
+        self.hook = self._verification_hook()
         pipe = settings.pipeline
         deploy = settings.deployment
         self.pipeline = CodeDeployPipeline(
@@ -120,12 +138,84 @@ class BlueGreenStack(TerraformStack):
                 ready_wait_minutes=deploy.ready_wait_minutes,
                 termination_wait_minutes=deploy.termination_wait_minutes,
                 alarm_names=self.alarms.alarm_names if self.alarms else (),
+                hooks=self.hook.hooks if self.hook else {},
                 log_retention_days=svc.log_retention_days,
                 artifact_expiry_days=pipe.artifact_expiry_days,
                 artifact_force_destroy=pipe.artifact_force_destroy,
             ),
         )
+        self.endpoints = self._endpoints()
         self._outputs()
+
+    def _verification_hook(self) -> VerificationHook | None:
+        verification = self.settings.verification
+        if not verification.enabled:
+            return None
+        name = self.settings.stack_name
+        behind_nat = self.settings.network.task_placement == "private-nat"
+        return VerificationHook(
+            self,
+            "verification-hook",
+            VerificationHookProps(
+                name_prefix=name,
+                region=self.settings.region,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=self.network.private_subnet_ids,
+                load_balancer_arn_suffix=self.alb.load_balancer_arn_suffix,
+                load_balancer_dns_name=self.alb.dns_name,
+                test_port=self.settings.load_balancer.test_port,
+                load_balancer_security_group_id=self.alb.security_group_id,
+                # Behind NAT the APIs are on the internet; otherwise interface endpoints in
+                # the VPC serve them (see _endpoints).
+                api_egress_cidr="0.0.0.0/0" if behind_nat else self.network.vpc_cidr_block,
+                deployment_group_arn=deployment_group_arn(
+                    partition=aws.DataAwsPartition(self, "partition").partition,
+                    region=self.settings.region,
+                    account=aws.DataAwsCallerIdentity(self, "account").account_id,
+                    name_prefix=name,
+                ),
+                probes=verification.probes,
+                version_container=APP,
+                deadline_seconds=verification.deadline_seconds,
+                interval_seconds=verification.interval_seconds,
+                request_timeout_seconds=verification.request_timeout_seconds,
+                required_passes=verification.required_passes,
+                log_retention_days=self.settings.service.log_retention_days,
+            ),
+        )
+
+    def _endpoints(self) -> VpcEndpoints | None:
+        """Interface endpoints for whatever runs in the private subnets without NAT: the
+        tasks (private-endpoints) and the verification hook (unless behind NAT)."""
+        placement = self.settings.network.task_placement
+        if placement == "private-nat":
+            return None
+        services: list[str] = []
+        clients: list[str] = []
+        if placement == "private-endpoints":
+            services += TASK_SERVICES
+            clients.append(self.service.security_group_id)
+        if self.hook:
+            services += API_SERVICES
+            clients.append(self.hook.security_group_id)
+        if not services:
+            return None
+        return VpcEndpoints(
+            self,
+            "endpoints",
+            VpcEndpointsProps(
+                name_prefix=self.settings.stack_name,
+                region=self.settings.region,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=self.network.private_subnet_ids,
+                # ECR keeps image layers in S3: tasks reach it through the gateway endpoint.
+                route_table_ids=(
+                    self.network.private_route_table_ids if placement == "private-endpoints" else ()
+                ),
+                interface_services=services,
+                client_security_group_ids=clients,
+            ),
+        )
 
     def _release_alarms(self) -> ReleaseAlarms | None:
         alarms = self.settings.alarms
@@ -168,7 +258,10 @@ class BlueGreenStack(TerraformStack):
         dns = self.alb.dns_name
         outputs = {
             "alb_dns_name": (dns, "DNS name of the load balancer"),
-            "production_url": (_url(dns, lb.production_port), "Production listener"),
+            "production_url": (
+                _url(dns, lb.production_port, tls=lb.certificate_arn is not None),
+                "Production listener",
+            ),
             "test_url": (
                 _url(dns, lb.test_port),
                 "Test listener (green side during a release; reachable only from the VPC "
@@ -210,5 +303,6 @@ class BlueGreenStack(TerraformStack):
             TerraformOutput(self, key, value=value, description=description, static_id=True)
 
 
-def _url(host: str, port: int) -> str:
-    return f"http://{host}" if port == 80 else f"http://{host}:{port}"
+def _url(host: str, port: int, *, tls: bool = False) -> str:
+    scheme, default_port = ("https", 443) if tls else ("http", 80)
+    return f"{scheme}://{host}" if port == default_port else f"{scheme}://{host}:{port}"

@@ -12,9 +12,13 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from constructs_lib.alb_blue_green import TargetHealthCheck, validate_listener_settings
+from constructs_lib.alb_blue_green import (
+    DEFAULT_SSL_POLICY,
+    TargetHealthCheck,
+    validate_listener_settings,
+)
 from constructs_lib.codedeploy_pipeline import (
     ALL_AT_ONCE,
     TrafficShift,
@@ -22,7 +26,7 @@ from constructs_lib.codedeploy_pipeline import (
     validate_pipeline_settings,
 )
 from constructs_lib.fargate_service import validate_service_settings
-from constructs_lib.network import plan_subnets
+from constructs_lib.network import NatGateways, plan_subnets
 from constructs_lib.release_alarms import AlarmThresholds
 from constructs_lib.validation import (
     ValidationError,
@@ -32,6 +36,11 @@ from constructs_lib.validation import (
     check_resource_prefix,
     check_template_free,
     show,
+)
+from constructs_lib.verification_hook import (
+    DEFAULT_PROBES,
+    Probe,
+    validate_verification_settings,
 )
 
 T = TypeVar("T")
@@ -51,6 +60,10 @@ FILE_PATHS_MAX = 8  # CodePipeline's git push filter takes at most 8 file path p
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+TaskPlacement = Literal["private-endpoints", "private-nat", "public"]
+TASK_PLACEMENTS: tuple[TaskPlacement, ...] = ("private-endpoints", "private-nat", "public")
 
 
 class SettingsError(Exception):
@@ -74,6 +87,12 @@ class NetworkSettings:
     subnet_prefix_length: int = 24
     public_subnet_cidrs: tuple[str, ...] | None = None
     private_subnet_cidrs: tuple[str, ...] | None = None
+    task_placement: TaskPlacement = "private-endpoints"
+    """``private-endpoints``: private subnets, no public IP, VPC endpoints for ECR, Logs and
+    S3; ``private-nat``: private subnets behind NAT; ``public``: the seed's layout (public
+    subnets, public IPs)."""
+    nat_gateways: NatGateways = "single"
+    """With ``private-nat``: ``single`` or ``per-az``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +105,9 @@ class LoadBalancerSettings:
     deletion_protection: bool = False
     idle_timeout_seconds: int = 60
     health_check: TargetHealthCheck = field(default_factory=TargetHealthCheck)
+    certificate_arn: str | None = None
+    ssl_policy: str = DEFAULT_SSL_POLICY
+    http_redirect_port: int | None = 80
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +120,6 @@ class ServiceSettings:
     log_retention_days: int = 30
     ecr_images_to_keep: int = 20
     ecr_force_delete: bool = False
-    assign_public_ip: bool = True
     app_port: int = 8080
     proxy_port: int = 80
     shutdown_grace_seconds: int = 10
@@ -133,6 +154,17 @@ class AlarmSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class VerificationSettings:
+    enabled: bool = True
+    """The AfterAllowTestTraffic hook probes the test listener before production moves."""
+    probes: tuple[Probe, ...] = DEFAULT_PROBES
+    deadline_seconds: int = 120
+    interval_seconds: int = 5
+    request_timeout_seconds: int = 3
+    required_passes: int = 2
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     project: str
     environment: str
@@ -145,6 +177,7 @@ class Settings:
     pipeline: PipelineSettings
     deployment: DeploymentSettings = field(default_factory=DeploymentSettings)
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    verification: VerificationSettings = field(default_factory=VerificationSettings)
 
     @property
     def stack_name(self) -> str:
@@ -262,6 +295,7 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         pipeline=_pipeline(root.table("pipeline")),
         deployment=_deployment(root.table("deployment")),
         alarms=_alarms(root.table("alarms")),
+        verification=_verification(root.table("verification")),
     )
     root.finish()
     vpc_cidr = settings.network.vpc_cidr
@@ -355,7 +389,13 @@ def _network(t: _Table) -> NetworkSettings:
         subnet_prefix_length=t.get("subnet_prefix_length", int, d.subnet_prefix_length),
         public_subnet_cidrs=t.strings("public_subnet_cidrs", ()) or None,
         private_subnet_cidrs=t.strings("private_subnet_cidrs", ()) or None,
+        task_placement=_choice(t, "task_placement", TASK_PLACEMENTS, d.task_placement),
+        nat_gateways=_choice(t, "nat_gateways", ("single", "per-az"), d.nat_gateways),
     )
+    if "nat_gateways" in t and network.task_placement != "private-nat":
+        raise ValidationError(
+            t.name("nat_gateways"), "only applies to task_placement = 'private-nat'"
+        )
     t.finish()
     plan_subnets(
         network.vpc_cidr,
@@ -392,7 +432,15 @@ def _load_balancer(t: _Table) -> LoadBalancerSettings:
         deletion_protection=t.get("deletion_protection", bool, d.deletion_protection),
         idle_timeout_seconds=t.get("idle_timeout_seconds", int, d.idle_timeout_seconds),
         health_check=health_check,
+        certificate_arn=t.get("certificate_arn", str, "") or None,
+        ssl_policy=t.get("ssl_policy", str, d.ssl_policy),
+        # 0: no redirect listener.
+        http_redirect_port=t.get("http_redirect_port", int, 80) or None,
     )
+    if lb.certificate_arn is None:
+        for key in ("ssl_policy", "http_redirect_port"):
+            if key in t:
+                raise ValidationError(t.name(key), "only applies with a certificate_arn")
     t.finish()
     validate_listener_settings(
         production_port=lb.production_port,
@@ -402,6 +450,9 @@ def _load_balancer(t: _Table) -> LoadBalancerSettings:
         deregistration_delay_seconds=lb.deregistration_delay_seconds,
         idle_timeout_seconds=lb.idle_timeout_seconds,
         health_check=lb.health_check,
+        certificate_arn=lb.certificate_arn,
+        ssl_policy=lb.ssl_policy,
+        http_redirect_port=lb.http_redirect_port,
         field_prefix=t.prefix,
     )
     return lb
@@ -420,7 +471,6 @@ def _service(t: _Table) -> ServiceSettings:
         log_retention_days=t.get("log_retention_days", int, d.log_retention_days),
         ecr_images_to_keep=t.get("ecr_images_to_keep", int, d.ecr_images_to_keep),
         ecr_force_delete=t.get("ecr_force_delete", bool, d.ecr_force_delete),
-        assign_public_ip=t.get("assign_public_ip", bool, d.assign_public_ip),
         app_port=t.get("app_port", int, d.app_port),
         proxy_port=t.get("proxy_port", int, d.proxy_port),
         shutdown_grace_seconds=t.get("shutdown_grace_seconds", int, d.shutdown_grace_seconds),
@@ -541,3 +591,54 @@ def _alarms(t: _Table) -> AlarmSettings:
     t.finish()
     thresholds.validate(t.prefix)
     return alarms
+
+
+def _choice(t: _Table, key: str, choices: tuple[T, ...], default: T) -> T:
+    value = t.get(key, str, str(default))
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise ValidationError(
+        t.name(key), f"must be one of {', '.join(map(str, choices))}, got {show(value)}"
+    )
+
+
+def _verification(t: _Table) -> VerificationSettings:
+    d = VerificationSettings()
+    listed = t.get("probes", list, None)
+    probes = d.probes if listed is None else tuple(_probes(t.name("probes"), listed))
+    verification = VerificationSettings(
+        enabled=t.get("enabled", bool, d.enabled),
+        probes=probes,
+        deadline_seconds=t.get("deadline_seconds", int, d.deadline_seconds),
+        interval_seconds=t.get("interval_seconds", int, d.interval_seconds),
+        request_timeout_seconds=t.get("request_timeout_seconds", int, d.request_timeout_seconds),
+        required_passes=t.get("required_passes", int, d.required_passes),
+    )
+    t.finish()
+    validate_verification_settings(
+        probes=verification.probes,
+        deadline_seconds=verification.deadline_seconds,
+        interval_seconds=verification.interval_seconds,
+        request_timeout_seconds=verification.request_timeout_seconds,
+        required_passes=verification.required_passes,
+        field_prefix=t.prefix,
+    )
+    return verification
+
+
+def _probes(name: str, entries: list[Any]) -> Iterator[Probe]:
+    """``[[verification.probes]]`` tables; Probe's own checks, named by their position."""
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ValidationError(f"{name}[{i}]", f"must be a table, got {show(entry)}")
+        t = _Table(entry, f"{name}[{i}].")
+        path = t.get("path", str, "")
+        status = t.get("status", int, 200)
+        body = t.get("body", str, "") or None
+        body_is_version = t.get("body_is_version", bool, False)
+        t.finish()
+        try:
+            yield Probe(path=path, status=status, body=body, body_is_version=body_is_version)
+        except ValidationError as error:
+            raise ValidationError(f"{t.prefix}{error.field}", error.reason) from None

@@ -46,17 +46,21 @@ _TEMPLATES = {
     ("aws_lb_target_group", "arn"): (
         "arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}/0123456789abcdef"
     ),
+    ("aws_lambda_function", "arn"): "arn:aws:lambda:{region}:{account}:function:{name}",
     ("aws_ecs_cluster", "arn"): "arn:aws:ecs:{region}:{account}:cluster/{name}",
     ("aws_ecs_service", "id"): "arn:aws:ecs:{region}:{account}:service/{name}/{name}",
     ("aws_ecs_task_definition", "arn"): "arn:aws:ecs:{region}:{account}:task-definition/{name}:1",
     ("aws_vpc", "id"): "vpc-{id}",
     ("aws_subnet", "id"): "subnet-{id}",
     ("aws_security_group", "id"): "sg-{id}",
+    ("aws_security_group", "arn"): "arn:aws:ec2:{region}:{account}:security-group/sg-{id}",
+    ("aws_subnet", "arn"): "arn:aws:ec2:{region}:{account}:subnet/subnet-{id}",
     ("aws_route_table", "id"): "rtb-{id}",
     ("aws_internet_gateway", "id"): "igw-{id}",
 }
 _NAME_ATTRIBUTES = (
     "name",
+    "function_name",
     "bucket",
     "family",
     "deployment_group_name",
@@ -66,6 +70,7 @@ _NAME_ATTRIBUTES = (
 )
 _NAME_KEYS = (
     "name",
+    "function_name",
     "bucket",
     "family",
     "deployment_group_name",

@@ -89,6 +89,21 @@ def codedeploy_deletes_groups_and_applications() -> None:
     codedeploy.CodeDeployResponse.delete_application = delete_application  # type: ignore[attr-defined]
 
 
+def codedeploy_returns_alarm_configuration() -> None:
+    """GetDeploymentGroup answers ``alarmConfiguration: {}`` whatever the group was created
+    with: the alarms a release stops on vanish, and every plan would add them again."""
+    import moto.codedeploy.responses as codedeploy
+
+    group_info = codedeploy._deployment_group_info
+
+    def group_info_with_alarms(deployment_group: Any) -> dict[str, Any]:
+        info: dict[str, Any] = group_info(deployment_group)
+        info["alarmConfiguration"] = deployment_group.alarm_configuration or {}
+        return info
+
+    codedeploy._deployment_group_info = group_info_with_alarms
+
+
 def ecs_service_keeps_dropped_settings() -> None:
     """CreateService drops availabilityZoneRebalancing, enableECSManagedTags and
     healthCheckGracePeriodSeconds, so DescribeServices never returns them and every plan
@@ -151,6 +166,7 @@ PATCHES = (
     codebuild_delete_project_by_arn,
     codepipeline_metadata_timestamps_as_epoch,
     codedeploy_deletes_groups_and_applications,
+    codedeploy_returns_alarm_configuration,
     ecs_service_keeps_dropped_settings,
     ecs_tasks_take_task_level_memory,
     ec2_group_rule_descriptions,

@@ -111,8 +111,8 @@ def find_terraform() -> str:
 
 
 def prepare_copy(stack_dir: Path, work_dir: Path, provider_version: str) -> None:
-    """Copy the stack, pinning the mirrored provider and dropping the backend (validation
-    needs no state, and an S3 backend would demand credentials)."""
+    """Copy the stack and its assets, pinning the mirrored provider and dropping the
+    backend (validation needs no state, and an S3 backend would demand credentials)."""
     config = json.loads((stack_dir / "cdk.tf.json").read_text())
     terraform = config.setdefault("terraform", {})
     terraform.pop("backend", None)
@@ -121,6 +121,11 @@ def prepare_copy(stack_dir: Path, work_dir: Path, provider_version: str) -> None
         "version": provider_version,
     }
     (work_dir / "cdk.tf.json").write_text(json.dumps(config, indent=2))
+    # Packaged assets (the hook's Lambda zip) are read at plan time by relative path.
+    assets = stack_dir / "assets"
+    if assets.is_dir():
+        shutil.rmtree(work_dir / "assets", ignore_errors=True)
+        shutil.copytree(assets, work_dir / "assets")
 
 
 def validate(stack_dir: Path, mirror: Mirror | None = None, terraform: str | None = None) -> Result:

@@ -71,3 +71,16 @@ def test_copy_is_pinned_to_the_mirror_without_backend(dev, tmp_path) -> None:
         ]
         == "6.25.0"
     )
+
+
+def test_copy_carries_the_packaged_assets(tmp_path) -> None:
+    src = tmp_path / "src"
+    (src / "assets" / "hook" / "abc").mkdir(parents=True)
+    (src / "cdk.tf.json").write_text('{"terraform": {"required_providers": {"aws": {}}}}')
+    (src / "assets" / "hook" / "abc" / "archive.zip").write_bytes(b"PK")
+    out = tmp_path / "out"
+    out.mkdir()
+    tf_validate.prepare_copy(src, out, "5.100.0")
+    assert (out / "assets" / "hook" / "abc" / "archive.zip").read_bytes() == b"PK"
+    tf_validate.prepare_copy(src, out, "5.100.0")  # again, over an earlier copy
+    assert (out / "assets" / "hook" / "abc" / "archive.zip").exists()

@@ -106,7 +106,15 @@ def test_test_listener_is_closed_to_the_internet_by_default(dev: Synth) -> None:
     """Seed defect: the test listener (8080) was open to 0.0.0.0/0 and ::/0."""
     rules = _ingress_rules(dev)
     test_rules = [r for r in rules if r["from_port"] == 8080]
-    assert [r["cidr_ipv4"] for r in test_rules] == ["10.10.0.0/16"]
+    # The VPC, and the verification hook by its security group; nothing from outside.
+    assert [r["cidr_ipv4"] for r in test_rules if "cidr_ipv4" in r] == ["10.10.0.0/16"]
+    (hook_sg,) = dev.resources("aws_security_group").keys() - {
+        dev.named("aws_security_group", "alb")[0],
+        dev.named("aws_security_group", "service")[0],
+    }
+    assert [r.get("referenced_security_group_id") for r in test_rules if "cidr_ipv4" not in r] == [
+        dev.ref("aws_security_group", hook_sg, "id")
+    ]
     assert all("cidr_ipv6" not in r for r in rules)
     production_rules = [r for r in rules if r["from_port"] == 80]
     assert [r["cidr_ipv4"] for r in production_rules] == ["0.0.0.0/0"]
@@ -180,3 +188,81 @@ def test_exposes_what_codedeploy_needs(dev: Synth, stacks) -> None:
     assert len(alb.listeners) == 2
     lb_name, _ = dev.one("aws_lb")
     assert dev.tf["output"]["alb_dns_name"]["value"] == dev.ref("aws_lb", lb_name, "dns_name")
+
+
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+@pytest.fixture(scope="module")
+def https(new_stack, synth) -> Synth:
+    stack = new_stack("https")
+    AlbBlueGreen(
+        stack,
+        "alb",
+        AlbBlueGreenProps(
+            name_prefix="tls",
+            vpc_id="vpc-1",
+            vpc_cidr_block="10.0.0.0/16",
+            subnet_ids=["s-1", "s-2"],
+            production_port=443,
+            certificate_arn=CERTIFICATE,
+        ),
+    )
+    return synth(stack)
+
+
+def test_https_production_listener_with_a_current_tls_policy(https: Synth) -> None:
+    production = _listener(https, "production")
+    assert (production["port"], production["protocol"]) == (443, "HTTPS")
+    assert production["certificate_arn"] == CERTIFICATE
+    assert production["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert production["lifecycle"] == {"ignore_changes": ["default_action"]}
+    test = _listener(https, "test")
+    assert (test["protocol"], "certificate_arn" in test) == ("HTTP", False)
+
+
+def test_plain_http_redirects_to_https(https: Synth) -> None:
+    redirect = _listener(https, "redirect")
+    assert (redirect["port"], redirect["protocol"]) == (80, "HTTP")
+    assert redirect["default_action"] == [
+        {
+            "type": "redirect",
+            "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"},
+        }
+    ]
+    assert "lifecycle" not in redirect  # not a CodeDeploy route: Terraform owns it
+    ports = sorted(
+        r["from_port"] for r in _ingress_rules(https) if r.get("cidr_ipv4") == "0.0.0.0/0"
+    )
+    assert ports == [80, 443]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"}, "certificate_arn"),
+        ({"certificate_arn": CERTIFICATE}, "http_redirect_port"),  # 80 is production already
+        (
+            {"certificate_arn": CERTIFICATE, "production_port": 443, "http_redirect_port": 8080},
+            "http_redirect_port",
+        ),
+        (
+            {"certificate_arn": CERTIFICATE, "production_port": 443, "ssl_policy": "TLSv1"},
+            "ssl_policy",
+        ),
+    ],
+)
+def test_bad_tls_settings_are_refused(change: dict, field: str) -> None:
+    with pytest.raises(ValidationError, match=f"^{field}: "):
+        AlbBlueGreenProps(
+            name_prefix="tls",
+            vpc_id="vpc-1",
+            vpc_cidr_block="10.0.0.0/16",
+            subnet_ids=["s-1", "s-2"],
+            **change,
+        )
+
+
+def test_no_redirect_listener_without_a_certificate(dev: Synth) -> None:
+    assert len(dev.resources("aws_lb_listener")) == 2
+    assert {b["protocol"] for b in dev.resources("aws_lb_listener").values()} == {"HTTP"}

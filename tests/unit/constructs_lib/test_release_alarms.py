@@ -44,12 +44,14 @@ def test_three_alarms_watch_both_target_groups(dev: Synth) -> None:
         )
 
 
-def test_thresholds_come_from_settings_and_missing_data_is_not_an_error(dev: Synth) -> None:
+def test_thresholds_come_from_settings_and_missing_data_is_not_an_error(
+    dev: Synth, settings_by_env
+) -> None:
     alarms = _alarms(dev)
-    defaults = AlarmThresholds()
-    assert alarms["target-5xx"]["threshold"] == defaults.target_5xx_count
-    assert alarms["unhealthy-hosts"]["threshold"] == defaults.unhealthy_hosts
-    assert alarms["p95-latency"]["threshold"] == defaults.p95_response_seconds
+    configured = settings_by_env["dev"].alarms.thresholds
+    assert alarms["target-5xx"]["threshold"] == configured.target_5xx_count == 5
+    assert alarms["unhealthy-hosts"]["threshold"] == configured.unhealthy_hosts
+    assert alarms["p95-latency"]["threshold"] == configured.p95_response_seconds
     for alarm in alarms.values():
         assert alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["treat_missing_data"] == "notBreaching"

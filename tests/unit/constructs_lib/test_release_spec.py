@@ -139,7 +139,10 @@ def test_appspec_targets_the_service_with_its_network(dev: Synth) -> None:
     assert vpc["Subnets"] == network["subnets"]
     assert vpc["SecurityGroups"] == network["security_groups"]
     assert vpc["AssignPublicIp"] == ("ENABLED" if network["assign_public_ip"] else "DISABLED")
-    assert "Hooks" not in appspec
+    (hook,) = dev.resources("aws_lambda_function")
+    assert appspec["Hooks"] == [
+        {"AfterAllowTestTraffic": dev.ref("aws_lambda_function", hook, "arn")}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -323,7 +323,7 @@ def test_policy_grants_exactly_what_the_handler_and_lambda_need(s: Synth) -> Non
                 "ec2:DeleteNetworkInterface",
                 "ec2:UnassignPrivateIpAddresses",
             ],
-            [f"{ec2}:{account}:*/*"],
+            [f"{ec2}:{account}:network-interface/*"],
         ),
         "WriteOwnLogs": (
             ["logs:CreateLogStream", "logs:PutLogEvents"],

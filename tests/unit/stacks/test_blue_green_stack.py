@@ -18,19 +18,19 @@ SEED_INVENTORY = {
     "aws_lb": 1,
     "aws_lb_listener": 2,  # production + test
     "aws_lb_target_group": 2,  # blue + green
-    "aws_security_group": 2,  # ALB + service
+    "aws_security_group": 3,  # ALB + service + verification hook
     "aws_ecs_cluster": 1,
     "aws_ecs_service": 1,
     "aws_ecs_task_definition": 1,
     "aws_ecr_repository": 2,  # app + nginx
-    "aws_cloudwatch_log_group": 3,  # app, nginx, build
+    "aws_cloudwatch_log_group": 4,  # app, nginx, build, verification hook
     "aws_codepipeline": 1,
     "aws_codebuild_project": 1,
     "aws_codedeploy_app": 1,
     "aws_codedeploy_deployment_group": 1,
     "aws_codeconnections_connection": 1,
     "aws_s3_bucket": 1,  # pipeline artifacts
-    "aws_iam_role": 5,  # task execution, task, pipeline, build, deploy
+    "aws_iam_role": 6,  # task execution, task, pipeline, build, deploy, verification hook
 }
 
 

@@ -466,7 +466,7 @@ def test_a_vpc_too_small_for_any_subnet_names_the_vpc(tmp_path: Path) -> None:
 
 
 def test_alarm_thresholds_are_read_and_validated(tmp_path, project_root) -> None:
-    base = (project_root / "config" / "dev.toml").read_text()
+    base = (project_root / "config" / "dev.toml").read_text().split("\n[alarms]")[0]
     good = tmp_path / "good.toml"
     good.write_text(base + "\n[alarms]\np95_response_seconds = 2\nevaluation_periods = 1\n")
     alarms = load_settings(good).alarms
@@ -483,3 +483,113 @@ def test_alarm_thresholds_are_read_and_validated(tmp_path, project_root) -> None
     off.write_text(base + "\n[alarms]\nenabled = false\nthreshold = 3\n")
     with pytest.raises(SettingsError, match=r"alarms\.threshold: unknown setting"):
         load_settings(off)
+
+
+def _with(project_root, tmp_path, extra: str, *, drop: tuple[str, ...] = ()) -> Path:
+    """dev.toml without the tables in ``drop``, plus ``extra``."""
+    text = (project_root / "config" / "dev.toml").read_text()
+    for table in drop:
+        start = text.index(f"\n[{table}]")
+        end = text.find("\n[", start + 1)
+        while end != -1 and text[end + 1 :].lstrip("[").startswith(f"{table}."):
+            end = text.find("\n[", end + 1)
+        text = text[:start] + (text[end:] if end != -1 else "\n")
+    path = tmp_path / "dev.toml"
+    path.write_text(text + extra)
+    return path
+
+
+def test_task_placement_and_nat_gateways(tmp_path, project_root) -> None:
+    dev = load_settings(project_root / "config" / "dev.toml")
+    assert (dev.network.task_placement, dev.network.nat_gateways) == ("private-nat", "single")
+    text = (project_root / "config" / "dev.toml").read_text()
+    bad = tmp_path / "dev.toml"
+    bad.write_text(text.replace('task_placement = "private-nat"', 'task_placement = "private"'))
+    with pytest.raises(
+        SettingsError,
+        match=r"network\.task_placement: must be one of private-endpoints, private-nat, public, got 'private'",
+    ):
+        load_settings(bad)
+    bad.write_text(text.replace('task_placement = "private-nat"', 'task_placement = "public"'))
+    with pytest.raises(
+        SettingsError,
+        match=r"network\.nat_gateways: only applies to task_placement = 'private-nat'",
+    ):
+        load_settings(bad)
+    default = tmp_path / "default.toml"
+    default.write_text(
+        text.replace('task_placement = "private-nat"', "").replace('nat_gateways = "single"', "")
+    )
+    assert load_settings(default).network.task_placement == "private-endpoints"
+
+
+def test_verification_probes_are_read_and_validated(tmp_path, project_root) -> None:
+    dev = load_settings(project_root / "config" / "dev.toml").verification
+    assert dev.enabled is True
+    assert [(p.path, p.body, p.body_is_version) for p in dev.probes] == [
+        ("/health", "ok", False),
+        ("/", None, True),
+    ]
+    probe = '\n[[verification.probes]]\npath = "/ready"\nstatus = 204\n'
+    path = _with(
+        project_root,
+        tmp_path,
+        "\n[verification]\ndeadline_seconds = 60\n" + probe,
+        drop=("verification",),
+    )
+    custom = load_settings(path).verification
+    assert [(p.path, p.status) for p in custom.probes] == [("/ready", 204)]
+    assert custom.deadline_seconds == 60
+    for extra, message in (
+        ('\n[[verification.probes]]\npath = "ready"\n', r"verification\.probes\[0\]\.path: "),
+        (
+            '\n[[verification.probes]]\npath = "/"\nbody = "x"\nbody_is_version = true\n',
+            r"verification\.probes\[0\]\.body: cannot be given together",
+        ),
+        (
+            '\n[[verification.probes]]\npath = "/"\nexpect = 200\n',
+            r"verification\.probes\[0\]\.expect: unknown setting",
+        ),
+        (
+            "\n[verification]\ninterval_seconds = 200\n",
+            r"verification\.interval_seconds: must be less than deadline_seconds \(120\)",
+        ),
+    ):
+        path = _with(project_root, tmp_path, extra, drop=("verification",))
+        with pytest.raises(SettingsError, match=message):
+            load_settings(path)
+
+
+def test_verification_can_be_turned_off(tmp_path, project_root) -> None:
+    path = _with(
+        project_root, tmp_path, "\n[verification]\nenabled = false\n", drop=("verification",)
+    )
+    assert load_settings(path).verification.enabled is False
+
+
+def test_https_settings(tmp_path, project_root) -> None:
+    text = (project_root / "config" / "dev.toml").read_text()
+    certificate = (
+        "arn:aws:acm:ap-northeast-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    )
+    path = tmp_path / "dev.toml"
+    path.write_text(
+        text.replace(
+            "production_port = 80", f'production_port = 443\ncertificate_arn = "{certificate}"'
+        )
+    )
+    lb = load_settings(path).load_balancer
+    assert (lb.certificate_arn, lb.http_redirect_port, lb.production_port) == (certificate, 80, 443)
+    path.write_text(text.replace("production_port = 80", f'certificate_arn = "{certificate}"'))
+    with pytest.raises(
+        SettingsError, match=r"load_balancer\.http_redirect_port: 80 is already a listener port"
+    ):
+        load_settings(path)
+    path.write_text(
+        text.replace("production_port = 80", "production_port = 80\nhttp_redirect_port = 81")
+    )
+    with pytest.raises(
+        SettingsError,
+        match=r"load_balancer\.http_redirect_port: only applies with a certificate_arn",
+    ):
+        load_settings(path)

@@ -55,7 +55,13 @@ from constructs_lib.validation import (
     check_port,
     check_resource_prefix,
 )
-from stacks.settings import Settings, SettingsError, load_settings, parse_settings
+from stacks.settings import (
+    TASK_PLACEMENTS,
+    Settings,
+    SettingsError,
+    load_settings,
+    parse_settings,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 DEV_TEXT = (ROOT / "config" / "dev.toml").read_text()
@@ -122,6 +128,7 @@ SETTING_KINDS: dict[tuple[str, ...], str] = {
     ("network", "subnet_prefix_length"): "count",
     ("network", "public_subnet_cidrs"): "cidrs",
     ("network", "private_subnet_cidrs"): "cidrs",
+    ("network", "task_placement"): "placement",
     ("load_balancer", "production_port"): "port",
     ("load_balancer", "test_port"): "port",
     ("load_balancer", "production_ingress_cidrs"): "cidrs",
@@ -143,7 +150,6 @@ SETTING_KINDS: dict[tuple[str, ...], str] = {
     ("service", "log_retention_days"): "retention",
     ("service", "ecr_images_to_keep"): "count",
     ("service", "ecr_force_delete"): "bool",
-    ("service", "assign_public_ip"): "bool",
     ("service", "app_port"): "port",
     ("service", "proxy_port"): "port",
     ("service", "shutdown_grace_seconds"): "count",
@@ -408,6 +414,7 @@ TARGETED: dict[str, st.SearchStrategy[Any]] = {
     "cpu": _one_of([*FARGATE_MEMORY_BY_CPU, 128, 300, 32768]),
     "memory": _one_of([*all_memory, 0, 511, 1536, 17408, 10**9]),
     "insights": _one_of([*CONTAINER_INSIGHTS_MODES, "Enabled", "yes", ""]),
+    "placement": _one_of([*TASK_PLACEMENTS, "private", "Public", ""]),
     "retention": _one_of([*LOG_RETENTION_DAYS, 0, 2, 10, 3654]),
     "repository": repositories,
     "branch": branches,
@@ -1110,6 +1117,9 @@ def valid_networks(draw: st.DrawFn) -> dict[str, Any]:
         cidrs = [str(ipaddress.IPv4Network((base + i * step, subnet_prefix))) for i in picked]
         network["public_subnet_cidrs"] = cidrs[:az_count]
         network["private_subnet_cidrs"] = cidrs[az_count:]
+    network["task_placement"] = draw(st.sampled_from(TASK_PLACEMENTS))
+    if network["task_placement"] == "private-nat":
+        network["nat_gateways"] = draw(st.sampled_from(["single", "per-az"]))
     return network
 
 
@@ -1171,7 +1181,6 @@ def valid_settings_data(draw: st.DrawFn) -> dict[str, Any]:
             "log_retention_days": draw(st.sampled_from(LOG_RETENTION_DAYS)),
             "ecr_images_to_keep": draw(st.integers(1, 1000)),
             "ecr_force_delete": draw(st.booleans()),
-            "assign_public_ip": draw(st.booleans()),
             "app_port": app_port,
             "proxy_port": proxy_port,
             "shutdown_grace_seconds": draw(st.integers(1, 115)),

@@ -115,6 +115,20 @@ def test_codedeploy_deletes_deployment_groups_and_applications(client: Client) -
     assert codedeploy.list_applications()["applications"] == []
 
 
+def test_codedeploy_deployment_group_returns_its_alarms(client: Client) -> None:
+    codedeploy = client("codedeploy")
+    codedeploy.create_application(applicationName="app", computePlatform="ECS")
+    alarms = {"enabled": True, "alarms": [{"name": "5xx"}], "ignorePollAlarmFailure": False}
+    codedeploy.create_deployment_group(
+        applicationName="app",
+        deploymentGroupName="group",
+        serviceRoleArn=ROLE,
+        alarmConfiguration=alarms,
+    )
+    group = codedeploy.get_deployment_group(applicationName="app", deploymentGroupName="group")
+    assert group["deploymentGroupInfo"]["alarmConfiguration"] == alarms
+
+
 def _task_definition_with_task_level_memory(ecs: Any) -> str:
     arn: str = ecs.register_task_definition(
         family="web",
