@@ -108,6 +108,10 @@ class AlbBlueGreenProps:
     http_redirect_port: int | None = 80
     """With a certificate: an HTTP listener on this port answers 301 to the HTTPS one.
     None: no redirect listener."""
+    access_logs_bucket: str | None = None
+    """Bucket for access logs (same region, SSE-S3, a policy letting ELB write under
+    ``access_logs_prefix``); None: no access logs."""
+    access_logs_prefix: str = "alb"
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
@@ -241,6 +245,15 @@ class AlbBlueGreen(Construct):
             drop_invalid_header_fields=True,
             enable_deletion_protection=props.deletion_protection,
             idle_timeout=props.idle_timeout_seconds,
+            access_logs=(
+                aws.LbAccessLogs(
+                    bucket=props.access_logs_bucket,
+                    prefix=props.access_logs_prefix,
+                    enabled=True,
+                )
+                if props.access_logs_bucket
+                else None
+            ),
         )
         self.blue_target_group = self._target_group("blue")
         self.green_target_group = self._target_group("green")

@@ -87,6 +87,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
         "DataAwsAvailabilityZonesFilter",
     ),
     "data_aws_caller_identity": ("DataAwsCallerIdentity",),
+    "data_aws_elb_service_account": ("DataAwsElbServiceAccount",),
     "data_aws_partition": ("DataAwsPartition",),
     "default_security_group": ("DefaultSecurityGroup",),
     "ecr_lifecycle_policy": ("EcrLifecyclePolicy",),
@@ -113,13 +114,14 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "iam_role": ("IamRole",),
     "iam_role_policy": ("IamRolePolicy",),
     "eip": ("Eip",),
+    "flow_log": ("FlowLog",),
     "internet_gateway": ("InternetGateway",),
     "lambda_function": (
         "LambdaFunction",
         "LambdaFunctionEnvironment",
         "LambdaFunctionVpcConfig",
     ),
-    "lb": ("Lb",),
+    "lb": ("Lb", "LbAccessLogs"),
     "lb_listener": (
         "LbListener",
         "LbListenerDefaultAction",

@@ -233,8 +233,10 @@ class FargateService(Construct):
             image_scanning_configuration=aws.EcrRepositoryImageScanningConfiguration(
                 scan_on_push=True
             ),
+            # KMS with the account's AWS managed aws/ecr key: audited key use in CloudTrail,
+            # no key policy to maintain.
             encryption_configuration=[
-                aws.EcrRepositoryEncryptionConfiguration(encryption_type="AES256")
+                aws.EcrRepositoryEncryptionConfiguration(encryption_type="KMS")
             ],
             force_delete=self.props.ecr_force_delete,
         )

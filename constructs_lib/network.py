@@ -11,11 +11,14 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn
+from constructs_lib.iam import policy_document, service_trust_policy, statement
+from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.validation import (
     ValidationError,
     check_cidr,
     check_disjoint_cidrs,
     check_int_range,
+    check_log_retention,
     check_resource_prefix,
 )
 
@@ -103,9 +106,13 @@ class NetworkProps:
     nat_gateways: NatGateways = "none"
     """Internet access for the private subnets: ``none`` (endpoints or nothing), ``single``
     (one NAT gateway, cheaper; an AZ outage cuts the others off) or ``per-az``."""
+    flow_log_retention_days: int | None = 30
+    """VPC flow logs (all traffic) to CloudWatch Logs, kept this many days; None: none."""
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        if self.flow_log_retention_days is not None:
+            check_log_retention("flow_log_retention_days", self.flow_log_retention_days)
         if self.nat_gateways not in NAT_GATEWAY_CHOICES:
             raise ValidationError(
                 "nat_gateways",
@@ -213,6 +220,7 @@ class NetworkConstruct(Construct):
             self.private_subnet_ids.append(private.id)
             self.private_route_table_ids.append(private_table.id)
         self.nat_gateway_ids = self._nat_gateways(gateway)
+        self.flow_log_group_name: str | None = self._flow_logs()
 
         self.vpc_id: str = self.vpc.id
         self.vpc_cidr_block: str = props.vpc_cidr
@@ -252,3 +260,54 @@ class NetworkConstruct(Construct):
                 nat_gateway_id=ids[i if mode == "per-az" else 0],
             )
         return ids
+
+    def _flow_logs(self) -> str | None:
+        """Every accepted and rejected connection of the VPC, for incident analysis; the
+        delivery role may write to this one log group only."""
+        days = self.props.flow_log_retention_days
+        if days is None:
+            return None
+        prefix = self.props.name_prefix
+        group = aws.CloudwatchLogGroup(
+            self, "flow-logs", name=f"/vpc/{prefix}/flow-logs", retention_in_days=days
+        )
+        role = aws.IamRole(
+            self,
+            "flow-logs-role",
+            name=aws_name(prefix, "vpc-flow-logs", max_length=IAM_ROLE_NAME_MAX),
+            assume_role_policy=service_trust_policy(
+                "vpc-flow-logs.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": self._account()}},
+            ),
+        )
+        policy = aws.IamRolePolicy(
+            self,
+            "flow-logs-policy",
+            role=role.id,
+            name="write-flow-logs",
+            policy=policy_document(
+                statement(
+                    "WriteOwnFlowLogGroup",
+                    ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    [f"{group.arn}:*"],
+                )
+            ),
+        )
+        aws.FlowLog(
+            self,
+            "flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=600,
+            tags={"Name": f"{prefix}-flow-logs"},
+            depends_on=[policy],
+        )
+        name: str = group.name
+        return name
+
+    def _account(self) -> str:
+        account: str = aws.DataAwsCallerIdentity(self, "account").account_id
+        return account

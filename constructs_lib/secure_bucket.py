@@ -7,7 +7,9 @@ has each of those, and its name carries the account and region.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from constructs import Construct
 
@@ -18,6 +20,17 @@ from constructs_lib.validation import ValidationError, check_int_range, check_re
 
 BUCKET_NAME_MAX = 63
 _ACCOUNT_ID_LENGTH = 12
+
+
+@dataclass(frozen=True, kw_only=True)
+class BucketWriter:
+    """A service allowed to put objects under one key prefix (log delivery)."""
+
+    sid: str
+    principal: Mapping[str, Any]
+    """E.g. ``{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}``."""
+    key_prefix: str
+    """Objects it may write: ``<bucket ARN>/<key_prefix>*``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,8 +45,17 @@ class SecureBucketProps:
     stop being current)."""
     force_destroy: bool = False
     """Let ``destroy`` delete a bucket that still holds objects."""
+    encryption: Literal["aws:kms", "AES256"] = "aws:kms"
+    """``aws:kms`` (the account's AWS managed key, with a bucket key) or ``AES256`` (SSE-S3),
+    for writers that accept nothing else, such as ALB access log delivery."""
+    writers: Sequence[BucketWriter] = field(default_factory=tuple)
+    """Services that may put objects (besides the account's own principals)."""
 
     def __post_init__(self) -> None:
+        if self.encryption not in ("aws:kms", "AES256"):
+            raise ValidationError(
+                "encryption", f"must be aws:kms or AES256, got {self.encryption!r}"
+            )
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
         check_resource_prefix("purpose", self.purpose, max_length=20)
         check_int_range("expire_after_days", self.expire_after_days, 1, 3650)
@@ -90,9 +112,9 @@ class SecureBucket(Construct):
                     # The account's AWS managed key: no key policy to maintain, and S3 Bucket
                     # Keys keep the KMS request count (and cost) low.
                     apply_server_side_encryption_by_default=aws.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms"
+                        sse_algorithm=props.encryption
                     ),
-                    bucket_key_enabled=True,
+                    bucket_key_enabled=props.encryption == "aws:kms",
                 )
             ],
         )
@@ -123,7 +145,17 @@ class SecureBucket(Construct):
                 )
             ],
         )
-        aws.S3BucketPolicy(
+        writes = [
+            {
+                "Sid": writer.sid,
+                "Effect": "Allow",
+                "Principal": dict(writer.principal),
+                "Action": "s3:PutObject",
+                "Resource": f"{self.bucket.arn}/{writer.key_prefix}*",
+            }
+            for writer in props.writers
+        ]
+        self.policy = aws.S3BucketPolicy(
             self,
             "policy",
             bucket=bucket_id,
@@ -135,8 +167,12 @@ class SecureBucket(Construct):
                     "Action": "s3:*",
                     "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
                     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
+                },
+                *writes,
             ),
         )
         self.bucket_name: str = self.bucket.bucket
+        self.bucket_name_once_writable: str = self.policy.bucket
+        """The name, referenced through the policy: whoever uses it (a load balancer that
+        checks it may write) is created after the policy is in place."""
         self.bucket_arn: str = self.bucket.arn

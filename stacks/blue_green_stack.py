@@ -16,18 +16,23 @@ from constructs_lib import (
     NetworkProps,
     ReleaseAlarms,
     ReleaseAlarmsProps,
+    SecureBucket,
+    SecureBucketProps,
     VerificationHook,
     VerificationHookProps,
     VpcEndpoints,
     VpcEndpointsProps,
 )
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from constructs_lib.bindings import Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs_lib.codedeploy_pipeline import deployment_group_arn
+from constructs_lib.secure_bucket import BucketWriter
 from constructs_lib.verification_hook import API_SERVICES
 from constructs_lib.vpc_endpoints import TASK_SERVICES
 from stacks.settings import Settings
 from stacks.workload import APP, workload_task
+
+ACCESS_LOG_PREFIX = "alb"
 
 
 class BlueGreenStack(TerraformStack):
@@ -44,6 +49,8 @@ class BlueGreenStack(TerraformStack):
             default_tags=[aws.AwsProviderDefaultTags(tags=self.default_tags())],
         )
         self._backend()
+        # The account the stack's own ARNs name (resolved at plan time, never hard-coded).
+        self.account_id: str = aws.DataAwsCallerIdentity(self, "account").account_id
 
         net = settings.network
         self.network = NetworkConstruct(
@@ -57,11 +64,13 @@ class BlueGreenStack(TerraformStack):
                 public_subnet_cidrs=net.public_subnet_cidrs,
                 private_subnet_cidrs=net.private_subnet_cidrs,
                 nat_gateways=net.nat_gateways if net.task_placement == "private-nat" else "none",
+                flow_log_retention_days=net.flow_log_retention_days or None,
             ),
         )
         public_tasks = net.task_placement == "public"
         lb = settings.load_balancer
         svc = settings.service
+        self.access_logs = self._access_log_bucket()
         self.alb = AlbBlueGreen(
             self,
             "alb",
@@ -82,6 +91,10 @@ class BlueGreenStack(TerraformStack):
                 certificate_arn=lb.certificate_arn,
                 ssl_policy=lb.ssl_policy,
                 http_redirect_port=lb.http_redirect_port,
+                access_logs_bucket=(
+                    self.access_logs.bucket_name_once_writable if self.access_logs else None
+                ),
+                access_logs_prefix=ACCESS_LOG_PREFIX,
             ),
         )
         task = workload_task(svc)
@@ -147,6 +160,40 @@ class BlueGreenStack(TerraformStack):
         self.endpoints = self._endpoints()
         self._outputs()
 
+    def _access_log_bucket(self) -> SecureBucket | None:
+        """The ALB's access logs: SSE-S3 (the only encryption log delivery takes), written
+        by ELB's log delivery (the regional ELB account in Regions older than August 2022,
+        the service principal in newer ones) under the ALB's prefix only."""
+        days = self.settings.load_balancer.access_log_retention_days
+        if not days:
+            return None
+        account = self.account_id
+        elb = aws.DataAwsElbServiceAccount(self, "elb-account")
+        key_prefix = f"{ACCESS_LOG_PREFIX}/AWSLogs/{account}/"
+        return SecureBucket(
+            self,
+            "access-logs",
+            SecureBucketProps(
+                name_prefix=self.settings.stack_name,
+                purpose="alb-logs",
+                region=self.settings.region,
+                expire_after_days=days,
+                encryption="AES256",
+                writers=(
+                    BucketWriter(
+                        sid="RegionalElbAccountWritesAccessLogs",
+                        principal={"AWS": elb.arn},
+                        key_prefix=key_prefix,
+                    ),
+                    BucketWriter(
+                        sid="ElbLogDeliveryWritesAccessLogs",
+                        principal={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                        key_prefix=key_prefix,
+                    ),
+                ),
+            ),
+        )
+
     def _verification_hook(self) -> VerificationHook | None:
         verification = self.settings.verification
         if not verification.enabled:
@@ -171,7 +218,7 @@ class BlueGreenStack(TerraformStack):
                 deployment_group_arn=deployment_group_arn(
                     partition=aws.DataAwsPartition(self, "partition").partition,
                     region=self.settings.region,
-                    account=aws.DataAwsCallerIdentity(self, "account").account_id,
+                    account=self.account_id,
                     name_prefix=name,
                 ),
                 probes=verification.probes,
@@ -299,6 +346,19 @@ class BlueGreenStack(TerraformStack):
             ),
             "artifact_bucket": (self.pipeline.artifact_bucket_name, "Pipeline artifacts"),
         }
+        if self.hook:
+            outputs["verification_hook_function"] = (
+                self.hook.function_name,
+                "Lambda that verifies the test listener before production moves (its logs "
+                "say why a release was rolled back)",
+            )
+        if self.alarms:
+            outputs["rollback_alarms"] = (
+                Fn.join(",", list(self.alarms.alarm_names)),
+                "CloudWatch alarms that stop and roll back a release",
+            )
+        if self.access_logs:
+            outputs["access_log_bucket"] = (self.access_logs.bucket_name, "ALB access logs")
         for key, (value, description) in outputs.items():
             TerraformOutput(self, key, value=value, description=description, static_id=True)
 

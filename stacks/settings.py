@@ -32,6 +32,7 @@ from constructs_lib.validation import (
     ValidationError,
     check_fargate_size,
     check_int_range,
+    check_log_retention,
     check_port,
     check_resource_prefix,
     check_template_free,
@@ -93,6 +94,8 @@ class NetworkSettings:
     subnets, public IPs)."""
     nat_gateways: NatGateways = "single"
     """With ``private-nat``: ``single`` or ``per-az``."""
+    flow_log_retention_days: int = 30
+    """VPC flow logs kept this many days; 0: no flow logs."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +111,8 @@ class LoadBalancerSettings:
     certificate_arn: str | None = None
     ssl_policy: str = DEFAULT_SSL_POLICY
     http_redirect_port: int | None = 80
+    access_log_retention_days: int = 30
+    """ALB access logs (to a bucket of their own) kept this many days; 0: no access logs."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -391,6 +396,7 @@ def _network(t: _Table) -> NetworkSettings:
         private_subnet_cidrs=t.strings("private_subnet_cidrs", ()) or None,
         task_placement=_choice(t, "task_placement", TASK_PLACEMENTS, d.task_placement),
         nat_gateways=_choice(t, "nat_gateways", ("single", "per-az"), d.nat_gateways),
+        flow_log_retention_days=_retention(t, "flow_log_retention_days", d.flow_log_retention_days),
     )
     if "nat_gateways" in t and network.task_placement != "private-nat":
         raise ValidationError(
@@ -436,7 +442,11 @@ def _load_balancer(t: _Table) -> LoadBalancerSettings:
         ssl_policy=t.get("ssl_policy", str, d.ssl_policy),
         # 0: no redirect listener.
         http_redirect_port=t.get("http_redirect_port", int, 80) or None,
+        access_log_retention_days=t.get(
+            "access_log_retention_days", int, d.access_log_retention_days
+        ),
     )
+    check_int_range(t.name("access_log_retention_days"), lb.access_log_retention_days, 0, 3650)
     if lb.certificate_arn is None:
         for key in ("ssl_policy", "http_redirect_port"):
             if key in t:
@@ -642,3 +652,11 @@ def _probes(name: str, entries: list[Any]) -> Iterator[Probe]:
             yield Probe(path=path, status=status, body=body, body_is_version=body_is_version)
         except ValidationError as error:
             raise ValidationError(f"{t.prefix}{error.field}", error.reason) from None
+
+
+def _retention(t: _Table, key: str, default: int) -> int:
+    """Days CloudWatch Logs accepts, or 0 for off."""
+    days = t.get(key, int, default)
+    if days != 0:
+        check_log_retention(t.name(key), days)
+    return days

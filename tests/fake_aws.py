@@ -86,7 +86,11 @@ def fake_value(synth: Synth, ref: str, region: str) -> str:
         return fake_resolve(synth, synth.tf["locals"][parts[1]], region)
     if parts[0] == "data":
         attribute = parts[-1]
-        return {"account_id": ACCOUNT, "partition": "aws"}[attribute]
+        return {
+            "account_id": ACCOUNT,
+            "partition": "aws",
+            "arn": "arn:aws:iam::582318560864:root",  # the ELB account of ap-northeast-1
+        }[attribute]
     kind, logical, attribute = parts
     body = synth.resources(kind)[logical]
     name = next(

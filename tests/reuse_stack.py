@@ -27,6 +27,10 @@ ROLLBACK_ALARMS = ("orders-5xx", "orders-latency")
 EXISTING_HOOK = "arn:aws:lambda:us-east-2:123456789012:function:orders-smoke-test"
 LINEAR = TrafficShift(kind="linear", percentage=20, interval_minutes=2)
 READY_WAIT_MINUTES = 30
+EXISTING_CERTIFICATE = (
+    "arn:aws:acm:us-east-2:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+)
+EXISTING_LOG_BUCKET = "orders-alb-logs-123456789012-us-east-2"
 
 
 def build_reuse_stack(new_stack: object, name: str = "reuse-existing-vpc") -> object:
@@ -40,9 +44,11 @@ def build_reuse_stack(new_stack: object, name: str = "reuse-existing-vpc") -> ob
             vpc_cidr_block="172.31.0.0/16",
             subnet_ids=EXISTING_SUBNETS,
             target_port=3000,
-            production_port=80,
+            production_port=443,
             test_port=9000,
             deregistration_delay_seconds=5,
+            certificate_arn=EXISTING_CERTIFICATE,
+            access_logs_bucket=EXISTING_LOG_BUCKET,
         ),
     )
     web = ContainerSpec(

@@ -74,9 +74,10 @@ def all_policies(
 
 
 def test_every_policy_is_found(all_policies: dict[str, str]) -> None:
-    # dev and prod: inline policies of the execution, pipeline, build, deploy and hook roles,
-    # and the artifact bucket's policy; reuse has no hook of its own.
-    for env, count in (("dev", 6), ("prod", 6), ("reuse", 5)):
+    # dev and prod: inline policies of the execution, pipeline, build, deploy, hook and flow
+    # log roles, and the artifact and access log buckets' policies; reuse has neither the
+    # hook, the flow logs nor the access logs.
+    for env, count in (("dev", 8), ("prod", 8), ("reuse", 5)):
         assert sum(k.startswith(f"{env}:") for k in all_policies) == count
     for text in all_policies.values():
         json.loads(text)

@@ -294,7 +294,7 @@ def test_canary_shift_renders_time_based_canary(new_stack, synth) -> None:  # ty
 
 
 def test_artifact_bucket_is_unique_private_encrypted_versioned_and_expiring(dev: Synth) -> None:
-    name, bucket = dev.one("aws_s3_bucket")
+    name, bucket = dev.named("aws_s3_bucket", "artifacts")
     assert "acl" not in bucket
     assert bucket["force_destroy"] is True  # config/dev.toml
     # Unique by construction: account and region are part of the name.
@@ -304,11 +304,11 @@ def test_artifact_bucket_is_unique_private_encrypted_versioned_and_expiring(dev:
         bucket["bucket"],
     ), bucket["bucket"]
     ref = dev.ref("aws_s3_bucket", name, "id")
-    assert dev.body("aws_s3_bucket_ownership_controls") == {
+    assert dev.named("aws_s3_bucket_ownership_controls", "artifacts")[1] == {
         "bucket": ref,
         "rule": {"object_ownership": "BucketOwnerEnforced"},
     }
-    block = dev.body("aws_s3_bucket_public_access_block")
+    block = dev.named("aws_s3_bucket_public_access_block", "artifacts")[1]
     assert all(
         block[k]
         for k in (
@@ -318,15 +318,17 @@ def test_artifact_bucket_is_unique_private_encrypted_versioned_and_expiring(dev:
             "restrict_public_buckets",
         )
     )
-    assert dev.body("aws_s3_bucket_versioning")["versioning_configuration"] == {"status": "Enabled"}
-    (sse,) = dev.body("aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    assert dev.named("aws_s3_bucket_versioning", "artifacts")[1]["versioning_configuration"] == {
+        "status": "Enabled"
+    }
+    (sse,) = dev.named("aws_s3_bucket_server_side_encryption_configuration", "artifacts")[1]["rule"]
     assert sse["apply_server_side_encryption_by_default"] == {"sse_algorithm": "aws:kms"}
-    (rule,) = dev.body("aws_s3_bucket_lifecycle_configuration")["rule"]
+    (rule,) = dev.named("aws_s3_bucket_lifecycle_configuration", "artifacts")[1]["rule"]
     assert rule["status"] == "Enabled"
     assert rule["expiration"] == [{"days": 14}]
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 14}]
     assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 1}]
-    (deny,) = json.loads(dev.body("aws_s3_bucket_policy")["policy"])["Statement"]
+    (deny,) = json.loads(dev.named("aws_s3_bucket_policy", "artifacts")[1]["policy"])["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     pipeline = dev.body("aws_codepipeline")
@@ -336,7 +338,7 @@ def test_artifact_bucket_is_unique_private_encrypted_versioned_and_expiring(dev:
 
 
 def test_prod_keeps_its_artifacts_on_destroy(prod: Synth) -> None:
-    assert prod.body("aws_s3_bucket")["force_destroy"] is False
+    assert prod.named("aws_s3_bucket", "artifacts")[1]["force_destroy"] is False
 
 
 # --- IAM -------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ def test_log_groups_have_retention(dev: Synth, prod: Synth) -> None:
     """Seed defect: logs were kept forever."""
     for synth, days in ((dev, 14), (prod, 90)):
         groups = synth.resources("aws_cloudwatch_log_group")
-        assert len(groups) == 4  # app, nginx, build, verification hook
+        assert len(groups) == 5  # app, nginx, build, verification hook, VPC flow logs
         assert {g["retention_in_days"] for g in groups.values()} == {days}
 
 

@@ -23,14 +23,14 @@ SEED_INVENTORY = {
     "aws_ecs_service": 1,
     "aws_ecs_task_definition": 1,
     "aws_ecr_repository": 2,  # app + nginx
-    "aws_cloudwatch_log_group": 4,  # app, nginx, build, verification hook
+    "aws_cloudwatch_log_group": 5,  # app, nginx, build, verification hook, VPC flow logs
     "aws_codepipeline": 1,
     "aws_codebuild_project": 1,
     "aws_codedeploy_app": 1,
     "aws_codedeploy_deployment_group": 1,
     "aws_codeconnections_connection": 1,
-    "aws_s3_bucket": 1,  # pipeline artifacts
-    "aws_iam_role": 6,  # task execution, task, pipeline, build, deploy, verification hook
+    "aws_s3_bucket": 2,  # pipeline artifacts, ALB access logs
+    "aws_iam_role": 7,  # task execution, task, pipeline, build, deploy, hook, flow logs
 }
 
 
@@ -80,6 +80,9 @@ def test_outputs(dev: Synth) -> None:
         "codedeploy_application",
         "codedeploy_deployment_group",
         "artifact_bucket",
+        "verification_hook_function",
+        "rollback_alarms",
+        "access_log_bucket",
     }
     lb, _ = dev.one("aws_lb")
     assert outputs["production_url"]["value"] == f"http://${{aws_lb.{lb}.dns_name}}"
@@ -155,3 +158,72 @@ def test_no_ipv6_half_configuration(dev: Synth) -> None:
 def test_json_is_deterministic(stacks) -> None:
     again = cdktf_module.Testing.synth(stacks["dev"])
     assert json.loads(again) == json.loads(cdktf_module.Testing.synth(stacks["dev"]))
+
+
+def test_alb_access_logs_go_to_their_own_sse_s3_bucket_after_its_policy(dev: Synth) -> None:
+    alb = dev.body("aws_lb")
+    bucket, _ = dev.named("aws_s3_bucket", "access-logs")
+    policy_name, policy = dev.named("aws_s3_bucket_policy", "access-logs")
+    # Named through the policy: the ALB (which checks it may write) comes after it.
+    assert alb["access_logs"] == {
+        "bucket": dev.ref("aws_s3_bucket_policy", policy_name, "bucket"),
+        "prefix": "alb",
+        "enabled": True,
+    }
+    (rule,) = dev.named("aws_s3_bucket_server_side_encryption_configuration", "access-logs")[1][
+        "rule"
+    ]
+    assert rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "AES256"}
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    writers = [
+        statements["RegionalElbAccountWritesAccessLogs"],
+        statements["ElbLogDeliveryWritesAccessLogs"],
+    ]
+    for writer in writers:
+        assert writer["Action"] == "s3:PutObject"
+        assert writer["Resource"].endswith(
+            "/alb/AWSLogs/${data.aws_caller_identity.account.account_id}/*"
+        )
+        assert writer["Resource"].startswith(dev.ref("aws_s3_bucket", bucket, "arn"))
+    assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
+
+
+def test_vpc_flow_logs_are_kept_and_written_by_a_scoped_role(dev: Synth) -> None:
+    flow = dev.body("aws_flow_log")
+    group_name, group = dev.named("aws_cloudwatch_log_group", "flow-logs")
+    assert group["retention_in_days"] == 14
+    assert flow["traffic_type"] == "ALL"
+    assert flow["log_destination"] == dev.ref("aws_cloudwatch_log_group", group_name, "arn")
+    _, policy = dev.named("aws_iam_role_policy", "flow-logs")
+    (statement,) = json.loads(policy["policy"])["Statement"]
+    assert statement["Resource"] == [f"{dev.ref('aws_cloudwatch_log_group', group_name, 'arn')}:*"]
+    _, role = dev.named("aws_iam_role", "flow-logs")
+    trust = json.loads(role["assume_role_policy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+    assert flow["depends_on"] == [
+        f"aws_iam_role_policy.{dev.named('aws_iam_role_policy', 'flow-logs')[0]}"
+    ]
+
+
+def test_ecr_repositories_use_kms(dev: Synth) -> None:
+    for repository in dev.resources("aws_ecr_repository").values():
+        assert repository["encryption_configuration"] == [{"encryption_type": "KMS"}]
+
+
+def test_access_and_flow_logs_can_be_turned_off(cdktf_app, synth, settings_by_env) -> None:
+    import dataclasses
+
+    from stacks.blue_green_stack import BlueGreenStack
+
+    dev = settings_by_env["dev"]
+    quiet = dataclasses.replace(
+        dev,
+        environment="nologs",
+        network=dataclasses.replace(dev.network, flow_log_retention_days=0),
+        load_balancer=dataclasses.replace(dev.load_balancer, access_log_retention_days=0),
+    )
+    s = synth(BlueGreenStack(cdktf_app, quiet))
+    assert not s.resources("aws_flow_log")
+    assert "access_logs" not in s.body("aws_lb")
+    assert len(s.resources("aws_s3_bucket")) == 1
