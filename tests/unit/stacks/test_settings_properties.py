@@ -168,6 +168,23 @@ SETTING_KINDS: dict[tuple[str, ...], str] = {
     ("deployment", "custom", "kind"): "shift_kind",
     ("deployment", "custom", "percentage"): "count",
     ("deployment", "custom", "interval_minutes"): "count",
+    ("network", "nat_gateways"): "nat",
+    ("network", "flow_log_retention_days"): "retention",
+    ("load_balancer", "certificate_arn"): "certificate_arn",
+    ("load_balancer", "http_redirect_port"): "port",
+    ("load_balancer", "access_log_retention_days"): "count",
+    ("alarms", "enabled"): "bool",
+    ("alarms", "target_5xx_count"): "count",
+    ("alarms", "unhealthy_hosts"): "count",
+    ("alarms", "p95_response_seconds"): "seconds",
+    ("alarms", "period_seconds"): "count",
+    ("alarms", "evaluation_periods"): "count",
+    ("verification", "enabled"): "bool",
+    ("verification", "deadline_seconds"): "count",
+    ("verification", "interval_seconds"): "count",
+    ("verification", "request_timeout_seconds"): "count",
+    ("verification", "required_passes"): "count",
+    ("verification", "probes"): "probes",
 }
 TABLES: tuple[tuple[str, ...], ...] = (
     (),
@@ -180,6 +197,8 @@ TABLES: tuple[tuple[str, ...], ...] = (
     ("pipeline",),
     ("deployment",),
     ("deployment", "custom"),
+    ("alarms",),
+    ("verification",),
 )
 REAL_REGIONS = (
     "eu-west-1",
@@ -416,6 +435,24 @@ TARGETED: dict[str, st.SearchStrategy[Any]] = {
     "insights": _one_of([*CONTAINER_INSIGHTS_MODES, "Enabled", "yes", ""]),
     "placement": _one_of([*TASK_PLACEMENTS, "private", "Public", ""]),
     "retention": _one_of([*LOG_RETENTION_DAYS, 0, 2, 10, 3654]),
+    "nat": _one_of(["single", "per-az", "none", "Single", ""]),
+    "certificate_arn": _one_of(
+        [
+            "",
+            "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            "arn:aws:acm:eu-west-1:123456789012:certificate/x",
+            "arn:aws:iam::123456789012:server-certificate/x",
+        ]
+    ),
+    "seconds": st.one_of(st.floats(allow_nan=True, allow_infinity=True), counts),
+    "probes": st.lists(
+        st.dictionaries(
+            st.sampled_from(["path", "status", "body", "body_is_version", "expect"]),
+            st.one_of(url_paths, counts, st.booleans(), st.text(max_size=5)),
+            max_size=4,
+        ),
+        max_size=3,
+    ),
     "repository": repositories,
     "branch": branches,
     "connection_arn": connection_arns,
@@ -521,7 +558,12 @@ def _one_line(message: str) -> bool:
 # pseudo-setting naming all subnets together.
 KNOWN_PATHS = frozenset(
     path[:i]
-    for path in (*SETTING_KINDS, *TABLES, ("network", "subnets"))
+    for path in (
+        *SETTING_KINDS,
+        *TABLES,
+        ("network", "subnets"),
+        *(("verification", "probes", key) for key in ("path", "status", "body", "body_is_version")),
+    )
     for i in range(len(path) + 1)
 )
 
@@ -538,7 +580,7 @@ def _names_a_setting(field: str, data: Mapping[str, Any]) -> bool:
     """The error's field is a documented setting, or a key the user wrote, by its TOML path."""
     if field == "environment (file name)":
         return True
-    parts = re.sub(r"\[\d+\]$", "", field).split(".")
+    parts = re.sub(r"\[\d+\]", "", field).split(".")  # list positions: probes[0].path
     table: Any = data
     for i, part in enumerate(parts):
         if tuple(parts[: i + 1]) not in KNOWN_PATHS or tuple(parts[:i]) == ("tags",):
