@@ -7,10 +7,8 @@ do not, so the version-only permissions can be seen present in one and absent in
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -32,6 +30,7 @@ from constructs_lib.verification_hook import (
     hook_environment,
     lambda_timeout,
 )
+from tests.lambda_package import load_verify_test_traffic
 from tests.synth import Synth
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -69,25 +68,6 @@ VERIFY = _props()
 PLAIN = _props(name_prefix="plain", probes=(Probe(path="/health", body="ok"),))
 
 
-def _load_handler() -> ModuleType:
-    """The Lambda's index.py, loaded by path without writing __pycache__ into the package
-    (the package is zipped as it stands)."""
-    spec = importlib.util.spec_from_file_location(
-        "verification_hook_contract_index", PACKAGE_DIR / "index.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    writes_bytecode = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = writes_bytecode
-    return module
-
-
 @pytest.fixture(scope="module")
 def stack(new_stack: Callable[..., Any]) -> Any:
     from constructs_lib.bindings import LocalBackend, TerraformOutput
@@ -111,7 +91,7 @@ def s(stack: Any, synth: Callable[[Any], Synth]) -> Synth:
 
 @pytest.fixture(scope="module")
 def handler() -> ModuleType:
-    return _load_handler()
+    return load_verify_test_traffic()
 
 
 def _name(s: Synth, kind: str, hook: str) -> str:

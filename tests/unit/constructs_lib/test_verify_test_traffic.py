@@ -9,7 +9,6 @@ imported as part of a package.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
 import socket
@@ -19,8 +18,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -28,9 +25,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-PACKAGE_DIR = (
-    Path(__file__).resolve().parents[3] / "constructs_lib" / "handlers" / "verify_test_traffic"
-)
+from constructs_lib.verification_hook import PACKAGE_DIR
+from tests.lambda_package import load_verify_test_traffic
 
 LOAD_BALANCER = "app/ecs-blue-green-dev/0123456789abcdef"
 DNS = "ecs-blue-green-dev-123456789.eu-west-1.elb.amazonaws.com"
@@ -86,25 +82,7 @@ JSON_APPSPEC = json.dumps(
 )
 
 
-def _load_handler_module() -> ModuleType:
-    """Load index.py by path without writing __pycache__ into the Lambda package directory."""
-    spec = importlib.util.spec_from_file_location(
-        "verify_test_traffic_index", PACKAGE_DIR / "index.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    writes_bytecode = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = writes_bytecode
-    return module
-
-
-hook = _load_handler_module()
+hook = load_verify_test_traffic()
 
 
 # --- a fake ALB node ------------------------------------------------------------------
