@@ -8,11 +8,25 @@ Provider classes load on first use (PEP 562): the provider package costs seconds
 and code that only validates settings or renders specs should not pay for it. Use them as
 ``bindings.Lb(...)`` (attribute access), not ``from constructs_lib.bindings import Lb`` at
 module level, to keep that saving.
+
+The provider package's ``__init__`` imports all 2,216 of its submodules (~7 s) although a
+stack uses about 40. :func:`_provider_submodule` loads only those: it registers the package
+as a bare module (its real search path, its jsii assembly loaded by ``_jsii`` as usual) so
+that importing ``cdktf_cdktf_provider_aws.lb`` runs ``lb/__init__.py`` and nothing else. Each
+submodule imports what it needs itself (``from .._jsii import *`` plus the cdktf and
+constructs assemblies); ``tests/unit/constructs_lib/test_bindings.py`` proves the
+synthesized JSON is byte-identical with and without the shim. Set
+``ECS_BLUE_GREEN_FULL_PROVIDER_IMPORT=1`` to import the package the ordinary way; the shim
+also stands aside when the package was imported before (by the user's own code).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import sys
+import types
 from typing import Any
 
 from cdktf import (
@@ -172,6 +186,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "vpc_security_group_ingress_rule": ("VpcSecurityGroupIngressRule",),
 }
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
+FULL_IMPORT_VARIABLE = "ECS_BLUE_GREEN_FULL_PROVIDER_IMPORT"
 _MODULE_OF = {name: module for module, names in PROVIDER_CLASSES.items() for name in names}
 
 __all__ = [
@@ -194,10 +209,25 @@ def __dir__() -> list[str]:
     return sorted([*__all__, *_MODULE_OF])
 
 
+def _provider_submodule(module: str) -> types.ModuleType:
+    if PROVIDER_PACKAGE not in sys.modules and not os.environ.get(FULL_IMPORT_VARIABLE):
+        spec = importlib.util.find_spec(PROVIDER_PACKAGE)
+        if spec is None or spec.submodule_search_locations is None:
+            raise ModuleNotFoundError(f"{PROVIDER_PACKAGE} is not installed", name=PROVIDER_PACKAGE)
+        package = importlib.util.module_from_spec(spec)  # created, not executed
+        sys.modules[PROVIDER_PACKAGE] = package
+        try:
+            importlib.import_module(f"{PROVIDER_PACKAGE}._jsii")  # loads the jsii assembly
+        except BaseException:
+            del sys.modules[PROVIDER_PACKAGE]
+            raise
+    return importlib.import_module(f"{PROVIDER_PACKAGE}.{module}")
+
+
 def __getattr__(name: str) -> Any:
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{PROVIDER_PACKAGE}.{module}"), name)
+    value = getattr(_provider_submodule(module), name)
     globals()[name] = value
     return value
