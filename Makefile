@@ -3,6 +3,8 @@
 #   make test    - the whole test suite (installs Go and nginx with apt-get when root)
 #   make diff|deploy|destroy STACK=<project>-<env>  - pass through to the cdktf CLI
 #   make deploy-local|destroy-local [ENV=dev]  - apply to / tear down from a local AWS emulator
+#   make timeline  - expected release and rollback durations of every synthesized stack
+#   make bench     - synth vs its floor (median of 5), fast test tier, timeline
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -31,7 +33,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(TOOLS)/bin:$(PATH)
 
 .PHONY: help synth test test-fast lint validate diff deploy destroy deploy-local destroy-local \
-	system-deps clean
+	timeline bench system-deps clean
 
 help:
 	@grep '^#   make' Makefile | sed 's/^# //'
@@ -94,6 +96,12 @@ deploy-local: $(PY_STAMP)
 
 destroy-local: $(PY_STAMP)
 	python -m tools.emulator destroy $(ENV)
+
+timeline: synth
+	python -m tools.timeline cdktf.out/stacks/*
+
+bench: synth
+	python -m benchmarks.bench
 
 clean:
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache .emulator

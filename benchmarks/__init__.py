@@ -1,0 +1,1 @@
+"""Benchmarks of the product and its test suite (``make bench``)."""

@@ -1,0 +1,594 @@
+"""``tools.timeline``: the release and rollback budgets of the synthesized stacks, and each
+calculation on its own.
+
+The budgets are asserted on the session's synthesized dev stack, so a change that slows
+every release (a construct default, a config value, a refactoring) fails here; the tests that
+put AWS's defaults back prove the budget assertions can fail.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.synth import Synth
+from tools import timeline as tl
+from tools.timeline import (
+    Alarm,
+    Container,
+    Hook,
+    Shift,
+    TargetHealth,
+    TimelineError,
+)
+
+RELEASE_BUDGET_SECONDS = 120
+"""dev: green tasks running to blue stopped, excluding the build, the assumed Fargate task
+start, the configured termination wait and any manual approval (``Timeline.release_seconds``)."""
+ROLLBACK_BUDGET_SECONDS = 30
+"""dev: from the rollback decision to production traffic on blue again."""
+
+GROUP = "aws_codedeploy_deployment_group"
+
+
+def _one(tf: dict[str, Any], kind: str) -> dict[str, Any]:
+    (body,) = tf["resource"][kind].values()
+    return body  # type: ignore[no-any-return]
+
+
+def _with_aws_target_group_defaults(tf: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a parsed stack whose target groups are back to AWS's defaults."""
+    slow = copy.deepcopy(tf)
+    for target_group in slow["resource"]["aws_lb_target_group"].values():
+        target_group["deregistration_delay"] = "300"
+        target_group["health_check"].update(interval=30, healthy_threshold=5, timeout=5)
+    return slow
+
+
+def _appspec(tf: dict[str, Any]) -> dict[str, Any]:
+    (parameter,) = (
+        p
+        for p in tf["resource"]["aws_ssm_parameter"].values()
+        if "AWS::ECS::Service" in p["insecure_value"]
+    )
+    return parameter  # type: ignore[no-any-return]
+
+
+# --- budgets on the synthesized stacks -------------------------------------------------
+
+
+def test_dev_release_fits_the_budget(dev: Synth) -> None:
+    timeline = tl.timeline_of(dev.tf, "dev")
+    assert timeline.release_seconds <= RELEASE_BUDGET_SECONDS, tl.render(timeline, timeline)
+
+
+def test_dev_rollback_fits_the_budget(dev: Synth) -> None:
+    timeline = tl.timeline_of(dev.tf, "dev")
+    assert timeline.rollback_from_decision_seconds <= ROLLBACK_BUDGET_SECONDS
+
+
+def test_release_budget_fails_with_aws_target_group_defaults(dev: Synth) -> None:
+    """Deregistration 300 s and health checks 30 s x 5: the budget assertion would fail."""
+    slow = tl.timeline_of(_with_aws_target_group_defaults(dev.tf), "dev")
+    assert slow.release_seconds > RELEASE_BUDGET_SECONDS
+    assert slow.targets_healthy.seconds == 150
+    assert slow.blue_drain.seconds == 300 + 30
+
+
+def test_release_budget_fails_with_every_aws_default(dev: Synth) -> None:
+    stack = tl.read_stack(dev.tf, "dev")
+    assert tl.build_timeline(tl.aws_defaults(stack)).release_seconds > RELEASE_BUDGET_SECONDS
+
+
+def test_rollback_budget_fails_without_a_termination_wait(dev: Synth) -> None:
+    """Blue gone at once: a rollback is a whole new release of the previous revision."""
+    tf = copy.deepcopy(dev.tf)
+    blue_green = _one(tf, GROUP)["blue_green_deployment_config"]
+    blue_green["terminate_blue_instances_on_deployment_success"][
+        "termination_wait_time_in_minutes"
+    ] = 0
+    timeline = tl.timeline_of(tf, "dev")
+    assert timeline.rollback_from_decision_seconds > ROLLBACK_BUDGET_SECONDS
+    assert timeline.rollback_from_decision_seconds == pytest.approx(
+        tl.FARGATE_TASK_START_SECONDS + timeline.release_seconds
+    )
+
+
+def test_the_parsed_fixture_is_not_mutated(dev: Synth) -> None:
+    """The mutating tests work on deep copies: the session's stack stays as synthesized."""
+    assert dev.tf == json.loads(dev.text)
+
+
+# --- what is read from the synthesized stacks -------------------------------------------
+
+
+def test_dev_stack_values(dev: Synth) -> None:
+    stack = tl.read_stack(dev.tf, "dev")
+    assert stack.target_health == TargetHealth(interval=10, timeout=5, healthy_threshold=2)
+    assert stack.deregistration_delay == 30
+    assert stack.hook == Hook(
+        required_passes=2,
+        interval=5,
+        request_timeout=3,
+        deadline=120,
+        probes=2,
+        nodes=2,
+        lambda_timeout=153,
+    )
+    assert stack.ready_wait_minutes is None
+    assert stack.shift == Shift("CodeDeployDefault.ECSAllAtOnce", "all-at-once", 100, 0)
+    assert stack.termination_wait_minutes == 1
+    assert stack.alarms and {(a.period, a.breaching_periods) for a in stack.alarms} == {(60, 2)}
+    assert "taskdef.json" in stack.container_source
+    assert {c.name: (c.health_interval, c.stop_timeout) for c in stack.containers} == {
+        "app": (5, 15),
+        "nginx": (10, 15),
+    }
+
+
+def test_dev_figures(dev: Synth) -> None:
+    t = tl.timeline_of(dev.tf, "dev")
+    assert t.containers_up.seconds == 5  # nginx waits for app HEALTHY: one 5 s check
+    assert t.targets_healthy.seconds == 2 * 10
+    assert t.hook.seconds == pytest.approx(
+        tl.HOOK_START_SECONDS + 5 + 2 * (2 * 2 * tl.PROBE_REQUEST_SECONDS)
+    )
+    assert t.hook_worst.seconds == tl.HOOK_START_SECONDS + 120 + 3
+    assert t.ready_wait.seconds == 0
+    assert t.traffic_shift.seconds == tl.LISTENER_SWAP_SECONDS
+    assert t.termination_wait.seconds == 60
+    assert not t.termination_wait.counted
+    assert t.blue_drain.seconds == 30 + 15 + 15  # nginx stops before the app it depends on
+    assert t.rollback_from_decision_seconds == tl.LISTENER_SWAP_SECONDS
+    assert t.alarm_detection.seconds == 120
+    assert t.rollback_from_first_bad_minute_seconds == 120 + tl.LISTENER_SWAP_SECONDS
+
+
+def test_prod_figures(prod: Synth) -> None:
+    stack = tl.read_stack(prod.tf, "prod")
+    t = tl.build_timeline(stack)
+    assert stack.shift.kind == "canary"
+    assert t.traffic_shift.seconds == 5 * 60 + 2 * tl.LISTENER_SWAP_SECONDS
+    assert stack.hook is not None
+    assert stack.hook.nodes == 3  # three AZs
+    assert t.termination_wait.seconds == 600
+    assert t.rollback_from_decision_seconds == tl.LISTENER_SWAP_SECONDS
+
+
+def test_release_and_bootstrap_task_definitions_time_alike(dev: Synth) -> None:
+    """Without the release template the Terraform (bootstrap) task definition is read."""
+    tf = copy.deepcopy(dev.tf)
+    parameters = tf["resource"]["aws_ssm_parameter"]
+    for key in [k for k, p in parameters.items() if "containerDefinitions" in p["insecure_value"]]:
+        del parameters[key]
+    stack = tl.read_stack(tf)
+    assert stack.container_source == "the Terraform task definition"
+    assert stack.containers == tl.read_stack(dev.tf).containers
+
+
+# --- traffic shift ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "waiting", "steps"),
+    [
+        ("CodeDeployDefault.ECSAllAtOnce", 0, 1),
+        ("CodeDeployDefault.ECSCanary10Percent5Minutes", 5 * 60, 2),
+        ("CodeDeployDefault.ECSCanary10Percent15Minutes", 15 * 60, 2),
+        ("CodeDeployDefault.ECSLinear10PercentEvery1Minutes", 9 * 60, 10),
+        ("CodeDeployDefault.ECSLinear10PercentEvery3Minutes", 9 * 3 * 60, 10),
+    ],
+)
+def test_predefined_configs(name: str, waiting: int, steps: int) -> None:
+    shift = tl.read_shift({}, name)
+    assert tl.shift_steps(shift) == steps
+    assert tl.shift_seconds(shift) == waiting + steps * tl.LISTENER_SWAP_SECONDS
+
+
+def test_an_unset_config_is_all_at_once() -> None:
+    assert tl.read_shift({}, None).kind == "all-at-once"
+
+
+def _custom(routing: dict[str, Any], name: str = "app-custom") -> dict[str, Any]:
+    body = {"compute_platform": "ECS", "deployment_config_name": name}
+    return {"resource": {"aws_codedeploy_deployment_config": {"c": {**body, **routing}}}}
+
+
+@pytest.mark.parametrize(
+    ("routing", "waiting"),
+    [
+        ({"type": "TimeBasedCanary", "time_based_canary": {"percentage": 20, "interval": 7}}, 7),
+        ({"type": "TimeBasedLinear", "time_based_linear": {"percentage": 10, "interval": 2}}, 18),
+        ({"type": "TimeBasedLinear", "time_based_linear": {"percentage": 30, "interval": 2}}, 6),
+        ({"type": "TimeBasedLinear", "time_based_linear": {"percentage": 33, "interval": 1}}, 3),
+        ({"type": "TimeBasedLinear", "time_based_linear": {"percentage": 50, "interval": 4}}, 4),
+        ({"type": "AllAtOnce"}, 0),
+    ],
+)
+def test_custom_configs(routing: dict[str, Any], waiting: int) -> None:
+    """Canary waits one interval; linear (ceil(100 / percentage) - 1) intervals."""
+    tf = _custom({"traffic_routing_config": routing})
+    shift = tl.read_shift(tf, "${aws_codedeploy_deployment_config.c.deployment_config_name}")
+    steps = tl.shift_steps(shift)
+    assert tl.shift_seconds(shift) == waiting * 60 + steps * tl.LISTENER_SWAP_SECONDS
+    assert tl.read_shift(tf, "app-custom") == shift  # by name as well as by reference
+
+
+def test_linear_steps_round_up() -> None:
+    assert tl.shift_steps(Shift("x", "linear", 30, 1)) == 4
+    assert tl.shift_steps(Shift("x", "linear", 99, 1)) == 2
+
+
+def test_unknown_config_is_an_error() -> None:
+    with pytest.raises(TimelineError, match="neither a predefined ECS config"):
+        tl.read_shift({}, "CodeDeployDefault.OneAtATime")
+
+
+def test_custom_config_in_the_stack(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    routing = {"type": "TimeBasedLinear", "time_based_linear": {"percentage": 25, "interval": 2}}
+    tf["resource"].update(_custom({"traffic_routing_config": routing})["resource"])
+    _one(tf, GROUP)["deployment_config_name"] = (
+        "${aws_codedeploy_deployment_config.c.deployment_config_name}"
+    )
+    t = tl.timeline_of(tf)
+    assert t.traffic_shift.seconds == 3 * 2 * 60 + 4 * tl.LISTENER_SWAP_SECONDS
+    assert t.release_seconds > RELEASE_BUDGET_SECONDS
+
+
+# --- verification hook ------------------------------------------------------------------
+
+
+def test_hook_pass_and_worst_case() -> None:
+    hook = Hook(
+        required_passes=3,
+        interval=5,
+        request_timeout=3,
+        deadline=120,
+        probes=2,
+        nodes=3,
+        lambda_timeout=153,
+    )
+    round_seconds = 3 * 2 * tl.PROBE_REQUEST_SECONDS
+    assert tl.hook_round_seconds(hook) == pytest.approx(round_seconds)
+    assert tl.hook_pass_seconds(hook) == pytest.approx(
+        tl.HOOK_START_SECONDS + 2 * 5 + 3 * round_seconds
+    )
+    assert tl.hook_worst_seconds(hook) == tl.HOOK_START_SECONDS + 123
+    assert tl.hook_worst_seconds(dataclasses.replace(hook, lambda_timeout=60)) == 60
+
+
+def test_no_hook_when_the_appspec_names_none(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    parameter = _appspec(tf)
+    parameter["insecure_value"] = parameter["insecure_value"].split("Hooks:")[0]
+    assert tl.read_hook(tf) is None
+    without, with_hook = tl.timeline_of(tf), tl.timeline_of(dev.tf)
+    assert without.hook.seconds is None
+    assert without.hook_worst.seconds is None
+    assert with_hook.hook.seconds is not None
+    assert without.release_seconds == pytest.approx(
+        with_hook.release_seconds - with_hook.hook.seconds
+    )
+
+
+def test_hook_found_by_its_variables_without_an_appspec(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    parameters = tf["resource"]["aws_ssm_parameter"]
+    for key in [k for k, p in parameters.items() if "AWS::ECS::Service" in p["insecure_value"]]:
+        del parameters[key]
+    assert tl.read_hook(tf) == tl.read_hook(dev.tf)
+    del tf["resource"]["aws_lambda_function"]
+    assert tl.read_hook(tf) is None
+
+
+def test_hook_outside_the_stack_is_an_error(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    del tf["resource"]["aws_lambda_function"]
+    with pytest.raises(TimelineError, match="not a Lambda function of this stack"):
+        tl.read_hook(tf)
+
+
+def test_unset_hook_variables_take_the_handler_defaults(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    variables = _one(tf, "aws_lambda_function")["environment"]["variables"]
+    for name in ("INTERVAL_SECONDS", "REQUEST_TIMEOUT_SECONDS", "DEADLINE_SECONDS"):
+        del variables[name]
+    variables["REQUIRED_PASSES"] = "4"
+    hook = tl.read_hook(tf)
+    assert hook is not None
+    assert (hook.required_passes, hook.interval, hook.request_timeout, hook.deadline) == (
+        4,
+        5,
+        3,
+        120,
+    )
+
+
+def test_hook_defaults_match_the_handler() -> None:
+    from tests.lambda_package import load_verify_test_traffic
+
+    handler = load_verify_test_traffic()
+    assert tl.HOOK_DEFAULTS == {
+        "DEADLINE_SECONDS": handler.DEFAULT_DEADLINE_SECONDS,
+        "INTERVAL_SECONDS": handler.DEFAULT_INTERVAL_SECONDS,
+        "REQUEST_TIMEOUT_SECONDS": handler.DEFAULT_REQUEST_TIMEOUT_SECONDS,
+        "REQUIRED_PASSES": handler.DEFAULT_REQUIRED_PASSES,
+    }
+    assert tl.HOOK_EVENT == "AfterAllowTestTraffic"
+
+
+# --- target groups, containers, deployment group -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("30", 30), (" 45 ", 45), ("0", 0), (60, 60), (None, 300)]
+)
+def test_deregistration_delay(value: object, seconds: int) -> None:
+    """A string in the provider schema; unset is AWS's 300 s."""
+    assert tl.parse_deregistration_delay(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["${var.delay}", "1.5", "", True, [30]])
+def test_deregistration_delay_must_be_a_literal_whole_number(value: object) -> None:
+    with pytest.raises(TimelineError, match="deregistration_delay"):
+        tl.parse_deregistration_delay(value)
+
+
+def test_target_health_defaults_and_threshold() -> None:
+    assert tl.read_target_health({}) == tl.AWS_TARGET_HEALTH
+    assert tl.target_healthy_seconds(tl.AWS_TARGET_HEALTH) == 150
+    check = tl.read_target_health({"health_check": [{"interval": 15, "healthy_threshold": 3}]})
+    assert check == TargetHealth(interval=15, timeout=5, healthy_threshold=3)
+    assert tl.target_healthy_seconds(check) == 45
+
+
+def test_the_slower_target_group_counts(dev: Synth) -> None:
+    """Blue and green swap roles every release: either one may be the green side."""
+    tf = copy.deepcopy(dev.tf)
+    green = next(v for k, v in tf["resource"]["aws_lb_target_group"].items() if "green" in k)
+    green["health_check"]["healthy_threshold"] = 4
+    green["deregistration_delay"] = "45"
+    stack = tl.read_stack(tf)
+    assert stack.target_health.healthy_threshold == 4
+    assert stack.deregistration_delay == 45
+
+
+def test_stop_timeout_is_the_largest_of_independent_containers() -> None:
+    containers = tl.read_containers(
+        [{"name": "a", "stopTimeout": 15}, {"name": "b", "stopTimeout": 40}, {"name": "c"}]
+    )
+    assert [c.stop_timeout for c in containers] == [15, 40, tl.ECS_STOP_TIMEOUT_SECONDS]
+    assert tl.stop_seconds(containers) == 40
+    assert tl.stop_seconds(containers[:1]) == 15
+    assert tl.stop_seconds(()) == 0
+
+
+def test_stop_timeouts_add_up_along_dependencies() -> None:
+    """ECS stops a container only after the containers that depend on it."""
+    proxy = Container("proxy", stop_timeout=10, depends_on=(("app", "HEALTHY"),))
+    app = Container("app", stop_timeout=20, depends_on=(("init", "SUCCESS"),))
+    init = Container("init", stop_timeout=5)
+    side = Container("side", stop_timeout=30)
+    assert tl.stop_seconds([proxy, app, init, side]) == 35
+
+
+def test_container_starts_follow_healthy_dependencies() -> None:
+    app = Container("app", health_interval=5)
+    proxy = Container("proxy", health_interval=10, depends_on=(("app", "HEALTHY"),))
+    logs = Container("logs", depends_on=(("proxy", "START"),))
+    starts = tl.container_starts([logs, proxy, app])
+    assert starts == {"app": 0, "proxy": 5, "logs": 5}
+    assert tl.containers_up_seconds([app, proxy, logs]) == 5
+    assert tl.container_health_seconds([app, proxy, logs]) == 15
+
+
+@pytest.mark.parametrize(
+    ("containers", "message"),
+    [
+        (
+            [
+                Container("a", depends_on=(("b", "START"),)),
+                Container("b", depends_on=(("a", "START"),)),
+            ],
+            "cycle",
+        ),
+        ([Container("a", depends_on=(("b", "HEALTHY"),)), Container("b")], "no health check"),
+        ([Container("a", depends_on=(("x", "START"),))], "unknown container"),
+    ],
+)
+def test_container_dependency_errors(containers: list[Container], message: str) -> None:
+    with pytest.raises(TimelineError, match=message):
+        tl.container_starts(containers)
+
+
+def test_slow_container_health_checks_outlast_the_alb(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    for parameter in tf["resource"]["aws_ssm_parameter"].values():
+        if "containerDefinitions" in parameter["insecure_value"]:
+            taskdef = json.loads(parameter["insecure_value"])
+            taskdef["containerDefinitions"][1]["healthCheck"]["interval"] = 60
+            parameter["insecure_value"] = json.dumps(taskdef)
+    t = tl.timeline_of(tf)
+    assert t.targets_healthy.seconds == 60
+    assert "take longer" in t.targets_healthy.note
+
+
+def test_manual_ready_wait_is_shown_but_not_counted(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    _one(tf, GROUP)["blue_green_deployment_config"]["deployment_ready_option"] = {
+        "action_on_timeout": "STOP_DEPLOYMENT",
+        "wait_time_in_minutes": 30,
+    }
+    t = tl.timeline_of(tf)
+    assert t.ready_wait.seconds == 30 * 60
+    assert not t.ready_wait.counted
+    assert "continue-deployment" in t.ready_wait.note
+    assert t.release_seconds == tl.timeline_of(dev.tf).release_seconds
+
+
+def test_only_a_blue_green_group_is_timed(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    _one(tf, GROUP)["deployment_style"]["deployment_type"] = "IN_PLACE"
+    with pytest.raises(TimelineError, match="not BLUE_GREEN"):
+        tl.read_stack(tf)
+    del tf["resource"][GROUP]
+    with pytest.raises(TimelineError, match="found 0"):
+        tl.read_stack(tf)
+
+
+# --- alarms -----------------------------------------------------------------------------
+
+
+def test_alarm_detection_takes_the_slowest_alarm() -> None:
+    alarms = [Alarm("a", 60, 2), Alarm("b", 30, 5), Alarm("c", 10, 1)]
+    assert tl.alarm_detection_seconds(alarms) == 150
+    assert tl.alarm_detection_seconds([]) is None
+
+
+def test_alarm_period_and_datapoints() -> None:
+    body = {
+        "evaluation_periods": 5,
+        "datapoints_to_alarm": 3,
+        "metric_query": [
+            {"id": "m0", "metric": {"period": 30}},
+            {"id": "m1", "metric": {"period": 60}},
+            {"id": "e", "expression": "m0 + m1"},
+        ],
+    }
+    assert tl.read_alarm("x", body) == Alarm("x", 60, 3)
+    assert tl.read_alarm("y", {"period": "120", "evaluation_periods": 2}) == Alarm("y", 120, 2)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda g: g["alarm_configuration"].update(enabled=False),
+        lambda g: g["auto_rollback_configuration"].update(events=["DEPLOYMENT_FAILURE"]),
+        lambda g: g.pop("alarm_configuration"),
+    ],
+)
+def test_alarms_that_do_not_roll_back_do_not_count(dev: Synth, change: Any) -> None:
+    tf = copy.deepcopy(dev.tf)
+    change(_one(tf, GROUP))
+    t = tl.timeline_of(tf)
+    assert t.alarm_detection.seconds is None
+    assert t.rollback_from_first_bad_minute_seconds is None
+    assert t.rollback_from_decision_seconds == tl.LISTENER_SWAP_SECONDS
+
+
+def test_alarms_outside_the_stack_are_an_error(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    _one(tf, GROUP)["alarm_configuration"]["alarms"].append("someone-elses-alarm")
+    with pytest.raises(TimelineError, match="someone-elses-alarm"):
+        tl.read_stack(tf)
+
+
+# --- rendering and the command line -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 s"),
+        (8.8, "9 s"),
+        (45, "45 s"),
+        (60, "1 min"),
+        (80, "1 min 20 s"),
+        (3600, "1 h"),
+        (3725, "1 h 2 min 5 s"),
+        (None, "none"),
+    ],
+)
+def test_format_duration(seconds: float | None, text: str) -> None:
+    assert tl.format_duration(seconds) == text
+
+
+def test_timeline_is_frozen(dev: Synth) -> None:
+    timeline = tl.timeline_of(dev.tf)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        timeline.stack = "other"  # type: ignore[misc]
+
+
+def _table_row(out: str, phase: str) -> list[str]:
+    line = next(line for line in out.splitlines() if line.startswith(phase))
+    return [cell.strip() for cell in line.split("|")]
+
+
+def test_main_prints_a_table(
+    dev: Synth, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_dir = tmp_path / "ecs-blue-green-dev"
+    stack_dir.mkdir()
+    (stack_dir / "cdk.tf.json").write_text(dev.text)
+    assert tl.main([str(stack_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ecs-blue-green-dev: expected release and rollback durations")
+    assert re.search(r"^phase +\| this stack +\| AWS defaults$", out, re.MULTILINE)
+    release = tl.timeline_of(dev.tf).release_seconds
+    assert _table_row(out, "= release")[1] == tl.format_duration(release)
+    assert _table_row(out, "green targets healthy")[1:] == ["20 s", "2 min 30 s"]
+    assert _table_row(out, "test traffic: hook passes")[2] == "none"
+    assert _table_row(out, "= rollback from the decision")[1] == "5 s"
+    assert _table_row(out, "= rollback from the first bad minute")[1:] == ["2 min 5 s", "manual"]
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_main_reads_every_synthesized_stack_by_default(
+    dev: Synth,
+    prod: Synth,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, synth in (("ecs-blue-green-prod", prod), ("ecs-blue-green-dev", dev)):
+        stack_dir = tmp_path / tl.DEFAULT_STACKS_DIR / name
+        stack_dir.mkdir(parents=True)
+        (stack_dir / tl.STACK_FILE).write_text(synth.text)
+    monkeypatch.chdir(tmp_path)
+    assert tl.main([]) == 0
+    titles = re.findall(r"^(\S+): expected release", capsys.readouterr().out, re.MULTILINE)
+    assert titles == ["ecs-blue-green-dev", "ecs-blue-green-prod"]
+
+
+def test_main_without_stacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert tl.main([]) == 2
+    assert "make synth" in capsys.readouterr().err
+
+
+def test_main_reports_an_unreadable_stack(
+    dev: Synth, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good" / "cdk.tf.json"
+    good.parent.mkdir()
+    good.write_text(dev.text)
+    broken = copy.deepcopy(dev.tf)
+    for target_group in broken["resource"]["aws_lb_target_group"].values():
+        target_group["deregistration_delay"] = "${var.delay}"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(broken))
+    assert tl.main([str(bad), str(good.parent)]) == 1
+    captured = capsys.readouterr()
+    assert f"error: {bad}: deregistration_delay" in captured.err
+    assert "good: expected release" in captured.out
+
+
+def test_rendered_release_total_matches_the_phases(dev: Synth) -> None:
+    t = tl.timeline_of(dev.tf)
+    counted = [p.seconds or 0 for p in t.release_phases if p.counted]
+    assert math.isclose(t.release_seconds, sum(counted))
+    assert {p.name for p in t.release_phases if not p.counted} == {
+        t.task_start.name,
+        t.hook_worst.name,
+        t.termination_wait.name,
+    }

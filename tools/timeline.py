@@ -1,0 +1,1078 @@
+"""``make timeline``: how long a blue/green release and a rollback take, read from the stack.
+
+Why the synthesized ``cdk.tf.json`` and not ``config/<env>.toml``: settings pass through
+validation, defaults and constructs before they become resources, and what Terraform applies
+is what the ALB, ECS and CodeDeploy will do. Timing the JSON times the release that will
+actually run, so a construct default or a refactoring that slows every release (a 300 s
+deregistration delay, 30 s x 5 health checks) shows up here and fails the budget tests.
+
+Each phase is computed from the stack's own values (target group health check and
+deregistration delay, the release task definition's health checks, dependencies and stop
+timeouts, the hook Lambda's environment, the deployment group and its deployment config,
+the rollback alarms) plus a few stated assumptions for latencies the stack cannot tell: the
+``*_SECONDS`` constants under "Assumptions" below. Next to each figure the same stack is
+timed with AWS's defaults for the values this project tunes, to show what the tuning buys.
+
+Usage: ``python -m tools.timeline [cdktf.out/stacks/<stack> ...]`` (directories holding a
+``cdk.tf.json``, or the files; default: every stack under ``cdktf.out/stacks``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import re
+import sys
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+# --- Assumptions: AWS latencies the stack cannot tell; not read from it ------------------
+
+FARGATE_TASK_START_SECONDS = 40.0
+"""Assumption: Fargate placement, the task's network interface, the image pull and the
+container start for a small image, until the first container runs."""
+LISTENER_SWAP_SECONDS = 5.0
+"""Assumption: one CodeDeploy listener update (ModifyListener) until the ALB routes by it."""
+HOOK_START_SECONDS = 3.0
+"""Assumption: the hook Lambda's cold start in the VPC, its lookups before the first probe
+(ALB nodes, deployment, task definition) and its status call to CodeDeploy."""
+PROBE_REQUEST_SECONDS = 0.1
+"""Assumption: one probe request answered by a healthy green task through an ALB node."""
+
+# --- What an unset value means (AWS's and the handler's defaults) ------------------------
+
+AWS_DEREGISTRATION_DELAY_SECONDS = 300
+"""Target group ``deregistration_delay`` when unset."""
+ECS_STOP_TIMEOUT_SECONDS = 30
+"""Fargate's SIGTERM-to-SIGKILL time when a container sets no ``stopTimeout``."""
+LAMBDA_TIMEOUT_SECONDS = 3.0
+"""A Lambda function's ``timeout`` when unset."""
+ALB_MIN_NODES = 2
+"""An ALB spans at least two AZs, so it has at least two nodes to probe."""
+HOOK_DEFAULTS: Mapping[str, float] = {
+    "DEADLINE_SECONDS": 120.0,
+    "INTERVAL_SECONDS": 5.0,
+    "REQUEST_TIMEOUT_SECONDS": 3.0,
+    "REQUIRED_PASSES": 2,
+}
+"""The hook handler's defaults for its optional variables (``DEFAULT_*`` in
+``constructs_lib/handlers/verify_test_traffic/index.py``; a test keeps them equal)."""
+HOOK_EVENT = "AfterAllowTestTraffic"
+
+DEFAULT_STACKS_DIR = Path("cdktf.out/stacks")
+STACK_FILE = "cdk.tf.json"
+
+ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"
+ShiftKind = Literal["all-at-once", "canary", "linear"]
+PREDEFINED_SHIFTS: Mapping[str, tuple[ShiftKind, int, int]] = {
+    "CodeDeployDefault.ECSAllAtOnce": ("all-at-once", 100, 0),
+    "CodeDeployDefault.ECSCanary10Percent5Minutes": ("canary", 10, 5),
+    "CodeDeployDefault.ECSCanary10Percent15Minutes": ("canary", 10, 15),
+    "CodeDeployDefault.ECSLinear10PercentEvery1Minutes": ("linear", 10, 1),
+    "CodeDeployDefault.ECSLinear10PercentEvery3Minutes": ("linear", 10, 3),
+}
+"""CodeDeploy's predefined ECS deployment configs: (kind, percentage, interval minutes)."""
+
+_REF = re.compile(r"\$\{(?P<kind>[\w-]+)\.(?P<id>[\w-]+)\.(?P<attribute>[\w-]+)\}")
+_HOOK_REF = re.compile(
+    rf"{HOOK_EVENT}\"?\s*:\s*\"?\$\{{aws_lambda_function\.(?P<id>[\w-]+)\.arn\}}"
+)
+
+
+class TimelineError(ValueError):
+    """The stack lacks a value the timeline needs, or holds one only known at apply time."""
+
+
+# --- The facts of a stack that decide a release's duration -------------------------------
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    """ALB target group health check, in seconds and checks."""
+
+    interval: int
+    timeout: int
+    healthy_threshold: int
+
+
+AWS_TARGET_HEALTH = TargetHealth(interval=30, timeout=5, healthy_threshold=5)
+"""A target group's health check when unset."""
+
+
+@dataclass(frozen=True)
+class Container:
+    """What of a container definition bears on start and stop times."""
+
+    name: str
+    health_interval: int | None = None
+    """``healthCheck.interval``; None: no container health check."""
+    start_period: int | None = None
+    """``healthCheck.startPeriod``: failures before it do not count (not a delay)."""
+    stop_timeout: int = ECS_STOP_TIMEOUT_SECONDS
+    depends_on: tuple[tuple[str, str], ...] = ()
+    """``dependsOn``: (container name, condition)."""
+
+
+@dataclass(frozen=True)
+class Hook:
+    """The ``AfterAllowTestTraffic`` Lambda's probing settings and what it probes."""
+
+    required_passes: int
+    interval: float
+    request_timeout: float
+    deadline: float
+    probes: int
+    """Checks per ALB node and round (``PROBES``)."""
+    nodes: int
+    """ALB nodes probed each round: at least one per subnet of the ALB."""
+    lambda_timeout: float
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A deployment config's traffic routing."""
+
+    name: str
+    kind: ShiftKind
+    percentage: int = 100
+    interval_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A rollback alarm: it fires after ``breaching_periods`` bad periods in a row."""
+
+    name: str
+    period: int
+    breaching_periods: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stack:
+    """The values of one synthesized stack that decide how long a release takes."""
+
+    name: str
+    target_health: TargetHealth
+    """The slower of the deployment group's two target groups (they swap roles)."""
+    deregistration_delay: int
+    containers: tuple[Container, ...]
+    container_source: str
+    """Where the containers were read: the release's task definition template, or the
+    Terraform task definition."""
+    hook: Hook | None
+    ready_wait_minutes: int | None
+    """None: traffic moves as soon as green is ready (``CONTINUE_DEPLOYMENT``)."""
+    shift: Shift
+    termination_wait_minutes: int
+    alarms: tuple[Alarm, ...]
+    """Alarms that stop and roll back a deployment (empty when none do)."""
+
+
+# --- Reading the synthesized JSON ---------------------------------------------------------
+
+
+def _resources(tf: Mapping[str, Any], kind: str) -> Mapping[str, Mapping[str, Any]]:
+    found: Mapping[str, Mapping[str, Any]] = tf.get("resource", {}).get(kind, {})
+    return found
+
+
+def _block(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A nested block: cdktf writes single blocks as objects, Terraform also takes lists."""
+    value = body.get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def _referenced(value: object, kind: str) -> str | None:
+    """The resource id in a ``${kind.id.attribute}`` reference, else None."""
+    match = _REF.fullmatch(value) if isinstance(value, str) else None
+    return match["id"] if match and match["kind"] == kind else None
+
+
+def _number(value: object, what: str, default: float | None = None) -> float:
+    """A literal number, also one written as a string (as the provider schema often does)."""
+    if value is None and default is not None:
+        return default
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(number):
+                return number
+    raise TimelineError(
+        f"{what}: {value!r} is not a literal number (a Terraform expression is only known "
+        "at apply time)"
+    )
+
+
+def _whole(value: object, what: str, default: int | None = None) -> int:
+    number = _number(value, what, None if default is None else float(default))
+    if not number.is_integer():
+        raise TimelineError(f"{what}: {value!r} is not a whole number")
+    return int(number)
+
+
+def parse_deregistration_delay(value: object) -> int:
+    """Seconds a deregistered target drains. The provider schema types it as a string
+    (``"30"``); unset means AWS's 300 s."""
+    return _whole(value, "deregistration_delay", AWS_DEREGISTRATION_DELAY_SECONDS)
+
+
+def _deployment_group(tf: Mapping[str, Any]) -> Mapping[str, Any]:
+    groups = list(_resources(tf, "aws_codedeploy_deployment_group").values())
+    if len(groups) != 1:
+        raise TimelineError(
+            f"expected one aws_codedeploy_deployment_group (the blue/green release), "
+            f"found {len(groups)}"
+        )
+    style = _block(groups[0], "deployment_style").get("deployment_type", "IN_PLACE")
+    if style != "BLUE_GREEN":
+        raise TimelineError(f"the deployment group's deployment_type is {style}, not BLUE_GREEN")
+    return groups[0]
+
+
+def _target_groups(tf: Mapping[str, Any], group: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The deployment group's blue and green target groups (every one if not resolvable)."""
+    all_groups = _resources(tf, "aws_lb_target_group")
+    pair = _block(_block(group, "load_balancer_info"), "target_group_pair_info")
+    named = pair.get("target_group", [])
+    ids = [_referenced(t.get("name"), "aws_lb_target_group") for t in named]
+    chosen = [all_groups[i] for i in ids if i is not None and i in all_groups]
+    chosen = chosen or list(all_groups.values())
+    if not chosen:
+        raise TimelineError("no aws_lb_target_group in the stack")
+    return chosen
+
+
+def read_target_health(target_group: Mapping[str, Any]) -> TargetHealth:
+    """A target group's health check; unset fields take AWS's defaults."""
+    check = _block(target_group, "health_check")
+    d = AWS_TARGET_HEALTH
+    return TargetHealth(
+        interval=_whole(check.get("interval"), "health_check.interval", d.interval),
+        timeout=_whole(check.get("timeout"), "health_check.timeout", d.timeout),
+        healthy_threshold=_whole(
+            check.get("healthy_threshold"), "health_check.healthy_threshold", d.healthy_threshold
+        ),
+    )
+
+
+def _slowest(checks: Iterable[TargetHealth]) -> TargetHealth:
+    return max(checks, key=lambda c: (c.healthy_threshold * c.interval, c.timeout))
+
+
+def read_containers(definitions: Sequence[Mapping[str, Any]]) -> tuple[Container, ...]:
+    """The timing fields of ECS container definitions (``containerDefinitions`` entries)."""
+    containers = []
+    for d in definitions:
+        name = str(d.get("name", ""))
+        check = d.get("healthCheck")
+        interval = start = None
+        if isinstance(check, Mapping):
+            # ECS's own defaults for an unset interval (30 s) and start period (0 s).
+            interval = _whole(check.get("interval"), f"{name}.healthCheck.interval", 30)
+            start = _whole(check.get("startPeriod"), f"{name}.healthCheck.startPeriod", 0)
+        containers.append(
+            Container(
+                name=name,
+                health_interval=interval,
+                start_period=start,
+                stop_timeout=_whole(
+                    d.get("stopTimeout"), f"{name}.stopTimeout", ECS_STOP_TIMEOUT_SECONDS
+                ),
+                depends_on=tuple(
+                    (str(dep.get("containerName")), str(dep.get("condition", "START")).upper())
+                    for dep in d.get("dependsOn") or ()
+                ),
+            )
+        )
+    return tuple(containers)
+
+
+def _ssm_values(tf: Mapping[str, Any]) -> list[str]:
+    values = []
+    for body in _resources(tf, "aws_ssm_parameter").values():
+        value = body.get("insecure_value", body.get("value"))
+        if isinstance(value, str):
+            values.append(value)
+    return values
+
+
+def _container_definitions(tf: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str]:
+    """The containers a release runs: the release's ``taskdef.json`` template where the stack
+    holds one (an SSM parameter the build reads), else the Terraform task definition, which
+    here only runs until the first release."""
+    for value in _ssm_values(tf):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            continue
+        if isinstance(parsed, Mapping) and isinstance(parsed.get("containerDefinitions"), list):
+            return parsed["containerDefinitions"], "the release's taskdef.json template (SSM)"
+    definitions = list(_resources(tf, "aws_ecs_task_definition").values())
+    if len(definitions) != 1:
+        raise TimelineError(
+            f"expected one aws_ecs_task_definition or a taskdef.json template, "
+            f"found {len(definitions)} task definitions"
+        )
+    text = definitions[0].get("container_definitions")
+    if not isinstance(text, str):
+        raise TimelineError("aws_ecs_task_definition.container_definitions is not a JSON string")
+    parsed_list = json.loads(text)
+    if not isinstance(parsed_list, list):
+        raise TimelineError("aws_ecs_task_definition.container_definitions is not a JSON list")
+    return parsed_list, "the Terraform task definition"
+
+
+def _alb_nodes(tf: Mapping[str, Any], load_balancer: object) -> int:
+    """ALB nodes the hook probes: one per subnet at least (the ALB may add more)."""
+    balancers = _resources(tf, "aws_lb")
+    lb_id = _referenced(load_balancer, "aws_lb")
+    chosen = [balancers[lb_id]] if lb_id is not None and lb_id in balancers else []
+    chosen = chosen or list(balancers.values())
+    counts = [
+        len(subnets)
+        for b in chosen
+        for subnets in (b.get("subnets") or b.get("subnet_mapping"),)
+        if isinstance(subnets, list)
+    ]
+    return max([ALB_MIN_NODES, *counts])
+
+
+def read_hook(tf: Mapping[str, Any]) -> Hook | None:
+    """The ``AfterAllowTestTraffic`` hook, or None when releases have none.
+
+    Where the stack holds the release's AppSpec (an SSM parameter), the hook is the Lambda it
+    names for that event, and no hook there means none. Without an AppSpec, a Lambda with the
+    handler's probing variables is taken for the hook.
+    """
+    functions = _resources(tf, "aws_lambda_function")
+    appspecs = [v for v in _ssm_values(tf) if "AWS::ECS::Service" in v]
+    if appspecs:
+        if not any(HOOK_EVENT in a for a in appspecs):
+            return None
+        ids = {m["id"] for a in appspecs for m in _HOOK_REF.finditer(a)}
+        found = [functions[i] for i in sorted(ids) if i in functions]
+        if not found:
+            raise TimelineError(
+                f"the AppSpec's {HOOK_EVENT} hook is not a Lambda function of this stack: "
+                "its duration is unknown"
+            )
+    else:
+        found = [
+            f for f in functions.values() if {"DEADLINE_SECONDS", "REQUIRED_PASSES"} <= set(_env(f))
+        ]
+        if not found:
+            return None
+    hooks = [_hook(tf, f) for f in found]
+    return max(hooks, key=hook_worst_seconds)
+
+
+def _env(function: Mapping[str, Any]) -> Mapping[str, Any]:
+    variables: Mapping[str, Any] = _block(function, "environment").get("variables") or {}
+    return variables
+
+
+def _hook(tf: Mapping[str, Any], function: Mapping[str, Any]) -> Hook:
+    env = _env(function)
+    probes_text = env.get("PROBES", "[]")
+    try:
+        probes = json.loads(probes_text) if isinstance(probes_text, str) else []
+    except ValueError:
+        probes = []
+
+    def setting(name: str) -> float:
+        return _number(env.get(name), f"hook {name}", HOOK_DEFAULTS[name])
+
+    return Hook(
+        required_passes=int(setting("REQUIRED_PASSES")),
+        interval=setting("INTERVAL_SECONDS"),
+        request_timeout=setting("REQUEST_TIMEOUT_SECONDS"),
+        deadline=setting("DEADLINE_SECONDS"),
+        probes=max(1, len(probes) if isinstance(probes, list) else 1),
+        nodes=_alb_nodes(tf, env.get("LOAD_BALANCER")),
+        lambda_timeout=_number(function.get("timeout"), "hook timeout", LAMBDA_TIMEOUT_SECONDS),
+    )
+
+
+def read_shift(tf: Mapping[str, Any], config_name: object) -> Shift:
+    """The deployment group's traffic routing: a predefined ECS config by name, or a custom
+    ``aws_codedeploy_deployment_config`` of this stack (by reference or by name)."""
+    name = ALL_AT_ONCE if config_name is None else config_name
+    if isinstance(name, str) and name in PREDEFINED_SHIFTS:
+        kind, percentage, minutes = PREDEFINED_SHIFTS[name]
+        return Shift(name, kind, percentage, minutes)
+    configs = _resources(tf, "aws_codedeploy_deployment_config")
+    config_id = _referenced(name, "aws_codedeploy_deployment_config")
+    body = configs.get(config_id) if config_id is not None else None
+    if body is None:
+        body = next((c for c in configs.values() if c.get("deployment_config_name") == name), None)
+    if body is None:
+        raise TimelineError(
+            f"deployment config {name!r} is neither a predefined ECS config nor an "
+            "aws_codedeploy_deployment_config of this stack"
+        )
+    label = str(body.get("deployment_config_name", name))
+    routing = _block(body, "traffic_routing_config")
+    for kind, key in (("canary", "time_based_canary"), ("linear", "time_based_linear")):
+        step = _block(routing, key)
+        if step:
+            return Shift(
+                label,
+                "canary" if kind == "canary" else "linear",
+                _whole(step.get("percentage"), f"{key}.percentage"),
+                _whole(step.get("interval"), f"{key}.interval"),
+            )
+    return Shift(label, "all-at-once")
+
+
+def read_alarms(tf: Mapping[str, Any], group: Mapping[str, Any]) -> tuple[Alarm, ...]:
+    """The alarms that stop *and roll back* a deployment: enabled in the deployment group,
+    with ``DEPLOYMENT_STOP_ON_ALARM`` among its auto-rollback events (without it an alarm
+    stops the deployment and leaves it there)."""
+    config = _block(group, "alarm_configuration")
+    rollback = _block(group, "auto_rollback_configuration")
+    if not (
+        config.get("enabled", True)
+        and rollback.get("enabled", False)
+        and "DEPLOYMENT_STOP_ON_ALARM" in (rollback.get("events") or ())
+    ):
+        return ()
+    alarms = _resources(tf, "aws_cloudwatch_metric_alarm")
+    found = []
+    for name in config.get("alarms") or ():
+        alarm_id = _referenced(name, "aws_cloudwatch_metric_alarm")
+        body = alarms.get(alarm_id) if alarm_id is not None else None
+        if body is None:
+            body = next((a for a in alarms.values() if a.get("alarm_name") == name), None)
+        if body is None:
+            raise TimelineError(f"rollback alarm {name!r} is not an alarm of this stack")
+        found.append(read_alarm(str(body.get("alarm_name", name)), body))
+    return tuple(found)
+
+
+def read_alarm(name: str, body: Mapping[str, Any]) -> Alarm:
+    """An alarm's period (its own, or the longest of its metric queries) and how many
+    breaching periods fire it (``datapoints_to_alarm``, else ``evaluation_periods``)."""
+    periods = [body.get("period")] + [
+        query.get("period") or _block(query, "metric").get("period")
+        for query in body.get("metric_query") or ()
+    ]
+    values = [_whole(p, f"{name}.period") for p in periods if p is not None]
+    if not values:
+        raise TimelineError(f"alarm {name}: no period")
+    evaluation = _whole(body.get("evaluation_periods"), f"{name}.evaluation_periods")
+    datapoints = _whole(body.get("datapoints_to_alarm"), f"{name}.datapoints_to_alarm", evaluation)
+    return Alarm(name=name, period=max(values), breaching_periods=datapoints)
+
+
+def read_stack(tf: Mapping[str, Any], name: str = "") -> Stack:
+    """Everything the timeline needs from one parsed ``cdk.tf.json``."""
+    group = _deployment_group(tf)
+    target_groups = _target_groups(tf, group)
+    definitions, source = _container_definitions(tf)
+    blue_green = _block(group, "blue_green_deployment_config")
+    ready = _block(blue_green, "deployment_ready_option")
+    ready_wait = None
+    if ready.get("action_on_timeout", "CONTINUE_DEPLOYMENT") == "STOP_DEPLOYMENT":
+        ready_wait = _whole(ready.get("wait_time_in_minutes"), "wait_time_in_minutes", 0)
+    terminate = _block(blue_green, "terminate_blue_instances_on_deployment_success")
+    return Stack(
+        name=name,
+        target_health=_slowest(read_target_health(t) for t in target_groups),
+        deregistration_delay=max(
+            parse_deregistration_delay(t.get("deregistration_delay")) for t in target_groups
+        ),
+        containers=read_containers(definitions),
+        container_source=source,
+        hook=read_hook(tf),
+        ready_wait_minutes=ready_wait,
+        shift=read_shift(tf, group.get("deployment_config_name")),
+        termination_wait_minutes=_whole(
+            terminate.get("termination_wait_time_in_minutes"), "termination_wait", 0
+        ),
+        alarms=read_alarms(tf, group),
+    )
+
+
+AWS_DEFAULTS_DESCRIPTION = (
+    "the same stack with AWS's defaults for what this project tunes: target groups "
+    "(deregistration 300 s, health check every 30 s, healthy after 5, timeout 5 s), no "
+    "container stopTimeout (30 s), no verification hook, no rollback alarms; the deployment "
+    "config, ready option, termination wait and the workload's container health checks are "
+    "choices, not defaults, and are kept."
+)
+
+
+def aws_defaults(stack: Stack) -> Stack:
+    """What the release would take without this project's tuning: see
+    :data:`AWS_DEFAULTS_DESCRIPTION`. The comparison shows what each tuned value buys."""
+    return dataclasses.replace(
+        stack,
+        target_health=AWS_TARGET_HEALTH,
+        deregistration_delay=AWS_DEREGISTRATION_DELAY_SECONDS,
+        containers=tuple(
+            dataclasses.replace(c, stop_timeout=ECS_STOP_TIMEOUT_SECONDS) for c in stack.containers
+        ),
+        hook=None,
+        alarms=(),
+    )
+
+
+# --- The calculations ---------------------------------------------------------------------
+
+
+def container_starts(containers: Sequence[Container]) -> dict[str, float]:
+    """Seconds after the first container starts at which each container starts.
+
+    A ``HEALTHY`` dependency holds a container back until the other container's first
+    passing check, one health-check ``interval`` after that container started (the start
+    period only stops early failures from counting; it does not delay a passing check).
+    ``START`` holds it until the other has started; ``COMPLETE``/``SUCCESS`` (run-to-end
+    init containers) are taken as instant.
+    """
+    by_name = {c.name: c for c in containers}
+    starts: dict[str, float] = {}
+
+    def start(name: str, path: tuple[str, ...]) -> float:
+        if name in starts:
+            return starts[name]
+        if name in path:
+            raise TimelineError(f"container dependency cycle: {' -> '.join((*path, name))}")
+        container = by_name.get(name)
+        if container is None:
+            raise TimelineError(f"dependsOn names an unknown container {name!r}")
+        ready = 0.0
+        for other, condition in container.depends_on:
+            after = start(other, (*path, name))
+            if condition == "HEALTHY":
+                interval = by_name[other].health_interval
+                if interval is None:
+                    raise TimelineError(f"{name} waits for {other} HEALTHY: it has no health check")
+                after += interval
+            ready = max(ready, after)
+        starts[name] = ready
+        return ready
+
+    for c in containers:
+        start(c.name, ())
+    return starts
+
+
+def containers_up_seconds(containers: Sequence[Container]) -> float:
+    """Until the last container has started: the task is then RUNNING and ECS registers it
+    in the green target group."""
+    return max(container_starts(containers).values(), default=0.0)
+
+
+def container_health_seconds(containers: Sequence[Container]) -> float:
+    """Until every container with a health check has passed its first check: ECS waits for
+    these as well as for the target group before it counts the task healthy."""
+    starts = container_starts(containers)
+    return max(
+        (starts[c.name] + c.health_interval for c in containers if c.health_interval),
+        default=0.0,
+    )
+
+
+def target_healthy_seconds(check: TargetHealth) -> int:
+    """A new target is healthy after ``healthy_threshold`` passing checks ``interval``
+    apart (counted from registration; the timeout only matters for a failing target)."""
+    return check.healthy_threshold * check.interval
+
+
+def hook_round_seconds(hook: Hook) -> float:
+    """One probing round on healthy green tasks: every probe to every ALB node, one after
+    another (the handler does not parallelise), each an assumed fast request."""
+    return hook.nodes * hook.probes * PROBE_REQUEST_SECONDS
+
+
+def hook_pass_seconds(hook: Hook) -> float:
+    """Until the hook reports Succeeded on healthy green tasks: its start, then
+    ``required_passes`` rounds with ``interval`` seconds of sleep between them, i.e.
+    ``(required_passes - 1) x interval`` plus the rounds' own probe time."""
+    rounds = hook.required_passes
+    return HOOK_START_SECONDS + (rounds - 1) * hook.interval + rounds * hook_round_seconds(hook)
+
+
+def hook_worst_seconds(hook: Hook) -> float:
+    """The longest the hook can hold a release: its deadline plus one request that straddles
+    it (the handler starts none after it), capped by the Lambda's own timeout."""
+    wanted = HOOK_START_SECONDS + hook.deadline + hook.request_timeout
+    return min(wanted, hook.lambda_timeout)
+
+
+def shift_steps(shift: Shift) -> int:
+    """Listener updates a traffic shift makes: one for all at once, two for a canary
+    (``percentage``, then the rest), ``ceil(100 / percentage)`` for linear."""
+    if shift.kind == "all-at-once":
+        return 1
+    if shift.kind == "canary":
+        return 2
+    return math.ceil(100 / shift.percentage)
+
+
+def shift_seconds(shift: Shift) -> float:
+    """Production traffic moving: ``interval`` minutes between consecutive steps (a canary
+    waits one interval; linear ``ceil(100 / percentage) - 1`` intervals), plus the listener
+    updates themselves."""
+    steps = shift_steps(shift)
+    return (steps - 1) * shift.interval_minutes * 60 + steps * LISTENER_SWAP_SECONDS
+
+
+def stop_seconds(containers: Sequence[Container]) -> int:
+    """The longest a task's containers take to stop after SIGTERM: each may use its
+    ``stopTimeout`` (30 s when unset). Independent containers stop together, so this is
+    the largest ``stopTimeout``; ECS stops a container only after those that depend on it,
+    so a ``dependsOn`` chain adds up its timeouts."""
+    by_name = {c.name: c for c in containers}
+    dependents: dict[str, list[str]] = {c.name: [] for c in containers}
+    for c in containers:
+        for other, _ in c.depends_on:
+            dependents.setdefault(other, []).append(c.name)
+    memo: dict[str, int] = {}
+
+    def done(name: str, path: tuple[str, ...]) -> int:
+        if name in path:
+            raise TimelineError(f"container dependency cycle: {' -> '.join((*path, name))}")
+        if name not in memo:
+            before = [done(d, (*path, name)) for d in dependents.get(name, [])]
+            own = by_name[name].stop_timeout if name in by_name else 0
+            memo[name] = own + max(before, default=0)
+        return memo[name]
+
+    return max((done(c.name, ()) for c in containers), default=0)
+
+
+def alarm_detection_seconds(alarms: Sequence[Alarm]) -> int | None:
+    """From the first bad period to the slowest rollback alarm firing: ``period`` x
+    breaching periods (the slowest, since which alarm sees a fault depends on the fault).
+    None: no alarm rolls back."""
+    return max((a.period * a.breaching_periods for a in alarms), default=None)
+
+
+# --- The timeline -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One step of a release or rollback: its expected seconds (None: it does not happen
+    in this stack), how they were found, and whether the release total counts them."""
+
+    name: str
+    seconds: float | None
+    note: str
+    counted: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timeline:
+    """Expected durations of one stack's blue/green release and of a rollback.
+
+    The release total (:attr:`release_seconds`, the budget tests' figure) runs from the
+    green task's first container running (after the assumed Fargate start, not counted) to
+    the last blue task stopped: containers up, green targets healthy, the hook passing, the
+    traffic shift and the blue drain and stop. It leaves out the build, the task-start
+    assumption, the configured termination wait and any manual wait for approval, and
+    assumes a release that succeeds on healthy green tasks.
+    """
+
+    stack: str
+    task_start: Phase
+    containers_up: Phase
+    targets_healthy: Phase
+    hook: Phase
+    hook_worst: Phase
+    ready_wait: Phase
+    traffic_shift: Phase
+    termination_wait: Phase
+    blue_drain: Phase
+    rollback_swap: Phase
+    alarm_detection: Phase
+
+    @property
+    def release_phases(self) -> tuple[Phase, ...]:
+        """Every release phase in order, counted or not."""
+        return (
+            self.task_start,
+            self.containers_up,
+            self.targets_healthy,
+            self.hook,
+            self.hook_worst,
+            self.ready_wait,
+            self.traffic_shift,
+            self.termination_wait,
+            self.blue_drain,
+        )
+
+    @property
+    def release_seconds(self) -> float:
+        """Green tasks running to blue stopped (see the class docstring for the scope)."""
+        return sum(p.seconds or 0.0 for p in self.release_phases if p.counted)
+
+    @property
+    def rollback_from_decision_seconds(self) -> float:
+        """From CodeDeploy deciding to roll back (hook Failed, alarm, stop) to production
+        traffic on blue again."""
+        return self.rollback_swap.seconds or 0.0
+
+    @property
+    def rollback_from_first_bad_minute_seconds(self) -> float | None:
+        """From the first bad period to traffic back on blue, when an alarm decides; None
+        when no alarm rolls back (someone has to notice and stop the deployment)."""
+        if self.alarm_detection.seconds is None:
+            return None
+        return self.alarm_detection.seconds + self.rollback_from_decision_seconds
+
+
+def build_timeline(stack: Stack) -> Timeline:
+    """The expected duration of each phase of ``stack``'s release and rollback."""
+    containers_up, targets_healthy = _green_phases(stack)
+    hook, hook_worst = _hook_phases(stack.hook)
+    ready_wait = _ready_phase(stack.ready_wait_minutes)
+    traffic_shift = _shift_phase(stack.shift)
+    blue_drain = _drain_phase(stack)
+    counted = (containers_up, targets_healthy, hook, ready_wait, traffic_shift, blue_drain)
+    release = sum(p.seconds or 0.0 for p in counted if p.counted)
+    return Timeline(
+        stack=stack.name,
+        task_start=Phase(
+            "green tasks start (assumed)",
+            FARGATE_TASK_START_SECONDS,
+            "an assumption, not read from the stack: Fargate placement, network interface, "
+            "image pull and start for a small image",
+            counted=False,
+        ),
+        containers_up=containers_up,
+        targets_healthy=targets_healthy,
+        hook=hook,
+        hook_worst=hook_worst,
+        ready_wait=ready_wait,
+        traffic_shift=traffic_shift,
+        termination_wait=Phase(
+            "termination wait (configured)",
+            stack.termination_wait_minutes * 60.0,
+            "blue stays for a rollback by listener swap; not in the total",
+            counted=False,
+        ),
+        blue_drain=blue_drain,
+        rollback_swap=_rollback_phase(stack.termination_wait_minutes, release),
+        alarm_detection=_alarm_phase(stack.alarms),
+    )
+
+
+def _green_phases(stack: Stack) -> tuple[Phase, Phase]:
+    """Containers up (the ``dependsOn`` chain), then the green targets healthy."""
+    containers = stack.containers
+    up = containers_up_seconds(containers)
+    own = container_health_seconds(containers) - up
+    check = stack.target_health
+    alb = target_healthy_seconds(check)
+    waits = [
+        f"{c.name} starts after {', '.join(o for o, cond in c.depends_on if cond == 'HEALTHY')} "
+        "is HEALTHY"
+        for c in containers
+        if any(cond == "HEALTHY" for _, cond in c.depends_on)
+    ]
+    checked = [c for c in containers if c.health_interval]
+    how = (
+        "; ".join(waits) + "; a container's first passing check comes one healthCheck "
+        f"interval after it starts ({', '.join(f'{c.name} {c.health_interval} s' for c in checked)}"
+        f"; start periods {', '.join(f'{c.name} {c.start_period} s' for c in checked)} only "
+        "keep early failures from counting)"
+        if waits
+        else "no container waits for another"
+    )
+    return (
+        Phase("containers up (dependsOn)", up, f"{how}; from {stack.container_source}"),
+        Phase(
+            "green targets healthy (ALB)",
+            max(alb, own),
+            f"healthy_threshold {check.healthy_threshold} x interval {check.interval} s "
+            f"(timeout {check.timeout} s) after registration; "
+            + (
+                f"container health checks ({own:g} s) finish sooner"
+                if own <= alb
+                else f"container health checks take longer ({own:g} s)"
+            ),
+        ),
+    )
+
+
+def _hook_phases(hook: Hook | None) -> tuple[Phase, Phase]:
+    """The hook passing on healthy green tasks, and the longest it can take."""
+    if hook is None:
+        return (
+            Phase("test traffic: hook passes", None, f"no {HOOK_EVENT} hook"),
+            Phase("hook worst case (deadline)", None, "no hook", counted=False),
+        )
+    return (
+        Phase(
+            "test traffic: hook passes",
+            hook_pass_seconds(hook),
+            f"start {HOOK_START_SECONDS:g} s (assumed) + ({hook.required_passes} passes - 1) "
+            f"x interval {hook.interval:g} s + {hook.required_passes} rounds x "
+            f"{hook.nodes} ALB nodes x {hook.probes} probes x {PROBE_REQUEST_SECONDS:g} s "
+            "(assumed per healthy request)",
+        ),
+        Phase(
+            "hook worst case (deadline)",
+            hook_worst_seconds(hook),
+            f"deadline {hook.deadline:g} s + one request timeout {hook.request_timeout:g} s "
+            f"+ start, capped by the Lambda timeout {hook.lambda_timeout:g} s; then Failed "
+            "and rollback",
+            counted=False,
+        ),
+    )
+
+
+def _ready_phase(wait_minutes: int | None) -> Phase:
+    if wait_minutes is None:
+        return Phase("ready wait", 0.0, "CONTINUE_DEPLOYMENT: traffic moves once green is ready")
+    return Phase(
+        "ready wait (manual, at most)",
+        wait_minutes * 60.0,
+        "STOP_DEPLOYMENT: waits for `aws deploy continue-deployment`, up to "
+        f"{wait_minutes} min, then stops and rolls back; not in the total",
+        counted=False,
+    )
+
+
+def _shift_phase(shift: Shift) -> Phase:
+    return Phase(
+        "traffic shift",
+        shift_seconds(shift),
+        f"{shift.name}: {_describe_shift(shift)}, {shift_steps(shift)} listener update(s) x "
+        f"{LISTENER_SWAP_SECONDS:g} s (assumed)",
+    )
+
+
+def _drain_phase(stack: Stack) -> Phase:
+    stop = stop_seconds(stack.containers)
+    timeouts = ", ".join(f"{c.name} {c.stop_timeout} s" for c in stack.containers)
+    return Phase(
+        "blue drain + stop (at most)",
+        float(stack.deregistration_delay + stop),
+        f"deregistration_delay {stack.deregistration_delay} s + containers' stopTimeout "
+        f"{stop} s ({timeouts}; a container stops after those depending on it)",
+    )
+
+
+def _rollback_phase(termination_wait_minutes: int, release_seconds: float) -> Phase:
+    """Traffic back on blue: one listener swap while blue waits, else a whole release."""
+    if termination_wait_minutes > 0:
+        return Phase(
+            "listener swap back to blue",
+            LISTENER_SWAP_SECONDS,
+            "blue's targets are still registered and healthy, so traffic is back after one "
+            f"listener update ({LISTENER_SWAP_SECONDS:g} s, assumed); the window lasts "
+            f"until the termination wait ({termination_wait_minutes} min) ends",
+        )
+    return Phase(
+        "redeploy the previous revision",
+        FARGATE_TASK_START_SECONDS + release_seconds,
+        "no termination wait: blue is gone once traffic moved, so a rollback is a new "
+        "release of the previous revision (task start included)",
+    )
+
+
+def _alarm_phase(alarms: Sequence[Alarm]) -> Phase:
+    detection = alarm_detection_seconds(alarms)
+    if detection is None:
+        return Phase(
+            "alarm detection",
+            None,
+            "no alarm rolls back: someone has to notice and stop the deployment",
+        )
+    slowest = max(alarms, key=lambda a: a.period * a.breaching_periods)
+    return Phase(
+        "alarm detection",
+        float(detection),
+        f"{len(alarms)} alarm(s), slowest {slowest.name}: {slowest.period} s period x "
+        f"{slowest.breaching_periods} breaching periods (plus CloudWatch's delay in "
+        "publishing ALB metrics, not counted)",
+    )
+
+
+def _describe_shift(shift: Shift) -> str:
+    if shift.kind == "all-at-once":
+        return "all traffic at once"
+    if shift.kind == "canary":
+        return f"{shift.percentage} %, then the rest after {shift.interval_minutes} min"
+    return f"{shift.percentage} % every {shift.interval_minutes} min"
+
+
+def timeline_of(tf: Mapping[str, Any], name: str = "") -> Timeline:
+    """The timeline of a parsed ``cdk.tf.json``."""
+    return build_timeline(read_stack(tf, name))
+
+
+# --- Rendering ----------------------------------------------------------------------------
+
+
+def format_duration(seconds: float | None) -> str:
+    """``1 min 20 s``, ``45 s``, ``2 h 5 min``; rounded to whole seconds; None: ``none``."""
+    if seconds is None:
+        return "none"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    if minutes:
+        parts.append(f"{minutes} min")
+    if secs or not parts:
+        parts.append(f"{secs} s")
+    return " ".join(parts)
+
+
+def render(timeline: Timeline, defaults: Timeline, source: str = "") -> str:
+    """A plain-text table of ``timeline`` next to ``defaults`` (the same stack with AWS's
+    defaults), then how each of this stack's figures was found."""
+    rows: list[tuple[str, str, str]] = []
+    for mine, theirs in zip(timeline.release_phases, defaults.release_phases, strict=True):
+        mark = "" if mine.counted else " *"
+        rows.append((mine.name + mark, format_duration(mine.seconds), _cell(theirs)))
+    rows.append(
+        (
+            "= release: green running -> blue stopped",
+            format_duration(timeline.release_seconds),
+            format_duration(defaults.release_seconds),
+        )
+    )
+    rows.append(("", "", ""))
+    rows.append(("rollback inside the termination wait", "", ""))
+    rows.append(
+        (
+            timeline.rollback_swap.name,
+            format_duration(timeline.rollback_swap.seconds),
+            _cell(defaults.rollback_swap),
+        )
+    )
+    rows.append(
+        (
+            "alarm detection",
+            format_duration(timeline.alarm_detection.seconds),
+            format_duration(defaults.alarm_detection.seconds),
+        )
+    )
+    rows.append(
+        (
+            "= rollback from the decision",
+            format_duration(timeline.rollback_from_decision_seconds),
+            format_duration(defaults.rollback_from_decision_seconds),
+        )
+    )
+    rows.append(
+        (
+            "= rollback from the first bad minute",
+            _manual(timeline.rollback_from_first_bad_minute_seconds),
+            _manual(defaults.rollback_from_first_bad_minute_seconds),
+        )
+    )
+    header = ("phase", "this stack", "AWS defaults")
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(3)]
+
+    def line(cells: tuple[str, str, str]) -> str:
+        return " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    title = f"{timeline.stack or 'stack'}: expected release and rollback durations"
+    out = [title, "=" * len(title)]
+    if source:
+        out.append(f"from {source}")
+    out += [
+        "",
+        line(header),
+        "-+-".join("-" * w for w in widths),
+        *(line(r) if any(r) else "" for r in rows),
+        "",
+        *textwrap.wrap(
+            "* not in the release total, which excludes the build, the assumed task start, "
+            "the configured termination wait and any manual approval.",
+            width=100,
+        ),
+        *textwrap.wrap("AWS defaults: " + AWS_DEFAULTS_DESCRIPTION, width=100),
+        "",
+        "How this stack's figures are found:",
+    ]
+    notes = [*timeline.release_phases, timeline.rollback_swap, timeline.alarm_detection]
+    for phase in notes:
+        out.extend(
+            textwrap.wrap(
+                f"{phase.name}: {phase.note}",
+                width=100,
+                initial_indent="  ",
+                subsequent_indent="      ",
+            )
+        )
+    return "\n".join(out)
+
+
+def _cell(phase: Phase) -> str:
+    if phase.name.startswith("redeploy"):
+        return f"{format_duration(phase.seconds)} (redeploy)"
+    return format_duration(phase.seconds)
+
+
+def _manual(seconds: float | None) -> str:
+    return "manual" if seconds is None else format_duration(seconds)
+
+
+# --- Command line -------------------------------------------------------------------------
+
+
+def _stack_files(paths: Sequence[str]) -> list[Path]:
+    if not paths:
+        return sorted(DEFAULT_STACKS_DIR.glob(f"*/{STACK_FILE}"))
+    files = []
+    for given in paths:
+        path = Path(given)
+        files.append(path / STACK_FILE if path.is_dir() else path)
+    return files
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the timeline of each synthesized stack; 2 when there is none, 1 when a stack
+    cannot be read or timed."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.timeline",
+        description="Expected blue/green release and rollback durations of synthesized stacks.",
+    )
+    parser.add_argument(
+        "stacks",
+        nargs="*",
+        help=f"stack directories (holding {STACK_FILE}) or files; "
+        f"default: every stack under {DEFAULT_STACKS_DIR}",
+    )
+    args = parser.parse_args(argv)
+    files = _stack_files(args.stacks)
+    if not files:
+        print(
+            f"error: no stacks under {DEFAULT_STACKS_DIR}: run `make synth` first", file=sys.stderr
+        )
+        return 2
+    status = 0
+    for index, file in enumerate(files):
+        try:
+            tf = json.loads(file.read_text(encoding="utf-8"))
+            stack = read_stack(tf, file.parent.name)
+            text = render(build_timeline(stack), build_timeline(aws_defaults(stack)), str(file))
+        except (OSError, ValueError) as error:  # TimelineError and bad JSON are ValueErrors
+            print(f"error: {file}: {error}", file=sys.stderr)
+            status = 1
+            continue
+        print(("\n" if index else "") + text)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
