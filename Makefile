@@ -1,7 +1,7 @@
 # ecs-blue-green: every target bootstraps what it needs on a fresh machine (Python 3.11+).
 #   make synth   - synthesize every config/<env>.toml into cdktf.out/stacks/<project>-<env>/
 #   make test    - the whole test suite (installs Go and nginx with apt-get when root)
-#   make diff|deploy|destroy STACK=<project>-<env>  - pass through to the cdktf CLI
+#   make diff|deploy|destroy ENV=<env> (or STACK=<project>-<env>)  - the cdktf CLI, one stack
 #   make deploy-local|destroy-local [ENV=dev]  - apply to / tear down from a local AWS emulator
 #   make timeline  - expected release and rollback durations of every synthesized stack
 #   make bench     - synth vs its floor (median of 5), fast test tier, timeline
@@ -86,8 +86,14 @@ lint: $(PY_STAMP)
 validate: synth
 	python -m tools.tf_validate cdktf.out/stacks/*
 
+# ENV=prod names config/prod.toml's stack (its project may differ from the default).
 diff deploy destroy: $(PY_STAMP) $(NODE_STAMP)
-	cdktf $@ $(STACK) $(ARGS)
+	@stack="$(STACK)"; \
+	if [ -z "$$stack" ]; then \
+	  stack="$$(python main.py --stack-name $(ENV))"; \
+	fi; \
+	echo "cdktf $@ $$stack $(ARGS)"; \
+	cdktf $@ "$$stack" $(ARGS)
 
 # The stack on moto (in-memory AWS) with real Terraform; the emulator keeps running between
 # the two commands (.emulator/ holds its pid, port, log and the Terraform working copy).

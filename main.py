@@ -1,4 +1,8 @@
-"""Synthesize one stack per ``config/<environment>.toml`` into ``cdktf.out/``."""
+"""Synthesize one stack per ``config/<environment>.toml`` into ``cdktf.out/``.
+
+``python main.py --stack-name <environment>`` prints that environment's stack name instead
+(``make deploy ENV=prod`` uses it).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,15 @@ def load_all(config_dir: Path | None = None) -> list[Settings]:
     return [load_settings(path) for path in files]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     try:
+        if args[:1] == ["--stack-name"] and len(args) == 2:
+            print(load_settings(CONFIG_DIR / f"{args[1]}.toml").stack_name)
+            return 0
+        if args:
+            print("usage: python main.py [--stack-name <environment>]", file=sys.stderr)
+            return 2
         environments = load_all()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)

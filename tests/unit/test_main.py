@@ -12,7 +12,7 @@ import main
 def test_bad_settings_exit_2_with_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
     (tmp_path / "dev.toml").write_text('region = "eu-west-1"\n[service]\ncpu = 100\n')
     monkeypatch.setattr(main, "CONFIG_DIR", tmp_path)
-    assert main.main() == 2
+    assert main.main([]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "service.cpu: Fargate cpu must be one of" in err
@@ -21,7 +21,7 @@ def test_bad_settings_exit_2_with_one_line(tmp_path: Path, monkeypatch, capsys) 
 
 def test_empty_config_dir_is_an_error(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(main, "CONFIG_DIR", tmp_path)
-    assert main.main() == 2
+    assert main.main([]) == 2
     assert "no <environment>.toml files" in capsys.readouterr().err
 
 
@@ -51,3 +51,20 @@ def test_real_process_reports_without_traceback(tmp_path: Path, project_root: Pa
         "network.vpc_cidr: '10.0.0.0/33' has an invalid prefix length"
     )
     assert result.stderr.count("\n") == 1
+
+
+def test_stack_name_of_one_environment(capsys) -> None:
+    assert main.main(["--stack-name", "prod"]) == 0
+    assert capsys.readouterr().out == "ecs-blue-green-prod\n"
+
+
+def test_stack_name_of_a_missing_environment_is_one_line(capsys) -> None:
+    assert main.main(["--stack-name", "staging"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "staging.toml: cannot read" in err
+
+
+def test_unknown_arguments_print_usage(capsys) -> None:
+    assert main.main(["--verbose"]) == 2
+    assert "usage: python main.py" in capsys.readouterr().err
