@@ -4,7 +4,12 @@ Each construct takes a frozen props dataclass and exposes what other constructs 
 ARNs, security groups) as typed attributes; none knows about environments or settings files.
 """
 
-from constructs_lib.alb_blue_green import AlbBlueGreen, AlbBlueGreenProps, TargetHealthCheck
+from constructs_lib.alb_blue_green import (
+    AccessLogs,
+    AlbBlueGreen,
+    AlbBlueGreenProps,
+    TargetHealthCheck,
+)
 from constructs_lib.codedeploy_pipeline import (
     CodeDeployPipeline,
     CodeDeployPipelineProps,
@@ -21,11 +26,17 @@ from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.release_alarms import AlarmThresholds, ReleaseAlarms, ReleaseAlarmsProps
 from constructs_lib.release_spec import ServiceTarget, TrafficRoutes
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
+from constructs_lib.service_autoscaling import (
+    ScalingRules,
+    ServiceAutoscaling,
+    ServiceAutoscalingProps,
+)
 from constructs_lib.validation import ValidationError
 from constructs_lib.verification_hook import Probe, VerificationHook, VerificationHookProps
 from constructs_lib.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 
 __all__ = [
+    "AccessLogs",
     "AlarmThresholds",
     "AlbBlueGreen",
     "AlbBlueGreenProps",
@@ -41,8 +52,11 @@ __all__ = [
     "Probe",
     "ReleaseAlarms",
     "ReleaseAlarmsProps",
+    "ScalingRules",
     "SecureBucket",
     "SecureBucketProps",
+    "ServiceAutoscaling",
+    "ServiceAutoscalingProps",
     "ServiceTarget",
     "TargetHealthCheck",
     "TaskSpec",

@@ -13,6 +13,7 @@ from constructs_lib import bindings as aws
 from constructs_lib.bindings import TerraformResourceLifecycle, Token
 from constructs_lib.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, aws_name
 from constructs_lib.release_spec import TrafficRoutes
+from constructs_lib.secure_bucket import BucketWriter, SecureBucket, SecureBucketProps
 from constructs_lib.validation import (
     ValidationError,
     check_cidr,
@@ -30,6 +31,8 @@ LISTENER_IGNORE_CHANGES = ("default_action",)
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _CERTIFICATE_ARN_RE = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}")
 _SSL_POLICY_RE = re.compile(r"ELBSecurityPolicy-[A-Za-z0-9-]+")
+# ELB refuses a prefix containing "AWSLogs", starting or ending with "/".
+_LOG_PREFIX_RE = re.compile(r"(?!.*AWSLogs)[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +75,28 @@ def _no_cidrs() -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AccessLogs:
+    """ALB access logs: into an existing ``bucket``, or into a bucket the construct creates
+    (``<prefix>-alb-logs-<account>-<region>``: SSE-S3, the only encryption log delivery
+    accepts; only Elastic Load Balancing's log delivery may write, under ``prefix``)."""
+
+    region: str
+    """Region of the ALB (and of the bucket, which must be the same)."""
+    bucket: str | None = None
+    """An existing bucket (same region, SSE-S3, a policy letting ELB write); None: create one."""
+    retention_days: int = 30
+    """Days the created bucket keeps logs."""
+    prefix: str = "alb"
+
+    def validate(self, field_prefix: str = "access_logs.") -> None:
+        check_int_range(f"{field_prefix}retention_days", self.retention_days, 1, 3650)
+        if not _LOG_PREFIX_RE.fullmatch(self.prefix):
+            raise ValidationError(
+                f"{field_prefix}prefix", f"must be a plain key prefix, got {show(self.prefix)}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
 class AlbBlueGreenProps:
     name_prefix: str
     """Prefix of every name; long ones are shortened to AWS's 32-character limit with a hash."""
@@ -108,14 +133,14 @@ class AlbBlueGreenProps:
     http_redirect_port: int | None = 80
     """With a certificate: an HTTP listener on this port answers 301 to the HTTPS one.
     None: no redirect listener."""
-    access_logs_bucket: str | None = None
-    """Bucket for access logs (same region, SSE-S3, a policy letting ELB write under
-    ``access_logs_prefix``); None: no access logs."""
-    access_logs_prefix: str = "alb"
+    access_logs: AccessLogs | None = None
+    """Where access logs go; None: no access logs."""
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
         check_port("target_port", self.target_port)
+        if self.access_logs is not None:
+            self.access_logs.validate()
         if len(self.subnet_ids) < 2:
             raise ValidationError("subnet_ids", "an ALB needs subnets in at least two AZs")
         validate_listener_settings(
@@ -234,6 +259,8 @@ class AlbBlueGreen(Construct):
             self._ingress("redirect", redirect_port, props.production_ingress_cidrs)
         self._ingress("test", props.test_port, (props.vpc_cidr_block, *props.test_ingress_cidrs))
 
+        self.access_log_bucket: SecureBucket | None = None
+        """The access log bucket this construct created (None: an existing one, or none)."""
         self.load_balancer = aws.Lb(
             self,
             "alb",
@@ -245,15 +272,7 @@ class AlbBlueGreen(Construct):
             drop_invalid_header_fields=True,
             enable_deletion_protection=props.deletion_protection,
             idle_timeout=props.idle_timeout_seconds,
-            access_logs=(
-                aws.LbAccessLogs(
-                    bucket=props.access_logs_bucket,
-                    prefix=props.access_logs_prefix,
-                    enabled=True,
-                )
-                if props.access_logs_bucket
-                else None
-            ),
+            access_logs=self._access_logs(),
         )
         self.blue_target_group = self._target_group("blue")
         self.green_target_group = self._target_group("green")
@@ -358,6 +377,48 @@ class AlbBlueGreen(Construct):
             ],
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(LISTENER_IGNORE_CHANGES)),
             tags={"Name": f"{self.props.name_prefix}-{role}"},
+        )
+
+    def _access_logs(self) -> aws.LbAccessLogs | None:
+        logs = self.props.access_logs
+        if logs is None:
+            return None
+        bucket = logs.bucket
+        if bucket is None:
+            self.access_log_bucket = self._access_log_bucket(logs)
+            # Named through its policy: the ALB checks it may write when it is created.
+            bucket = self.access_log_bucket.bucket_name_once_writable
+        return aws.LbAccessLogs(bucket=bucket, prefix=logs.prefix, enabled=True)
+
+    def _access_log_bucket(self, logs: AccessLogs) -> SecureBucket:
+        """Log delivery writes as the Region's ELB account in Regions older than August
+        2022 and as the log-delivery service principal in newer ones: both may put objects
+        under this ALB's prefix, nothing else."""
+        account = aws.DataAwsCallerIdentity(self, "account").account_id
+        elb_account = aws.DataAwsElbServiceAccount(self, "elb-account").arn
+        key_prefix = f"{logs.prefix}/AWSLogs/{account}/"
+        return SecureBucket(
+            self,
+            "access-logs",
+            SecureBucketProps(
+                name_prefix=self.props.name_prefix,
+                purpose="alb-logs",
+                region=logs.region,
+                expire_after_days=logs.retention_days,
+                encryption="AES256",
+                writers=(
+                    BucketWriter(
+                        sid="RegionalElbAccountWritesAccessLogs",
+                        principal={"AWS": elb_account},
+                        key_prefix=key_prefix,
+                    ),
+                    BucketWriter(
+                        sid="ElbLogDeliveryWritesAccessLogs",
+                        principal={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                        key_prefix=key_prefix,
+                    ),
+                ),
+            ),
         )
 
     def _redirect_listener(self, port: int) -> aws.LbListener:

@@ -46,6 +46,12 @@ from cdktf import (
 
 # Provider submodule -> the classes this project uses from it.
 PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
+    "appautoscaling_policy": (
+        "AppautoscalingPolicy",
+        "AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration",
+        "AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification",
+    ),
+    "appautoscaling_target": ("AppautoscalingTarget",),
     "cloudwatch_log_group": ("CloudwatchLogGroup",),
     "cloudwatch_metric_alarm": (
         "CloudwatchMetricAlarm",

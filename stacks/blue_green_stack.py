@@ -6,6 +6,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from constructs_lib import (
+    AccessLogs,
     AlbBlueGreen,
     AlbBlueGreenProps,
     CodeDeployPipeline,
@@ -16,8 +17,8 @@ from constructs_lib import (
     NetworkProps,
     ReleaseAlarms,
     ReleaseAlarmsProps,
-    SecureBucket,
-    SecureBucketProps,
+    ServiceAutoscaling,
+    ServiceAutoscalingProps,
     VerificationHook,
     VerificationHookProps,
     VpcEndpoints,
@@ -26,13 +27,10 @@ from constructs_lib import (
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs_lib.codedeploy_pipeline import deployment_group_arn
-from constructs_lib.secure_bucket import BucketWriter
 from constructs_lib.verification_hook import API_SERVICES
 from constructs_lib.vpc_endpoints import TASK_SERVICES
 from stacks.settings import Settings
 from stacks.workload import APP, workload_task
-
-ACCESS_LOG_PREFIX = "alb"
 
 
 class BlueGreenStack(TerraformStack):
@@ -70,7 +68,6 @@ class BlueGreenStack(TerraformStack):
         public_tasks = net.task_placement == "public"
         lb = settings.load_balancer
         svc = settings.service
-        self.access_logs = self._access_log_bucket()
         self.alb = AlbBlueGreen(
             self,
             "alb",
@@ -91,10 +88,11 @@ class BlueGreenStack(TerraformStack):
                 certificate_arn=lb.certificate_arn,
                 ssl_policy=lb.ssl_policy,
                 http_redirect_port=lb.http_redirect_port,
-                access_logs_bucket=(
-                    self.access_logs.bucket_name_once_writable if self.access_logs else None
+                access_logs=(
+                    AccessLogs(region=settings.region, retention_days=lb.access_log_retention_days)
+                    if lb.access_log_retention_days
+                    else None
                 ),
-                access_logs_prefix=ACCESS_LOG_PREFIX,
             ),
         )
         task = workload_task(svc)
@@ -124,8 +122,11 @@ class BlueGreenStack(TerraformStack):
                 log_retention_days=svc.log_retention_days,
                 ecr_images_to_keep=svc.ecr_images_to_keep,
                 ecr_force_delete=svc.ecr_force_delete,
+                # With autoscaling the service's desired_count is the autoscaler's.
+                autoscaled=settings.autoscaling.enabled,
             ),
         )
+        self.autoscaling = self._autoscaling()
         self.alarms = self._release_alarms()
         self.hook = self._verification_hook()
         pipe = settings.pipeline
@@ -159,40 +160,6 @@ class BlueGreenStack(TerraformStack):
         )
         self.endpoints = self._endpoints()
         self._outputs()
-
-    def _access_log_bucket(self) -> SecureBucket | None:
-        """The ALB's access logs: SSE-S3 (the only encryption log delivery takes), written
-        by ELB's log delivery (the regional ELB account in Regions older than August 2022,
-        the service principal in newer ones) under the ALB's prefix only."""
-        days = self.settings.load_balancer.access_log_retention_days
-        if not days:
-            return None
-        account = self.account_id
-        elb = aws.DataAwsElbServiceAccount(self, "elb-account")
-        key_prefix = f"{ACCESS_LOG_PREFIX}/AWSLogs/{account}/"
-        return SecureBucket(
-            self,
-            "access-logs",
-            SecureBucketProps(
-                name_prefix=self.settings.stack_name,
-                purpose="alb-logs",
-                region=self.settings.region,
-                expire_after_days=days,
-                encryption="AES256",
-                writers=(
-                    BucketWriter(
-                        sid="RegionalElbAccountWritesAccessLogs",
-                        principal={"AWS": elb.arn},
-                        key_prefix=key_prefix,
-                    ),
-                    BucketWriter(
-                        sid="ElbLogDeliveryWritesAccessLogs",
-                        principal={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
-                        key_prefix=key_prefix,
-                    ),
-                ),
-            ),
-        )
 
     def _verification_hook(self) -> VerificationHook | None:
         verification = self.settings.verification
@@ -261,6 +228,23 @@ class BlueGreenStack(TerraformStack):
                 ),
                 interface_services=services,
                 client_security_group_ids=clients,
+            ),
+        )
+
+    def _autoscaling(self) -> ServiceAutoscaling | None:
+        autoscaling = self.settings.autoscaling
+        if not autoscaling.enabled:
+            return None
+        return ServiceAutoscaling(
+            self,
+            "autoscaling",
+            ServiceAutoscalingProps(
+                name_prefix=self.settings.stack_name,
+                cluster_name=self.service.cluster_name,
+                service_name=self.service.service_name,
+                load_balancer_arn_suffix=self.alb.load_balancer_arn_suffix,
+                target_group_arn_suffixes=self.alb.target_group_arn_suffixes,
+                rules=autoscaling.rules,
             ),
         )
 
@@ -357,8 +341,15 @@ class BlueGreenStack(TerraformStack):
                 Fn.join(",", list(self.alarms.alarm_names)),
                 "CloudWatch alarms that stop and roll back a release",
             )
-        if self.access_logs:
-            outputs["access_log_bucket"] = (self.access_logs.bucket_name, "ALB access logs")
+        if self.autoscaling:
+            scaling = self.autoscaling
+            outputs["autoscaling_policies"] = (
+                Fn.join(",", list(scaling.policy_names)),
+                f"Target-tracking policies keeping the service at {scaling.min_count}-"
+                f"{scaling.max_count} tasks (Terraform ignores its desired_count)",
+            )
+        if self.alb.access_log_bucket:
+            outputs["access_log_bucket"] = (self.alb.access_log_bucket.bucket_name, "ALB logs")
         for key, (value, description) in outputs.items():
             TerraformOutput(self, key, value=value, description=description, static_id=True)
 

@@ -28,6 +28,7 @@ from constructs_lib.codedeploy_pipeline import (
 from constructs_lib.fargate_service import validate_service_settings
 from constructs_lib.network import NatGateways, plan_subnets
 from constructs_lib.release_alarms import AlarmThresholds
+from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
     ValidationError,
     check_fargate_size,
@@ -159,6 +160,14 @@ class AlarmSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AutoscalingSettings:
+    enabled: bool = False
+    """Target tracking on the service's desired count (Terraform then ignores
+    ``service.desired_count`` after the first apply)."""
+    rules: ScalingRules = field(default_factory=ScalingRules)
+
+
+@dataclass(frozen=True, kw_only=True)
 class VerificationSettings:
     enabled: bool = True
     """The AfterAllowTestTraffic hook probes the test listener before production moves."""
@@ -183,6 +192,7 @@ class Settings:
     deployment: DeploymentSettings = field(default_factory=DeploymentSettings)
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     verification: VerificationSettings = field(default_factory=VerificationSettings)
+    autoscaling: AutoscalingSettings = field(default_factory=AutoscalingSettings)
 
     @property
     def stack_name(self) -> str:
@@ -301,8 +311,10 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         deployment=_deployment(root.table("deployment")),
         alarms=_alarms(root.table("alarms")),
         verification=_verification(root.table("verification")),
+        autoscaling=_autoscaling(root.table("autoscaling")),
     )
     root.finish()
+    _check_desired_count_in_range(settings)
     vpc_cidr = settings.network.vpc_cidr
     for i, cidr in enumerate(settings.load_balancer.test_ingress_cidrs):
         if cidr == vpc_cidr:
@@ -601,6 +613,45 @@ def _alarms(t: _Table) -> AlarmSettings:
     t.finish()
     thresholds.validate(t.prefix)
     return alarms
+
+
+def _autoscaling(t: _Table) -> AutoscalingSettings:
+    d = ScalingRules()
+    rules = ScalingRules(
+        min_count=t.get("min_count", int, d.min_count),
+        max_count=t.get("max_count", int, d.max_count),
+        cpu_target_percent=t.get("cpu_target_percent", int, d.cpu_target_percent),
+        requests_per_target=t.get("requests_per_target", int, d.requests_per_target),
+        scale_in_cooldown_seconds=t.get(
+            "scale_in_cooldown_seconds", int, d.scale_in_cooldown_seconds
+        ),
+        scale_out_cooldown_seconds=t.get(
+            "scale_out_cooldown_seconds", int, d.scale_out_cooldown_seconds
+        ),
+    )
+    autoscaling = AutoscalingSettings(enabled=t.get("enabled", bool, False), rules=rules)
+    t.finish()
+    rules.validate(t.prefix)
+    return autoscaling
+
+
+def _check_desired_count_in_range(settings: Settings) -> None:
+    """The service starts with ``service.desired_count`` tasks: with autoscaling on, that
+    must lie within the range the autoscaler keeps it in."""
+    autoscaling, desired = settings.autoscaling, settings.service.desired_count
+    if not autoscaling.enabled:
+        return
+    rules = autoscaling.rules
+    if desired < rules.min_count:
+        raise ValidationError(
+            "autoscaling.min_count",
+            f"must be at most service.desired_count ({desired}), got {rules.min_count}",
+        )
+    if desired > rules.max_count:
+        raise ValidationError(
+            "autoscaling.max_count",
+            f"must be at least service.desired_count ({desired}), got {rules.max_count}",
+        )
 
 
 def _choice(t: _Table, key: str, choices: tuple[T, ...], default: T) -> T:

@@ -4,6 +4,7 @@ GitHub connection, with a single container and a custom linear traffic shift."""
 from __future__ import annotations
 
 from constructs_lib import (
+    AccessLogs,
     AlbBlueGreen,
     AlbBlueGreenProps,
     BootstrapImage,
@@ -48,7 +49,7 @@ def build_reuse_stack(new_stack: object, name: str = "reuse-existing-vpc") -> ob
             test_port=9000,
             deregistration_delay_seconds=5,
             certificate_arn=EXISTING_CERTIFICATE,
-            access_logs_bucket=EXISTING_LOG_BUCKET,
+            access_logs=AccessLogs(region="us-east-2", bucket=EXISTING_LOG_BUCKET),
         ),
     )
     web = ContainerSpec(

@@ -161,6 +161,53 @@ def ec2_group_rule_descriptions() -> None:
     security_groups.SecurityGroupRule.description = property(rule_description)  # type: ignore[method-assign,assignment]
 
 
+def application_autoscaling_tags_scalable_targets() -> None:
+    """No TagResource / UntagResource / ListTagsForResource, and RegisterScalableTarget drops
+    its ``Tags``: Terraform reads a scalable target's tags after registering it (the
+    provider's default tags) and retries the failing call until it times out."""
+    import json
+
+    import moto.applicationautoscaling.responses as autoscaling
+    from moto.core.exceptions import JsonRESTError
+
+    response = autoscaling.ApplicationAutoScalingResponse
+    register_scalable_target = response.register_scalable_target
+
+    def tags_of(self: Any, arn: str) -> dict[str, str]:
+        backend = self.applicationautoscaling_backend
+        for targets in backend.targets.values():
+            for target in targets.values():
+                if target.arn == arn:
+                    if not hasattr(target, "tags"):
+                        target.tags = {}
+                    found: dict[str, str] = target.tags
+                    return found
+        raise JsonRESTError("ResourceNotFoundException", f"No scalable target found: {arn}")
+
+    def register_keeping_tags(self: Any) -> str:
+        result: str = register_scalable_target(self)
+        tags_of(self, json.loads(result)["ScalableTargetARN"]).update(self._get_param("Tags") or {})
+        return result
+
+    def tag_resource(self: Any) -> str:
+        tags_of(self, self._get_param("ResourceARN")).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self: Any) -> str:
+        tags = tags_of(self, self._get_param("ResourceARN"))
+        for key in self._get_param("TagKeys") or []:
+            tags.pop(key, None)
+        return "{}"
+
+    def list_tags_for_resource(self: Any) -> str:
+        return json.dumps({"Tags": tags_of(self, self._get_param("ResourceARN"))})
+
+    response.register_scalable_target = register_keeping_tags  # type: ignore[method-assign]
+    response.tag_resource = tag_resource  # type: ignore[attr-defined]
+    response.untag_resource = untag_resource  # type: ignore[attr-defined]
+    response.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
+
+
 PATCHES = (
     codebuild_pipeline_projects_need_no_location,
     codebuild_delete_project_by_arn,
@@ -170,6 +217,7 @@ PATCHES = (
     ecs_service_keeps_dropped_settings,
     ecs_tasks_take_task_level_memory,
     ec2_group_rule_descriptions,
+    application_autoscaling_tags_scalable_targets,
 )
 
 

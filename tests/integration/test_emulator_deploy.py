@@ -1,14 +1,17 @@
 """The dev stack applied with real Terraform to the local AWS emulator, checked through the
-AWS API, re-planned (right after apply and after a simulated CodeDeploy release) and
-destroyed.
+AWS API, re-planned (right after apply, after a simulated CodeDeploy release and after the
+autoscaler changed the desired count) and destroyed.
 
 The emulator has no CodeConnections API, so the stack takes the product's other path, an
-existing connection ARN (``tools.emulator.for_emulator``). The tests run in file order on
+existing connection ARN (``tools.emulator.for_emulator``). Autoscaling, off in dev, is turned
+on here (CPU and request policies, the service's desired count inside its range), so the
+module proves the stack with every resource kind it can have. The tests run in file order on
 one deployment; the destroy test comes last and the emulator stops even when one fails.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,7 +85,7 @@ def deployment(
         pytest.skip(f"no Terraform here: {error}")
     from tools.emulator import Emulator, Workspace, for_emulator, synth
 
-    settings = for_emulator(settings_by_env["dev"])
+    settings = with_autoscaling(for_emulator(settings_by_env["dev"]))
     work = tmp_path_factory.mktemp("emulator")
     stack_dir = synth(settings, work / "synth")
     stack_resources = sum(
@@ -100,6 +103,22 @@ def deployment(
         yield Deployment(
             settings, workspace, emulator.endpoint, time.monotonic() - started, stack_resources
         )
+
+
+def with_autoscaling(settings: Settings) -> Settings:
+    """The settings with target tracking on: CPU and one request policy per target group,
+    the configured desired count inside the range."""
+    desired = settings.service.desired_count
+    rules = dataclasses.replace(
+        settings.autoscaling.rules,
+        min_count=desired,
+        max_count=desired + 4,
+        cpu_target_percent=60,
+        requests_per_target=500,
+    )
+    return dataclasses.replace(
+        settings, autoscaling=dataclasses.replace(settings.autoscaling, enabled=True, rules=rules)
+    )
 
 
 def _synthesized(stack_dir: Path) -> dict[str, Any]:
@@ -286,6 +305,55 @@ def test_plan_after_a_codedeploy_release_shows_no_changes(deployment: Deployment
     assert code == 0, output
 
 
+def test_service_scales_between_min_and_max_on_cpu_and_requests(deployment: Deployment) -> None:
+    rules = deployment.settings.autoscaling.rules
+    autoscaling = deployment.client("application-autoscaling")
+    resource = f"service/{deployment.name}/{deployment.name}"
+    (target,) = autoscaling.describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[resource]
+    )["ScalableTargets"]
+    assert target["ScalableDimension"] == "ecs:service:DesiredCount"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (rules.min_count, rules.max_count)
+    policies = {
+        policy["PolicyName"].removeprefix(f"{deployment.name}-"): policy[
+            "TargetTrackingScalingPolicyConfiguration"
+        ]
+        for policy in autoscaling.describe_scaling_policies(
+            ServiceNamespace="ecs", ResourceId=resource
+        )["ScalingPolicies"]
+    }
+    assert set(policies) == {"cpu", "requests-blue", "requests-green"}
+    assert policies["cpu"]["TargetValue"] == rules.cpu_target_percent
+    groups = deployment.target_groups()
+    labels = {
+        name: policy["PredefinedMetricSpecification"]["ResourceLabel"].split("/", 3)[3]
+        for name, policy in policies.items()
+        if name != "cpu"
+    }
+    # One request policy per target group: whichever serves production after a release.
+    assert labels == {
+        f"requests-{colour}": group["TargetGroupArn"].split(":")[-1]
+        for colour, group in groups.items()
+    }
+    assert [policies[f"requests-{c}"]["DisableScaleIn"] for c in ("blue", "green")] == [True] * 2
+
+
+def test_plan_after_the_autoscaler_changed_the_desired_count_shows_no_changes(
+    deployment: Deployment,
+) -> None:
+    """What Application Auto Scaling does to the service: set its desired count. With
+    autoscaling on, a plan must leave it there (``desired_count`` is ignored)."""
+    rules = deployment.settings.autoscaling.rules
+    assert rules.max_count > deployment.settings.service.desired_count
+    deployment.client("ecs").update_service(
+        cluster=deployment.name, service=deployment.name, desiredCount=rules.max_count
+    )
+    assert deployment.service()["desiredCount"] == rules.max_count
+
+    code, output = deployment.plan_exit_code()
+    assert code == 0, output
+
+
 def remaining_resources(deployment: Deployment) -> dict[str, list[str]]:
     """Everything of the stack's kinds the emulator still holds (moto creates no defaults
     for these, except EC2's default VPC and its security group)."""
@@ -329,6 +397,18 @@ def remaining_resources(deployment: Deployment) -> dict[str, list[str]]:
         "codebuild projects": c("codebuild").list_projects()["projects"],
         "codedeploy applications": c("codedeploy").list_applications()["applications"],
         "pipelines": [p["name"] for p in c("codepipeline").list_pipelines()["pipelines"]],
+        "scalable targets": [
+            t["ResourceId"]
+            for t in c("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")[
+                "ScalableTargets"
+            ]
+        ],
+        "scaling policies": [
+            p["PolicyName"]
+            for p in c("application-autoscaling").describe_scaling_policies(ServiceNamespace="ecs")[
+                "ScalingPolicies"
+            ]
+        ],
     }
 
 

@@ -266,3 +266,37 @@ def test_bad_tls_settings_are_refused(change: dict, field: str) -> None:
 def test_no_redirect_listener_without_a_certificate(dev: Synth) -> None:
     assert len(dev.resources("aws_lb_listener")) == 2
     assert {b["protocol"] for b in dev.resources("aws_lb_listener").values()} == {"HTTP"}
+
+
+@pytest.mark.parametrize(
+    ("logs", "field"),
+    [
+        ({"prefix": "logs/AWSLogs"}, "access_logs.prefix"),
+        ({"prefix": "/alb"}, "access_logs.prefix"),
+        ({"retention_days": 0}, "access_logs.retention_days"),
+    ],
+)
+def test_bad_access_log_settings_are_refused(logs: dict, field: str) -> None:
+    from constructs_lib.alb_blue_green import AccessLogs
+
+    with pytest.raises(ValidationError, match=f"^{field}: "):
+        AlbBlueGreenProps(
+            name_prefix="logs",
+            vpc_id="vpc-1",
+            vpc_cidr_block="10.0.0.0/16",
+            subnet_ids=["s-1", "s-2"],
+            access_logs=AccessLogs(region="eu-west-1", **logs),
+        )
+
+
+def test_an_existing_log_bucket_is_used_as_is(reuse: Synth) -> None:
+    from tests.reuse_stack import EXISTING_LOG_BUCKET
+
+    assert reuse.body("aws_lb")["access_logs"] == {
+        "bucket": EXISTING_LOG_BUCKET,
+        "prefix": "alb",
+        "enabled": True,
+    }
+    assert not reuse.resources("aws_s3_bucket_policy") or all(
+        "AccessLogs" not in b["policy"] for b in reuse.resources("aws_s3_bucket_policy").values()
+    )

@@ -52,10 +52,14 @@ def test_service_waits_for_listeners_and_execution_policy(dev: Synth) -> None:
 
 def test_service_ignores_what_codedeploy_changes(dev: Synth, prod: Synth) -> None:
     assert SERVICE_IGNORE_CHANGES == ("task_definition", "load_balancer", "network_configuration")
-    for synth in (dev, prod):
-        assert synth.body("aws_ecs_service")["lifecycle"]["ignore_changes"] == list(
-            SERVICE_IGNORE_CHANGES
-        )
+    assert dev.body("aws_ecs_service")["lifecycle"]["ignore_changes"] == list(
+        SERVICE_IGNORE_CHANGES
+    )
+    # prod scales automatically: the autoscaler owns desired_count as well.
+    assert prod.body("aws_ecs_service")["lifecycle"]["ignore_changes"] == [
+        *SERVICE_IGNORE_CHANGES,
+        "desired_count",
+    ]
 
 
 def test_autoscaled_service_also_ignores_desired_count(new_stack, synth) -> None:

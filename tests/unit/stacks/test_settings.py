@@ -593,3 +593,71 @@ def test_https_settings(tmp_path, project_root) -> None:
         match=r"load_balancer\.http_redirect_port: only applies with a certificate_arn",
     ):
         load_settings(path)
+
+
+def test_autoscaling_is_off_by_default_and_on_in_prod(tmp_path, settings_by_env) -> None:
+    off = _load(tmp_path, MINIMAL).autoscaling
+    assert off.enabled is False
+    assert (off.rules.min_count, off.rules.max_count, off.rules.cpu_target_percent) == (2, 6, 60)
+    assert settings_by_env["dev"].autoscaling.enabled is False
+    prod = settings_by_env["prod"]
+    assert prod.autoscaling.enabled is True
+    rules = prod.autoscaling.rules
+    assert rules.min_count <= prod.service.desired_count <= rules.max_count
+    assert rules.cpu_target_percent > 0
+
+
+def test_autoscaling_settings_are_read(tmp_path: Path) -> None:
+    s = _load(
+        tmp_path,
+        MINIMAL
+        + "[autoscaling]\nenabled = true\nmin_count = 1\nmax_count = 8\n"
+        + "cpu_target_percent = 70\nrequests_per_target = 500\n"
+        + "scale_in_cooldown_seconds = 600\nscale_out_cooldown_seconds = 30\n",
+    )
+    rules = s.autoscaling.rules
+    assert s.autoscaling.enabled is True
+    assert (rules.min_count, rules.max_count) == (1, 8)
+    assert (rules.cpu_target_percent, rules.requests_per_target) == (70, 500)
+    assert (rules.scale_in_cooldown_seconds, rules.scale_out_cooldown_seconds) == (600, 30)
+
+
+AUTOSCALING_BAD = [
+    ("min_count = 0\n", "autoscaling.min_count", "between 1 and 5000"),
+    ("max_count = 10000\n", "autoscaling.max_count", "between 1 and 5000"),
+    ("min_count = 2\nmax_count = 1\n", "autoscaling.max_count", "at least min_count (2)"),
+    ("cpu_target_percent = 100\n", "autoscaling.cpu_target_percent", "between 0 and 90"),
+    ("cpu_target_percent = 0\n", "autoscaling.cpu_target_percent", "no scaling policy"),
+    (
+        "cpu_target_percent = 0\nrequests_per_target = 100\n",
+        "autoscaling.requests_per_target",
+        "needs cpu_target_percent",
+    ),
+    ("requests_per_target = -5\n", "autoscaling.requests_per_target", "between 0 and"),
+    ("scale_in_cooldown_seconds = 4000\n", "autoscaling.scale_in_cooldown_seconds", "3600"),
+    ('scale_out_cooldown_seconds = "60"\n', "autoscaling.scale_out_cooldown_seconds", "int"),
+    ('enabled = "yes"\n', "autoscaling.enabled", "must be a bool"),
+    ("min_tasks = 2\n", "autoscaling.min_tasks", "unknown setting"),
+    # With autoscaling on, the service starts inside the autoscaler's range (desired 2).
+    (
+        "enabled = true\nmin_count = 3\n",
+        "autoscaling.min_count",
+        "at most service.desired_count (2)",
+    ),
+    ("enabled = true\nmax_count = 1\nmin_count = 1\n", "autoscaling.max_count", "at least service"),
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "setting", "reason"), AUTOSCALING_BAD, ids=[b[0] for b in AUTOSCALING_BAD]
+)
+def test_bad_autoscaling_setting_is_one_line_naming_it(
+    tmp_path: Path, extra: str, setting: str, reason: str
+) -> None:
+    _bad(tmp_path, MINIMAL + "[autoscaling]\n" + extra, setting, reason)
+
+
+def test_desired_count_outside_the_range_is_fine_while_autoscaling_is_off(tmp_path: Path) -> None:
+    s = _load(tmp_path, MINIMAL + "[autoscaling]\nenabled = false\nmin_count = 3\nmax_count = 4\n")
+    assert s.autoscaling.enabled is False
+    assert s.service.desired_count == 2

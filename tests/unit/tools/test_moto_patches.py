@@ -215,6 +215,38 @@ def test_security_group_rule_referencing_a_group_keeps_its_description(client: C
     assert ingress["ReferencedGroupInfo"]["GroupId"] == alb
 
 
+def test_application_autoscaling_keeps_and_serves_scalable_target_tags(client: Client) -> None:
+    ecs = client("ecs")
+    ecs.create_cluster(clusterName="c")
+    ecs.create_service(
+        cluster="c",
+        serviceName="s",
+        taskDefinition=_task_definition_with_task_level_memory(ecs),
+        desiredCount=2,
+    )
+    autoscaling = client("application-autoscaling")
+    arn = autoscaling.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/c/s",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=2,
+        MaxCapacity=6,
+        Tags={"Project": "p", "Environment": "dev"},
+    )["ScalableTargetARN"]
+    assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {
+        "Project": "p",
+        "Environment": "dev",
+    }
+    autoscaling.tag_resource(ResourceARN=arn, Tags={"Team": "t"})
+    autoscaling.untag_resource(ResourceARN=arn, TagKeys=["Environment"])
+    assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {
+        "Project": "p",
+        "Team": "t",
+    }
+    with pytest.raises(autoscaling.exceptions.ResourceNotFoundException):
+        autoscaling.list_tags_for_resource(ResourceARN=arn.replace("scalable-target/", "x/"))
+
+
 def test_every_patch_is_listed_once() -> None:
     public = [
         value
