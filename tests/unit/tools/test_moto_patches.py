@@ -141,13 +141,19 @@ def _task_definition_with_task_level_memory(ecs: Any) -> str:
     return arn
 
 
+def _service(ecs: Any, **settings: Any) -> str:
+    """Service ``s`` in cluster ``c`` on a task definition with task-level memory only;
+    returns the task definition's ARN."""
+    ecs.create_cluster(clusterName="c")
+    task_definition = _task_definition_with_task_level_memory(ecs)
+    ecs.create_service(cluster="c", serviceName="s", taskDefinition=task_definition, **settings)
+    return task_definition
+
+
 def test_ecs_service_returns_the_settings_it_was_created_with(client: Client) -> None:
     ecs = client("ecs")
-    ecs.create_cluster(clusterName="c")
-    ecs.create_service(
-        cluster="c",
-        serviceName="s",
-        taskDefinition=_task_definition_with_task_level_memory(ecs),
+    _service(
+        ecs,
         desiredCount=0,
         healthCheckGracePeriodSeconds=30,
         enableECSManagedTags=True,
@@ -166,15 +172,8 @@ def test_ecs_task_set_starts_with_task_level_memory_only(client: Client) -> None
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="t", Description="t", VpcId=vpc)["GroupId"]
     ecs = client("ecs")
-    ecs.create_cluster(clusterName="c")
-    task_definition = _task_definition_with_task_level_memory(ecs)
-    ecs.create_service(
-        cluster="c",
-        serviceName="s",
-        taskDefinition=task_definition,
-        desiredCount=1,
-        launchType="FARGATE",
-        deploymentController={"type": "CODE_DEPLOY"},
+    task_definition = _service(
+        ecs, desiredCount=1, launchType="FARGATE", deploymentController={"type": "CODE_DEPLOY"}
     )
     task_set = ecs.create_task_set(
         cluster="c",
@@ -217,13 +216,7 @@ def test_security_group_rule_referencing_a_group_keeps_its_description(client: C
 
 def test_application_autoscaling_keeps_and_serves_scalable_target_tags(client: Client) -> None:
     ecs = client("ecs")
-    ecs.create_cluster(clusterName="c")
-    ecs.create_service(
-        cluster="c",
-        serviceName="s",
-        taskDefinition=_task_definition_with_task_level_memory(ecs),
-        desiredCount=2,
-    )
+    _service(ecs, desiredCount=2)
     autoscaling = client("application-autoscaling")
     arn = autoscaling.register_scalable_target(
         ServiceNamespace="ecs",
