@@ -267,7 +267,7 @@ class AlbBlueGreen(Construct):
             name=aws_name(prefix, max_length=ALB_NAME_MAX),
             internal=False,
             load_balancer_type="application",
-            security_groups=[self.security_group.id],
+            security_groups=[self.security_group_id],
             subnets=list(props.subnet_ids),
             drop_invalid_header_fields=True,
             enable_deletion_protection=props.deletion_protection,
@@ -322,7 +322,7 @@ class AlbBlueGreen(Construct):
             aws.VpcSecurityGroupIngressRule(
                 self,
                 f"{role}-ingress-{i}",
-                security_group_id=self.security_group.id,
+                security_group_id=self.security_group_id,
                 description=f"{role} listener from {_describe(cidr)}",
                 ip_protocol="tcp",
                 from_port=port,

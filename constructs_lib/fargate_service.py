@@ -151,6 +151,7 @@ class FargateService(Construct):
         )
         self.task_definition = self._task_definition()
         self.security_group = self._security_group()
+        self.security_group_id: str = self.security_group.id
 
         lb_container = props.task.load_balanced
         self.service = aws.EcsService(
@@ -172,7 +173,7 @@ class FargateService(Construct):
             ],
             network_configuration=aws.EcsServiceNetworkConfiguration(
                 subnets=list(props.subnet_ids),
-                security_groups=[self.security_group.id],
+                security_groups=[self.security_group_id],
                 assign_public_ip=props.assign_public_ip,
             ),
             health_check_grace_period_seconds=props.health_check_grace_period_seconds,
@@ -192,7 +193,6 @@ class FargateService(Construct):
         self.task_definition_arn: str = self.task_definition.arn
         self.execution_role_arn: str = self.execution_role.arn
         self.task_role_arn: str = self.task_role.arn
-        self.security_group_id: str = self.security_group.id
         self.repository_urls: dict[str, str] = {
             name: repo.repository_url for name, repo in self.repositories.items()
         }
@@ -335,10 +335,11 @@ class FargateService(Construct):
             vpc_id=props.vpc_id,
             tags={"Name": f"{props.name_prefix}-service"},
         )
+        group_id: str = group.id  # one read: each is a round trip to the jsii runtime
         aws.VpcSecurityGroupIngressRule(
             self,
             "ingress-from-alb",
-            security_group_id=group.id,
+            security_group_id=group_id,
             description="load-balanced container from the ALB",
             ip_protocol="tcp",
             from_port=port,
@@ -353,13 +354,13 @@ class FargateService(Construct):
             ip_protocol="tcp",
             from_port=port,
             to_port=port,
-            referenced_security_group_id=group.id,
+            referenced_security_group_id=group_id,
         )
         for i, cidr in enumerate(sorted(set(props.egress_https_cidrs))):
             aws.VpcSecurityGroupEgressRule(
                 self,
                 f"egress-https-{i}",
-                security_group_id=group.id,
+                security_group_id=group_id,
                 description="HTTPS: image pulls, logs and AWS APIs",
                 ip_protocol="tcp",
                 from_port=443,

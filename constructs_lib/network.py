@@ -167,17 +167,20 @@ class NetworkConstruct(Construct):
             enable_dns_hostnames=True,
             tags={"Name": f"{name}-vpc"},
         )
+        # Read once: every read of a resource attribute is a round trip to the jsii runtime.
+        self.vpc_id: str = self.vpc.id
         aws.DefaultSecurityGroup(
-            self, "default-sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-unused"}
+            self, "default-sg", vpc_id=self.vpc_id, tags={"Name": f"{name}-default-unused"}
         )
-        gateway = aws.InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": f"{name}-igw"})
+        gateway = aws.InternetGateway(self, "igw", vpc_id=self.vpc_id, tags={"Name": f"{name}-igw"})
         public_table = aws.RouteTable(
-            self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"}
+            self, "public-rt", vpc_id=self.vpc_id, tags={"Name": f"{name}-public"}
         )
+        public_table_id: str = public_table.id
         aws.Route(
             self,
             "public-default-route",
-            route_table_id=public_table.id,
+            route_table_id=public_table_id,
             destination_cidr_block="0.0.0.0/0",
             gateway_id=gateway.id,
         )
@@ -192,7 +195,7 @@ class NetworkConstruct(Construct):
             public = aws.Subnet(
                 self,
                 f"public-{i}",
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 cidr_block=plan.public[i],
                 availability_zone=zone,
                 # Tasks and the ALB get public addresses explicitly; nothing else should.
@@ -200,18 +203,18 @@ class NetworkConstruct(Construct):
                 tags={"Name": f"{name}-public-{i}", "Tier": "public"},
             )
             aws.RouteTableAssociation(
-                self, f"public-{i}-rta", subnet_id=public.id, route_table_id=public_table.id
+                self, f"public-{i}-rta", subnet_id=public.id, route_table_id=public_table_id
             )
             private = aws.Subnet(
                 self,
                 f"private-{i}",
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 cidr_block=plan.private[i],
                 availability_zone=zone,
                 tags={"Name": f"{name}-private-{i}", "Tier": "private"},
             )
             private_table = aws.RouteTable(
-                self, f"private-{i}-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-private-{i}"}
+                self, f"private-{i}-rt", vpc_id=self.vpc_id, tags={"Name": f"{name}-private-{i}"}
             )
             aws.RouteTableAssociation(
                 self, f"private-{i}-rta", subnet_id=private.id, route_table_id=private_table.id
@@ -222,10 +225,9 @@ class NetworkConstruct(Construct):
         self.nat_gateway_ids = self._nat_gateways(gateway)
         self.flow_log_group_name: str | None = self._flow_logs()
 
-        self.vpc_id: str = self.vpc.id
         self.vpc_cidr_block: str = props.vpc_cidr
         self.internet_gateway_id: str = gateway.id
-        self.public_route_table_id: str = public_table.id
+        self.public_route_table_id: str = public_table_id
 
     def _nat_gateways(self, internet_gateway: aws.InternetGateway) -> list[str]:
         """NAT gateways in the public subnets; each private route table gets a default route
@@ -296,7 +298,7 @@ class NetworkConstruct(Construct):
         aws.FlowLog(
             self,
             "flow-log",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
             log_destination=group.arn,

@@ -80,6 +80,7 @@ class SecureBucket(Construct):
             force_destroy=props.force_destroy,
         )
         bucket_id = self.bucket.id
+        self.bucket_arn: str = self.bucket.arn
         aws.S3BucketOwnershipControls(
             self,
             "ownership",
@@ -151,7 +152,7 @@ class SecureBucket(Construct):
                 "Effect": "Allow",
                 "Principal": dict(writer.principal),
                 "Action": "s3:PutObject",
-                "Resource": f"{self.bucket.arn}/{writer.key_prefix}*",
+                "Resource": f"{self.bucket_arn}/{writer.key_prefix}*",
             }
             for writer in props.writers
         ]
@@ -165,7 +166,7 @@ class SecureBucket(Construct):
                     "Effect": "Deny",
                     "Principal": "*",
                     "Action": "s3:*",
-                    "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
+                    "Resource": [self.bucket_arn, f"{self.bucket_arn}/*"],
                     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                 },
                 *writes,
@@ -175,4 +176,3 @@ class SecureBucket(Construct):
         self.bucket_name_once_writable: str = self.policy.bucket
         """The name, referenced through the policy: whoever uses it (a load balancer that
         checks it may write) is created after the policy is in place."""
-        self.bucket_arn: str = self.bucket.arn

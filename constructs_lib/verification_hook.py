@@ -329,6 +329,7 @@ class VerificationHook(Construct):
             retention_in_days=props.log_retention_days,
         )
         self.security_group = self._security_group(name)
+        self.security_group_id: str = self.security_group.id
         self.role, policy = self._role(name)
         package = aws.TerraformAsset(
             self, "package", path=str(PACKAGE_DIR), type=aws.AssetType.ARCHIVE
@@ -349,7 +350,7 @@ class VerificationHook(Construct):
             environment=aws.LambdaFunctionEnvironment(variables=hook_environment(props)),
             vpc_config=aws.LambdaFunctionVpcConfig(
                 subnet_ids=list(props.subnet_ids),
-                security_group_ids=[self.security_group.id],
+                security_group_ids=[self.security_group_id],
             ),
             # Lambda creates the function's network interfaces with the role's permissions
             # at creation time, and the first invocation must find its log group.
@@ -358,7 +359,6 @@ class VerificationHook(Construct):
 
         self.function_name: str = self.function.function_name
         self.function_arn: str = self.function.arn
-        self.security_group_id: str = self.security_group.id
         self.role_arn: str = self.role.arn
         self.log_group_name: str = self.log_group.name
         self.hooks: dict[str, str] = {HOOK_EVENT: self.function_arn}
@@ -374,6 +374,7 @@ class VerificationHook(Construct):
             vpc_id=props.vpc_id,
             tags={"Name": name},
         )
+        group_id: str = group.id  # one read: each is a round trip to the jsii runtime
         aws.VpcSecurityGroupIngressRule(
             self,
             "alb-ingress-from-hook",
@@ -382,12 +383,12 @@ class VerificationHook(Construct):
             ip_protocol="tcp",
             from_port=props.test_port,
             to_port=props.test_port,
-            referenced_security_group_id=group.id,
+            referenced_security_group_id=group_id,
         )
         aws.VpcSecurityGroupEgressRule(
             self,
             "egress-to-test-listener",
-            security_group_id=group.id,
+            security_group_id=group_id,
             description="the ALB's test listener",
             ip_protocol="tcp",
             from_port=props.test_port,
@@ -397,7 +398,7 @@ class VerificationHook(Construct):
         aws.VpcSecurityGroupEgressRule(
             self,
             "egress-https-apis",
-            security_group_id=group.id,
+            security_group_id=group_id,
             description="HTTPS: CodeDeploy, EC2 and ECS APIs",
             ip_protocol="tcp",
             from_port=443,

@@ -72,7 +72,7 @@ class VpcEndpoints(Construct):
             aws.VpcSecurityGroupIngressRule(
                 self,
                 f"https-from-client-{i}",
-                security_group_id=self.security_group.id,
+                security_group_id=self.security_group_id,
                 description="HTTPS to the AWS APIs from a client of the endpoints",
                 ip_protocol="tcp",
                 from_port=443,
@@ -88,7 +88,7 @@ class VpcEndpoints(Construct):
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=list(props.subnet_ids),
-                security_group_ids=[self.security_group.id],
+                security_group_ids=[self.security_group_id],
                 tags={"Name": f"{props.name_prefix}-{service}"},
             ).id
             for service in props.interface_services
