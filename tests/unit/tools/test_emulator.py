@@ -88,3 +88,32 @@ Error: Invalid provider configuration
         "Invalid provider configuration",
     ]
     assert failures("Apply complete! Resources: 1 added") == []
+
+
+def test_without_a_mirror_the_products_own_provider_pin_is_kept(
+    dev: Synth, tmp_path, monkeypatch
+) -> None:
+    """No filesystem mirror: the working copy keeps hashicorp/aws 6.25.0 for `terraform init`
+    to download, and no CLI config points at a mirror."""
+    import json
+
+    from tools import tf_validate
+    from tools.emulator import Workspace
+
+    def no_mirror() -> tf_validate.Mirror:
+        raise tf_validate.ValidationUnavailableError("no mirror here")
+
+    monkeypatch.setattr(tf_validate, "find_mirror", no_mirror)
+    monkeypatch.setattr(tf_validate, "find_terraform", lambda: "/usr/bin/terraform")
+    monkeypatch.delenv("TF_CLI_CONFIG_FILE", raising=False)
+    stack_dir = tmp_path / "stack"
+    stack_dir.mkdir()
+    (stack_dir / "cdk.tf.json").write_text(dev.text)
+    workspace = Workspace.create(stack_dir, tmp_path / "work", "http://127.0.0.1:1")
+    pinned = json.loads((workspace.directory / "cdk.tf.json").read_text())["terraform"]
+    assert pinned["required_providers"]["aws"]["version"] == "6.25.0"
+    assert "backend" not in pinned
+    assert "TF_CLI_CONFIG_FILE" not in workspace.env
+    assert "registry" in workspace.provider_source
+    override = json.loads((workspace.directory / "emulator_override.tf.json").read_text())
+    assert override["provider"]["aws"]["endpoints"][0]["ecs"] == "http://127.0.0.1:1"
