@@ -111,6 +111,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "data_aws_partition": ("DataAwsPartition",),
     "default_security_group": ("DefaultSecurityGroup",),
     "ecr_lifecycle_policy": ("EcrLifecyclePolicy",),
+    "ecr_pull_through_cache_rule": ("EcrPullThroughCacheRule",),
     "ecr_repository": (
         "EcrRepository",
         "EcrRepositoryEncryptionConfiguration",

@@ -29,6 +29,8 @@ from constructs_lib.validation import (
 SERVICE_IGNORE_CHANGES = ("task_definition", "load_balancer", "network_configuration")
 CONTAINER_INSIGHTS_MODES = ("disabled", "enabled", "enhanced")
 BOOTSTRAP_VERSION = "bootstrap"
+ECR_PUBLIC = "public.ecr.aws"
+CACHE_PREFIX_MAX = 30  # ECR's limit for a pull-through cache rule's repository prefix
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +68,10 @@ class FargateServiceProps:
     """Where tasks may open HTTPS connections (image pulls, logs, AWS APIs)."""
     autoscaled: bool = False
     """Something else (Application Auto Scaling) owns ``desired_count`` after creation."""
+    mirror_public_images: bool = False
+    """Pull the bootstrap images from ECR Public through an ECR pull-through cache rule, for
+    tasks without internet access (private subnets served by VPC endpoints only: the
+    endpoints reach the account's registry, not ``public.ecr.aws``)."""
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
@@ -120,7 +126,8 @@ class FargateService(Construct):
         super().__init__(scope, id_)
         self.props = props
         prefix = props.name_prefix
-        partition = aws.DataAwsPartition(self, "partition").partition
+        partition_data = aws.DataAwsPartition(self, "partition")
+        partition: str = partition_data.partition
         account = aws.DataAwsCallerIdentity(self, "account").account_id
 
         self.cluster = aws.EcsCluster(
@@ -141,6 +148,18 @@ class FargateService(Construct):
             )
             for c in props.task.containers
         }
+        self.public_image_cache_prefix: str | None = None
+        """Repository prefix of the pull-through cache for ECR Public, when mirrored."""
+        cache_rule = None
+        if props.mirror_public_images:
+            cache_rule = aws.EcrPullThroughCacheRule(
+                self,
+                "ecr-public-cache",
+                ecr_repository_prefix=aws_name(prefix, "ecr-public", max_length=CACHE_PREFIX_MAX),
+                upstream_registry_url=ECR_PUBLIC,
+            )
+            self.public_image_cache_prefix = cache_rule.ecr_repository_prefix
+            self._registry = f"{account}.dkr.ecr.{props.region}.{partition_data.dns_suffix}"
         self.execution_role, execution_policy = self._execution_role(partition, account)
         self.task_role = aws.IamRole(
             self,
@@ -181,7 +200,11 @@ class FargateService(Construct):
             enable_ecs_managed_tags=True,
             # Tasks start only once the execution role can pull and log, and the target
             # group is attached to a listener (the seed raced both).
-            depends_on=[*props.listeners, execution_policy],
+            depends_on=[
+                *props.listeners,
+                execution_policy,
+                *([cache_rule] if cache_rule is not None else []),
+            ],
             lifecycle=TerraformResourceLifecycle(ignore_changes=list(self.ignored_changes())),
         )
 
@@ -287,9 +310,33 @@ class FargateService(Construct):
                     ["logs:CreateLogStream", "logs:PutLogEvents"],
                     [f"{group.arn}:log-stream:*" for group in self.log_groups.values()],
                 ),
+                *self._cache_statements(partition, account),
             ),
         )
         return role, policy
+
+    def _cache_statements(self, partition: str, account: str) -> list[dict[str, object]]:
+        """The first pull of a cached image creates its repository and imports the image from
+        upstream on the caller's behalf; later pulls read it like any repository."""
+        if self.public_image_cache_prefix is None:
+            return []
+        cached = (
+            f"arn:{partition}:ecr:{self.props.region}:{account}:repository/"
+            f"{self.public_image_cache_prefix}/*"
+        )
+        return [
+            statement(
+                "PullBootstrapImagesThroughCache",
+                [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:BatchImportUpstreamImage",
+                    "ecr:CreateRepository",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                [cached],
+            )
+        ]
 
     def _task_definition(self) -> aws.EcsTaskDefinition:
         props = self.props
@@ -297,7 +344,7 @@ class FargateService(Construct):
         definitions = render_container_definitions(
             task,
             RenderTarget(
-                images={c.name: c.bootstrap.image for c in task.containers},
+                images={c.name: self._bootstrap_image(c.bootstrap.image) for c in task.containers},
                 version=BOOTSTRAP_VERSION,
                 log_groups={name: group.name for name, group in self.log_groups.items()},
                 region=props.region,
@@ -323,6 +370,13 @@ class FargateService(Construct):
             # when Terraform replaces it, in case the service still runs it.
             skip_destroy=True,
         )
+
+    def _bootstrap_image(self, image: str) -> str:
+        """``public.ecr.aws/<path>`` through the pull-through cache when mirrored."""
+        prefix = self.public_image_cache_prefix
+        if prefix is None or not image.startswith(f"{ECR_PUBLIC}/"):
+            return image
+        return f"{self._registry}/{prefix}/{image.removeprefix(f'{ECR_PUBLIC}/')}"
 
     def _security_group(self) -> aws.SecurityGroup:
         props = self.props

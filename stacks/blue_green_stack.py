@@ -124,6 +124,8 @@ class BlueGreenStack(TerraformStack):
                 ecr_force_delete=svc.ecr_force_delete,
                 # With autoscaling the service's desired_count is the autoscaler's.
                 autoscaled=settings.autoscaling.enabled,
+                # Endpoints reach the account's registry only, not ECR Public.
+                mirror_public_images=net.task_placement == "private-endpoints",
             ),
         )
         self.autoscaling = self._autoscaling()

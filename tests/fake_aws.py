@@ -60,6 +60,7 @@ _TEMPLATES = {
 }
 _NAME_ATTRIBUTES = (
     "name",
+    "ecr_repository_prefix",
     "function_name",
     "bucket",
     "family",
@@ -70,6 +71,7 @@ _NAME_ATTRIBUTES = (
 )
 _NAME_KEYS = (
     "name",
+    "ecr_repository_prefix",
     "function_name",
     "bucket",
     "family",
@@ -89,6 +91,7 @@ def fake_value(synth: Synth, ref: str, region: str) -> str:
         return {
             "account_id": ACCOUNT,
             "partition": "aws",
+            "dns_suffix": "amazonaws.com",
             "arn": "arn:aws:iam::582318560864:root",  # the ELB account of ap-northeast-1
         }[attribute]
     kind, logical, attribute = parts

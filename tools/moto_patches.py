@@ -208,7 +208,48 @@ def application_autoscaling_tags_scalable_targets() -> None:
     response.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
 
 
+def ecr_pull_through_cache_rules() -> None:
+    """No CreatePullThroughCacheRule / DescribePullThroughCacheRules /
+    DeletePullThroughCacheRule: prod's private tasks pull ECR Public through such a rule."""
+    import datetime
+
+    import moto.ecr.responses as ecr
+    from moto.core.responses import ActionResult
+
+    def rules(self: Any) -> dict[str, dict[str, Any]]:
+        backend = self.ecr_backend
+        if not hasattr(backend, "pull_through_cache_rules"):
+            backend.pull_through_cache_rules = {}
+        found: dict[str, dict[str, Any]] = backend.pull_through_cache_rules
+        return found
+
+    def create_rule(self: Any) -> ActionResult:
+        prefix = self._get_param("ecrRepositoryPrefix")
+        rule = {
+            "ecrRepositoryPrefix": prefix,
+            "upstreamRegistryUrl": self._get_param("upstreamRegistryUrl"),
+            "createdAt": datetime.datetime.now(datetime.UTC),
+            "registryId": self.current_account,
+        }
+        rules(self)[prefix] = rule
+        return ActionResult(rule)
+
+    def describe_rules(self: Any) -> ActionResult:
+        wanted = self._get_param("ecrRepositoryPrefixes") or list(rules(self))
+        return ActionResult(
+            {"pullThroughCacheRules": [rules(self)[p] for p in wanted if p in rules(self)]}
+        )
+
+    def delete_rule(self: Any) -> ActionResult:
+        return ActionResult(rules(self).pop(self._get_param("ecrRepositoryPrefix")))
+
+    ecr.ECRResponse.create_pull_through_cache_rule = create_rule  # type: ignore[attr-defined]
+    ecr.ECRResponse.describe_pull_through_cache_rules = describe_rules  # type: ignore[attr-defined]
+    ecr.ECRResponse.delete_pull_through_cache_rule = delete_rule  # type: ignore[attr-defined]
+
+
 PATCHES = (
+    ecr_pull_through_cache_rules,
     codebuild_pipeline_projects_need_no_location,
     codebuild_delete_project_by_arn,
     codepipeline_metadata_timestamps_as_epoch,

@@ -49,6 +49,16 @@ def _is_hook_status_scoped_to_its_group(finding: Any) -> bool:
     )
 
 
+def _is_cache_import_scoped_to_its_repositories(finding: Any) -> bool:
+    """parliament's data lists no resource type for ``ecr:BatchImportUpstreamImage``; the
+    action imports into a repository and takes its ARN (ECR's pull-through cache IAM
+    guidance, and AWS CDK code, scope it to the cache's repositories), as the execution role
+    does. Dropped only for that action."""
+    return finding.issue == "RESOURCE_MISMATCH" and all(
+        d["action"] == "ecr:BatchImportUpstreamImage" for d in finding.detail
+    )
+
+
 def _findings(policy: str) -> list[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # parliament imports pkg_resources
@@ -58,7 +68,11 @@ def _findings(policy: str) -> list[str]:
     return [
         f"{f.issue}: {f.detail}"
         for f in analyzed.findings
-        if not (_is_alternative_resource_type(f) or _is_hook_status_scoped_to_its_group(f))
+        if not (
+            _is_alternative_resource_type(f)
+            or _is_hook_status_scoped_to_its_group(f)
+            or _is_cache_import_scoped_to_its_repositories(f)
+        )
     ]
 
 
@@ -118,5 +132,14 @@ def test_only_the_hook_status_call_on_its_group_is_forgiven() -> None:
     }
     other = {**status, "Action": "codedeploy:ListApplications"}  # takes only "*"
     for statement, expected in ((status, 0), (other, 1)):
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        assert len(_findings(policy)) == expected, statement
+
+
+def test_only_the_cache_import_on_its_repositories_is_forgiven() -> None:
+    cached = "arn:aws:ecr:eu-west-1:123456789012:repository/svc-ecr-public/*"
+    allowed = {"Effect": "Allow", "Action": "ecr:BatchImportUpstreamImage", "Resource": cached}
+    other = {**allowed, "Action": "ecr:GetAuthorizationToken"}  # takes only "*"
+    for statement, expected in ((allowed, 0), (other, 1)):
         policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
         assert len(_findings(policy)) == expected, statement

@@ -77,7 +77,13 @@ def test_release_task_definition_equals_terraform_except_image_and_version(
         stand_in_keys = {"entryPoint", "command"} | (
             {"healthCheck"} if bootstrap.health_check else set()
         )
-        assert tf_container["image"] == bootstrap.image
+        # prod's tasks have no internet access: ECR Public comes through the account's
+        # pull-through cache (same image path under the cache's repository prefix).
+        assert tf_container["image"] == bootstrap.image or (
+            env == "prod"
+            and tf_container["image"].endswith(bootstrap.image.removeprefix("public.ecr.aws"))
+            and ".dkr.ecr." in tf_container["image"]
+        )
         released = release_containers[name]
         assert not {"entryPoint", "command"} & set(released), (
             "release runs the image's own entry point"

@@ -145,3 +145,36 @@ def test_bad_endpoint_props_are_refused(change: dict, field: str) -> None:
     values = {"name_prefix": "svc", "region": "eu-west-1", "vpc_id": "vpc-1", "subnet_ids": ("s",)}
     with pytest.raises(ValidationError, match=rf"^{re.escape(field)}: "):
         VpcEndpointsProps(**{**values, **change})
+
+
+def test_private_tasks_pull_bootstrap_images_through_the_ecr_public_cache(prod: Synth) -> None:
+    """ECR Public is on the internet; the endpoints reach only the account's registry. The
+    bootstrap images therefore come through a pull-through cache rule."""
+    import json
+
+    rule_name, rule = prod.one("aws_ecr_pull_through_cache_rule")
+    assert rule["upstream_registry_url"] == "public.ecr.aws"
+    assert len(rule["ecr_repository_prefix"]) <= 30
+    prefix_ref = prod.ref("aws_ecr_pull_through_cache_rule", rule_name, "ecr_repository_prefix")
+    task = prod.body("aws_ecs_task_definition")
+    images = [c["image"] for c in json.loads(task["container_definitions"])]
+    assert images and all(
+        ".dkr.ecr.ap-northeast-1.${" in i and f"/{prefix_ref}/" in i for i in images
+    )
+    assert not [i for i in images if i.startswith("public.ecr.aws")]
+    policy = json.loads(prod.named("aws_iam_role_policy", "execution-policy")[1]["policy"])
+    (cache,) = [st for st in policy["Statement"] if st["Sid"] == "PullBootstrapImagesThroughCache"]
+    assert "ecr:BatchImportUpstreamImage" in cache["Action"]
+    assert cache["Resource"][0].endswith(f":repository/{prefix_ref}/*")
+    assert (
+        f"aws_ecr_pull_through_cache_rule.{rule_name}" in prod.body("aws_ecs_service")["depends_on"]
+    )
+
+
+def test_tasks_with_internet_access_pull_ecr_public_directly(dev: Synth) -> None:
+    import json
+
+    assert not dev.resources("aws_ecr_pull_through_cache_rule")
+    task = dev.body("aws_ecs_task_definition")
+    images = [c["image"] for c in json.loads(task["container_definitions"])]
+    assert all(i.startswith("public.ecr.aws/") for i in images)

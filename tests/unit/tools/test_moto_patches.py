@@ -240,6 +240,19 @@ def test_application_autoscaling_keeps_and_serves_scalable_target_tags(client: C
         autoscaling.list_tags_for_resource(ResourceARN=arn.replace("scalable-target/", "x/"))
 
 
+def test_ecr_pull_through_cache_rules_are_kept(client: Client) -> None:
+    ecr = client("ecr")
+    ecr.create_pull_through_cache_rule(
+        ecrRepositoryPrefix="svc-ecr-public", upstreamRegistryUrl="public.ecr.aws"
+    )
+    (rule,) = ecr.describe_pull_through_cache_rules(ecrRepositoryPrefixes=["svc-ecr-public"])[
+        "pullThroughCacheRules"
+    ]
+    assert rule["upstreamRegistryUrl"] == "public.ecr.aws"
+    ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix="svc-ecr-public")
+    assert ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
+
+
 def test_every_patch_is_listed_once() -> None:
     public = [
         value
