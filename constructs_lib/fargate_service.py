@@ -371,6 +371,14 @@ class FargateService(Construct):
             skip_destroy=True,
         )
 
+    def start_after(self, *resources: aws.TerraformResource) -> None:
+        """Create the service (and so start its first tasks) only after ``resources``: what
+        the tasks need from outside the construct, such as the NAT routes or the VPC
+        endpoints they pull images through. Without it the first tasks can start too early
+        and fail until ECS retries them."""
+        names = [f"{r.terraform_resource_type}.{r.friendly_unique_id}" for r in resources]
+        self.service.depends_on = [*(self.service.depends_on or []), *names]
+
     def _bootstrap_image(self, image: str) -> str:
         """``public.ecr.aws/<path>`` through the pull-through cache when mirrored."""
         prefix = self.public_image_cache_prefix

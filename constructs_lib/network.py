@@ -222,6 +222,9 @@ class NetworkConstruct(Construct):
             self.public_subnet_ids.append(public.id)
             self.private_subnet_ids.append(private.id)
             self.private_route_table_ids.append(private_table.id)
+        self.egress_ready: list[aws.Route] = []
+        """What private subnets need before anything in them reaches the internet (the NAT
+        routes): give it to whatever starts there first (``FargateService.start_after``)."""
         self.nat_gateway_ids = self._nat_gateways(gateway)
         self.flow_log_group_name: str | None = self._flow_logs()
 
@@ -254,13 +257,14 @@ class NetworkConstruct(Construct):
             )
             ids.append(nat.id)
         for i, table in enumerate(self.private_route_table_ids):
-            aws.Route(
+            route = aws.Route(
                 self,
                 f"private-{i}-default-route",
                 route_table_id=table,
                 destination_cidr_block="0.0.0.0/0",
                 nat_gateway_id=ids[i if mode == "per-az" else 0],
             )
+            self.egress_ready.append(route)
         return ids
 
     def _flow_logs(self) -> str | None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from constructs_lib import bindings as aws
+from constructs_lib.bindings import TerraformResource
 from constructs_lib.validation import ValidationError, check_resource_prefix
 
 _SERVICE_RE = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
@@ -68,8 +69,11 @@ class VpcEndpoints(Construct):
             lifecycle=aws.TerraformResourceLifecycle(create_before_destroy=True),
         )
         self.security_group_id: str = self.security_group.id
+        self.ready: list[TerraformResource] = []
+        """Endpoints and the rules admitting the clients: what a client that calls the APIs
+        as soon as it starts must wait for (``FargateService.start_after``)."""
         for i, client in enumerate(props.client_security_group_ids):
-            aws.VpcSecurityGroupIngressRule(
+            rule = aws.VpcSecurityGroupIngressRule(
                 self,
                 f"https-from-client-{i}",
                 security_group_id=self.security_group_id,
@@ -79,8 +83,10 @@ class VpcEndpoints(Construct):
                 to_port=443,
                 referenced_security_group_id=client,
             )
-        self.interface_endpoint_ids: dict[str, str] = {
-            service: aws.VpcEndpoint(
+            self.ready.append(rule)
+        self.interface_endpoint_ids: dict[str, str] = {}
+        for service in props.interface_services:
+            endpoint = aws.VpcEndpoint(
                 self,
                 service.replace(".", "-"),
                 vpc_id=props.vpc_id,
@@ -90,12 +96,12 @@ class VpcEndpoints(Construct):
                 subnet_ids=list(props.subnet_ids),
                 security_group_ids=[self.security_group_id],
                 tags={"Name": f"{props.name_prefix}-{service}"},
-            ).id
-            for service in props.interface_services
-        }
+            )
+            self.interface_endpoint_ids[service] = endpoint.id
+            self.ready.append(endpoint)
         self.s3_gateway_endpoint_id: str | None = None
         if props.route_table_ids:
-            self.s3_gateway_endpoint_id = aws.VpcEndpoint(
+            gateway = aws.VpcEndpoint(
                 self,
                 "s3",
                 vpc_id=props.vpc_id,
@@ -103,4 +109,6 @@ class VpcEndpoints(Construct):
                 vpc_endpoint_type="Gateway",
                 route_table_ids=list(props.route_table_ids),
                 tags={"Name": f"{props.name_prefix}-s3"},
-            ).id
+            )
+            self.s3_gateway_endpoint_id = gateway.id
+            self.ready.append(gateway)

@@ -161,6 +161,10 @@ class BlueGreenStack(TerraformStack):
             ),
         )
         self.endpoints = self._endpoints()
+        # The first tasks pull their images as they start: through NAT or the endpoints.
+        self.service.start_after(
+            *self.network.egress_ready, *(self.endpoints.ready if self.endpoints else ())
+        )
         self._outputs()
 
     def _verification_hook(self) -> VerificationHook | None:

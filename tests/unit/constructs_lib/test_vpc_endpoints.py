@@ -178,3 +178,26 @@ def test_tasks_with_internet_access_pull_ecr_public_directly(dev: Synth) -> None
     task = dev.body("aws_ecs_task_definition")
     images = [c["image"] for c in json.loads(task["container_definitions"])]
     assert all(i.startswith("public.ecr.aws/") for i in images)
+
+
+def test_first_tasks_start_after_their_way_out_exists(dev: Synth, prod: Synth) -> None:
+    """The service (whose creation starts the first tasks, which pull images at once) is
+    created after the NAT routes (dev) or the endpoints and the rules admitting it (prod)."""
+    dev_after = dev.body("aws_ecs_service")["depends_on"]
+    nat_routes = [
+        f"aws_route.{name}"
+        for name, r in dev.resources("aws_route").items()
+        if "nat_gateway_id" in r
+    ]
+    assert nat_routes and set(nat_routes) <= set(dev_after)
+
+    prod_after = set(prod.body("aws_ecs_service")["depends_on"])
+    endpoints = {f"aws_vpc_endpoint.{name}" for name in prod.resources("aws_vpc_endpoint")}
+    sg, _ = prod.named("aws_security_group", "endpoints")
+    admitting = {
+        f"aws_vpc_security_group_ingress_rule.{name}"
+        for name, r in prod.resources("aws_vpc_security_group_ingress_rule").items()
+        if r["security_group_id"] == prod.ref("aws_security_group", sg, "id")
+    }
+    assert endpoints and admitting
+    assert endpoints | admitting <= prod_after
