@@ -58,7 +58,9 @@ _TEMPLATES = {
     ("aws_route_table", "id"): "rtb-{id}",
     ("aws_internet_gateway", "id"): "igw-{id}",
 }
-_NAME_ATTRIBUTES = (
+# Keys that hold a resource's literal name: read from its body, and the attributes a
+# reference may ask for that resolve to that name.
+_NAMING = (
     "name",
     "ecr_repository_prefix",
     "function_name",
@@ -67,19 +69,9 @@ _NAME_ATTRIBUTES = (
     "deployment_group_name",
     "deployment_config_name",
     "alarm_name",
-    "id",
 )
-_NAME_KEYS = (
-    "name",
-    "ecr_repository_prefix",
-    "function_name",
-    "bucket",
-    "family",
-    "deployment_group_name",
-    "deployment_config_name",
-    "alarm_name",
-    "repository",
-)
+_NAME_ATTRIBUTES = (*_NAMING, "id")
+_NAME_KEYS = (*_NAMING, "repository")
 
 
 def fake_value(synth: Synth, ref: str, region: str) -> str:

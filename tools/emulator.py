@@ -277,8 +277,7 @@ class Workspace:
         directory.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
-            "TF_IN_AUTOMATION": "1",
-            "CHECKPOINT_DISABLE": "1",
+            **tf_validate.QUIET_ENV,
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -294,11 +293,7 @@ class Workspace:
             source = f"hashicorp/aws {version} from the registry"
         else:
             tf_validate.prepare_copy(stack_dir, directory, mirror.version)
-            cli_config = directory / "mirror.tfrc"
-            cli_config.write_text(
-                f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror.root}"\n'
-                "  }\n}\n"
-            )
+            cli_config = tf_validate.write_mirror_config(mirror, directory / "mirror.tfrc")
             env["TF_CLI_CONFIG_FILE"] = str(cli_config)
             source = f"hashicorp/aws {mirror.version} from the mirror {mirror.root}"
         (directory / "emulator_override.tf.json").write_text(

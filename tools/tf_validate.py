@@ -128,23 +128,29 @@ def prepare_copy(stack_dir: Path, work_dir: Path, provider_version: str) -> None
         shutil.copytree(assets, work_dir / "assets")
 
 
+QUIET_ENV = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+"""No interactive hints, no call home."""
+
+
+def write_mirror_config(mirror: Mirror, path: Path) -> Path:
+    """A Terraform CLI config that installs providers from ``mirror`` only; returns ``path``
+    (for ``TF_CLI_CONFIG_FILE``)."""
+    path.write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror.root}"\n  }}\n}}\n'
+    )
+    return path
+
+
 def validate(stack_dir: Path, mirror: Mirror | None = None, terraform: str | None = None) -> Result:
     mirror = mirror or find_mirror()
     terraform = terraform or find_terraform()
     with tempfile.TemporaryDirectory(prefix="tf-validate-") as tmp:
         work = Path(tmp)
         prepare_copy(stack_dir, work, mirror.version)
-        cli_config = work / "mirror.tfrc"
-        cli_config.write_text(
-            "provider_installation {\n"
-            f'  filesystem_mirror {{\n    path = "{mirror.root}"\n  }}\n'
-            "}\n"
-        )
         env = {
             **os.environ,
-            "TF_CLI_CONFIG_FILE": str(cli_config),
-            "TF_IN_AUTOMATION": "1",
-            "CHECKPOINT_DISABLE": "1",
+            **QUIET_ENV,
+            "TF_CLI_CONFIG_FILE": str(write_mirror_config(mirror, work / "mirror.tfrc")),
             "TF_DATA_DIR": str(work / ".terraform"),
         }
         init = subprocess.run(

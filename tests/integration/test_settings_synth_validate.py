@@ -109,14 +109,6 @@ def _at_the_limits() -> list[Settings]:
     ]
 
 
-@pytest.fixture(scope="module")
-def toolchain() -> tuple[tf_validate.Mirror, str]:
-    try:
-        return tf_validate.find_mirror(), tf_validate.find_terraform()
-    except tf_validate.ValidationUnavailableError as error:
-        pytest.skip(f"offline terraform validate unavailable: {error}")
-
-
 def _synthesize(environments: list[Settings], out: Path) -> dict[str, Path]:
     from stacks.app import build_app
 

@@ -13,14 +13,6 @@ from tools import tf_validate
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def toolchain() -> tuple[tf_validate.Mirror, str]:
-    try:
-        return tf_validate.find_mirror(), tf_validate.find_terraform()
-    except tf_validate.ValidationUnavailableError as error:
-        pytest.skip(f"offline terraform validate unavailable: {error}")
-
-
 def _write(synth: Synth, directory: Path) -> Path:
     directory.mkdir(parents=True)
     (directory / "cdk.tf.json").write_text(synth.text)
