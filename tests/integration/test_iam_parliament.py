@@ -39,24 +39,26 @@ def _is_alternative_resource_type(finding: Any) -> bool:
     )
 
 
-def _is_hook_status_scoped_to_its_group(finding: Any) -> bool:
-    """parliament's data lists no resource type for
-    ``codedeploy:PutLifecycleEventHookExecutionStatus``; CodeDeploy's permissions reference
-    gives the deployment group ARN (and AWS CDK grants it that way), so the hook's role is
-    scoped to its own group. Dropped only for that action."""
-    return finding.issue == "RESOURCE_MISMATCH" and all(
-        d["action"] == "codedeploy:PutLifecycleEventHookExecutionStatus" for d in finding.detail
-    )
+# Actions parliament's data (1.6.4) lists without a resource type although AWS scopes them,
+# and where that is documented. The stacks scope each to its own resources.
+SCOPED_ACTIONS_PARLIAMENT_MISSES = frozenset(
+    {
+        # CodeDeploy's permissions reference gives the deployment group ARN (AWS CDK grants
+        # it that way): the hook's role reports for its own group only.
+        "codedeploy:PutLifecycleEventHookExecutionStatus",
+        # ECR's pull-through cache IAM guidance (and AWS CDK code) scope it to the cache's
+        # repositories: the execution role imports under its cache prefix only.
+        "ecr:BatchImportUpstreamImage",
+    }
+)
 
 
-def _is_cache_import_scoped_to_its_repositories(finding: Any) -> bool:
-    """parliament's data lists no resource type for ``ecr:BatchImportUpstreamImage``; the
-    action imports into a repository and takes its ARN (ECR's pull-through cache IAM
-    guidance, and AWS CDK code, scope it to the cache's repositories), as the execution role
-    does. Dropped only for that action."""
-    return finding.issue == "RESOURCE_MISMATCH" and all(
-        d["action"] == "ecr:BatchImportUpstreamImage" for d in finding.detail
-    )
+def _is_scoped_action_parliament_misses(finding: Any) -> bool:
+    """A resource mismatch about one of those actions alone."""
+    if finding.issue != "RESOURCE_MISMATCH":
+        return False
+    actions = {d["action"] for d in finding.detail}
+    return len(actions) == 1 and actions <= SCOPED_ACTIONS_PARLIAMENT_MISSES
 
 
 def _findings(policy: str) -> list[str]:
@@ -68,11 +70,7 @@ def _findings(policy: str) -> list[str]:
     return [
         f"{f.issue}: {f.detail}"
         for f in analyzed.findings
-        if not (
-            _is_alternative_resource_type(f)
-            or _is_hook_status_scoped_to_its_group(f)
-            or _is_cache_import_scoped_to_its_repositories(f)
-        )
+        if not (_is_alternative_resource_type(f) or _is_scoped_action_parliament_misses(f))
     ]
 
 
