@@ -10,21 +10,22 @@ from constructs_lib.alb_blue_green import (
     AlbBlueGreenProps,
     TargetHealthCheck,
 )
-from constructs_lib.codedeploy_pipeline import (
-    CodeDeployPipeline,
-    CodeDeployPipelineProps,
-    TrafficShift,
-)
+from constructs_lib.codedeploy_pipeline import CodeDeployPipeline, CodeDeployPipelineProps
 from constructs_lib.container_spec import (
     BootstrapImage,
     ContainerHealthCheck,
     ContainerSpec,
     TaskSpec,
 )
-from constructs_lib.fargate_service import FargateService, FargateServiceProps
+from constructs_lib.fargate_service import FargateService, FargateServiceProps, NativeRelease
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.release_alarms import AlarmThresholds, ReleaseAlarms, ReleaseAlarmsProps
-from constructs_lib.release_spec import ServiceTarget, TrafficRoutes
+from constructs_lib.release_spec import (
+    DeploymentEngine,
+    ServiceTarget,
+    TrafficRoutes,
+    TrafficShift,
+)
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.service_autoscaling import (
     ScalingRules,
@@ -45,8 +46,10 @@ __all__ = [
     "CodeDeployPipelineProps",
     "ContainerHealthCheck",
     "ContainerSpec",
+    "DeploymentEngine",
     "FargateService",
     "FargateServiceProps",
+    "NativeRelease",
     "NetworkConstruct",
     "NetworkProps",
     "Probe",

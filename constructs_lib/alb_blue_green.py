@@ -12,7 +12,7 @@ from constructs import Construct
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import TerraformResourceLifecycle, Token
 from constructs_lib.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, aws_name
-from constructs_lib.release_spec import TrafficRoutes
+from constructs_lib.release_spec import DEPLOYMENT_ENGINES, DeploymentEngine, TrafficRoutes
 from constructs_lib.secure_bucket import BucketWriter, SecureBucket, SecureBucketProps
 from constructs_lib.validation import (
     ValidationError,
@@ -26,8 +26,12 @@ from constructs_lib.validation import (
 )
 
 # What the deployer changes at run time: CodeDeploy points each listener at the other target
-# group on every release. Terraform must not point it back.
+# group on every release; ECS (native blue/green) rewrites the weights of each rule's forward
+# action. Terraform must not point them back.
 LISTENER_IGNORE_CHANGES = ("default_action",)
+RULE_IGNORE_CHANGES = ("action",)
+# Engine "ecs": the one rule per listener ECS shifts; it matches every request.
+RULE_PRIORITY = 1
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _CERTIFICATE_ARN_RE = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}")
 _SSL_POLICY_RE = re.compile(r"ELBSecurityPolicy-[A-Za-z0-9-]+")
@@ -135,9 +139,17 @@ class AlbBlueGreenProps:
     None: no redirect listener."""
     access_logs: AccessLogs | None = None
     """Where access logs go; None: no access logs."""
+    engine: DeploymentEngine = "codedeploy"
+    """``codedeploy``: each listener forwards to one target group and CodeDeploy swaps them.
+    ``ecs``: each listener answers 404 by default and one rule per listener forwards to both
+    target groups by weight (blue 100, green 0); ECS shifts those weights."""
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        if self.engine not in DEPLOYMENT_ENGINES:
+            raise ValidationError(
+                "engine", f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {self.engine!r}"
+            )
         check_port("target_port", self.target_port)
         if self.access_logs is not None:
             self.access_logs.validate()
@@ -231,9 +243,13 @@ def _validate_tls(
 
 
 class AlbBlueGreen(Construct):
-    """Internet-facing ALB for CodeDeploy blue/green: the production listener forwards to
-    ``blue``, the test listener to ``green``; CodeDeploy swaps them on each release, so both
-    listeners ignore changes to their default action.
+    """Internet-facing ALB for blue/green releases.
+
+    Engine ``codedeploy``: the production listener forwards to ``blue``, the test listener to
+    ``green``; CodeDeploy swaps them on each release, so both listeners ignore changes to
+    their default action. Engine ``ecs``: a weighted-forward rule on each listener (blue 100,
+    green 0), whose action ECS rewrites on each release and Terraform ignores; the
+    listeners' own default action (404) stays Terraform's.
 
     The ALB's security group starts with no egress: whoever owns the targets adds the one
     egress rule they need (see :class:`FargateService`).
@@ -284,6 +300,13 @@ class AlbBlueGreen(Construct):
         self.redirect_listener = (
             self._redirect_listener(redirect_port) if redirect_port is not None else None
         )
+        self.production_rule: aws.LbListenerRule | None = None
+        """Engine ``ecs``: the rule ECS shifts production traffic with."""
+        self.test_rule: aws.LbListenerRule | None = None
+        """Engine ``ecs``: the rule ECS points at the new revision for the checks."""
+        if props.engine == "ecs":
+            self.production_rule = self._weighted_rule("production", self.production_listener)
+            self.test_rule = self._weighted_rule("test", self.test_listener)
 
         self.dns_name: str = self.load_balancer.dns_name
         self.load_balancer_arn: str = self.load_balancer.arn
@@ -303,17 +326,23 @@ class AlbBlueGreen(Construct):
             self.blue_target_group.arn_suffix,
             self.green_target_group.arn_suffix,
         )
-        self.listeners: tuple[aws.LbListener, aws.LbListener] = (
+        self.listeners: tuple[aws.TerraformResource, ...] = (
             self.production_listener,
             self.test_listener,
+            *(r for r in (self.production_rule, self.test_rule) if r is not None),
         )
+        """What a service must wait for: its target groups are attached through these."""
         self.traffic_routes = TrafficRoutes(
             production_listener_arn=self.production_listener_arn,
             test_listener_arn=self.test_listener_arn,
             blue_target_group_name=self.blue_target_group.name,
             green_target_group_name=self.green_target_group.name,
+            blue_target_group_arn=self.target_group_arns[0],
+            green_target_group_arn=self.target_group_arns[1],
+            production_listener_rule_arn=self.production_rule.arn if self.production_rule else None,
+            test_listener_rule_arn=self.test_rule.arn if self.test_rule else None,
         )
-        """The listeners and target groups a CodeDeploy deployment group switches."""
+        """The listeners, rules and target groups a release switches."""
 
     def _ingress(self, role: str, port: int, cidrs: Sequence[str]) -> None:
         # Sorted and deduplicated so the construct ids are stable whatever the input order.
@@ -365,6 +394,20 @@ class AlbBlueGreen(Construct):
                 "certificate_arn": self.props.certificate_arn,
                 "ssl_policy": self.props.ssl_policy,
             }
+        if self.props.engine == "ecs":
+            # Requests reach the targets through the weighted rule; nothing else matches.
+            default_action = aws.LbListenerDefaultAction(
+                type="fixed-response",
+                fixed_response=aws.LbListenerDefaultActionFixedResponse(
+                    content_type="text/plain", message_body="Not Found", status_code="404"
+                ),
+            )
+            lifecycle = None
+        else:
+            default_action = aws.LbListenerDefaultAction(
+                type="forward", target_group_arn=target.arn
+            )
+            lifecycle = TerraformResourceLifecycle(ignore_changes=list(LISTENER_IGNORE_CHANGES))
         return aws.LbListener(
             self,
             f"{role}-listener",
@@ -372,10 +415,36 @@ class AlbBlueGreen(Construct):
             port=port,
             protocol=tls.pop("protocol", "HTTP"),
             **tls,
-            default_action=[
-                aws.LbListenerDefaultAction(type="forward", target_group_arn=target.arn)
+            default_action=[default_action],
+            lifecycle=lifecycle,
+            tags={"Name": f"{self.props.name_prefix}-{role}"},
+        )
+
+    def _weighted_rule(self, role: str, listener: aws.LbListener) -> aws.LbListenerRule:
+        """Every request, forwarded by weight: all to blue until ECS shifts it."""
+        blue, green = self.blue_target_group.arn, self.green_target_group.arn
+        return aws.LbListenerRule(
+            self,
+            f"{role}-rule",
+            listener_arn=listener.arn,
+            priority=RULE_PRIORITY,
+            condition=[
+                aws.LbListenerRuleCondition(
+                    path_pattern=aws.LbListenerRuleConditionPathPattern(values=["/*"])
+                )
             ],
-            lifecycle=TerraformResourceLifecycle(ignore_changes=list(LISTENER_IGNORE_CHANGES)),
+            action=[
+                aws.LbListenerRuleAction(
+                    type="forward",
+                    forward=aws.LbListenerRuleActionForward(
+                        target_group=[
+                            aws.LbListenerRuleActionForwardTargetGroup(arn=blue, weight=100),
+                            aws.LbListenerRuleActionForwardTargetGroup(arn=green, weight=0),
+                        ]
+                    ),
+                )
+            ],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(RULE_IGNORE_CHANGES)),
             tags={"Name": f"{self.props.name_prefix}-{role}"},
         )
 

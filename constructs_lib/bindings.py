@@ -124,8 +124,14 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     ),
     "ecs_service": (
         "EcsService",
+        "EcsServiceAlarms",
+        "EcsServiceDeploymentConfiguration",
+        "EcsServiceDeploymentConfigurationCanaryConfiguration",
+        "EcsServiceDeploymentConfigurationLifecycleHook",
+        "EcsServiceDeploymentConfigurationLinearConfiguration",
         "EcsServiceDeploymentController",
         "EcsServiceLoadBalancer",
+        "EcsServiceLoadBalancerAdvancedConfiguration",
         "EcsServiceNetworkConfiguration",
     ),
     "ecs_task_definition": (
@@ -147,7 +153,16 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "lb_listener": (
         "LbListener",
         "LbListenerDefaultAction",
+        "LbListenerDefaultActionFixedResponse",
         "LbListenerDefaultActionRedirect",
+    ),
+    "lb_listener_rule": (
+        "LbListenerRule",
+        "LbListenerRuleAction",
+        "LbListenerRuleActionForward",
+        "LbListenerRuleActionForwardTargetGroup",
+        "LbListenerRuleCondition",
+        "LbListenerRuleConditionPathPattern",
     ),
     "lb_target_group": (
         "LbTargetGroup",

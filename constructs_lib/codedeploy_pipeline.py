@@ -1,18 +1,28 @@
-"""CodeDeployPipeline: GitHub -> CodeBuild -> ECR -> CodeDeploy blue/green, least privilege.
+"""CodeDeployPipeline: GitHub -> CodeBuild -> ECR -> blue/green release, least privilege.
 
-The build gets its ``taskdef.json`` and ``appspec.yaml`` from SSM parameters this construct
-renders from the service's :class:`~constructs_lib.container_spec.TaskSpec` (see
-:mod:`constructs_lib.release_spec`): the repository holds no second copy of the task
-definition, and a Terraform change to the containers reaches the next release.
+Two engines run the release (:data:`~constructs_lib.release_spec.DeploymentEngine`):
+
+* ``codedeploy``: the deploy stage is ``CodeDeployToECS`` with this construct's CodeDeploy
+  application, deployment group and (custom) deployment config.
+* ``ecs``: the deploy stage is CodePipeline's standard ``ECS`` action; ECS itself shifts the
+  traffic (see :class:`~constructs_lib.fargate_service.NativeRelease`), so there is no
+  CodeDeploy resource at all.
+
+The build gets its ``taskdef.json`` (and, for CodeDeploy, ``appspec.yaml``) from SSM
+parameters this construct renders from the service's
+:class:`~constructs_lib.container_spec.TaskSpec` (see :mod:`constructs_lib.release_spec`): the
+repository holds no second copy of the task definition, and a Terraform change to the
+containers reaches the next release.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, cast
 
 from constructs import Construct
 
@@ -22,11 +32,17 @@ from constructs_lib.container_spec import TaskSpec
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.release_spec import (
+    DEPLOYMENT_ENGINES,
+    PREDEFINED_SHIFTS,
+    DeploymentEngine,
     ServiceTarget,
     TrafficRoutes,
+    TrafficShift,
     release_appspec,
     release_task_definition,
+    shift_minutes,
     to_yaml,
+    traffic_shift,
 )
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.validation import (
@@ -37,13 +53,7 @@ from constructs_lib.validation import (
 )
 
 ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"
-PREDEFINED_ECS_CONFIGS = (
-    ALL_AT_ONCE,
-    "CodeDeployDefault.ECSCanary10Percent5Minutes",
-    "CodeDeployDefault.ECSCanary10Percent15Minutes",
-    "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
-    "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
-)
+PREDEFINED_ECS_CONFIGS = tuple(PREDEFINED_SHIFTS)
 # The AL2023 curated image; docker is all the build needs (Go runs inside the Dockerfile).
 DEFAULT_BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 BUILD_COMPUTE_TYPES = (
@@ -56,9 +66,17 @@ BUILD_COMPUTE_TYPES = (
 # CodeDeploy's limits: traffic may wait 120 hours for approval, blue lives at most 2 days.
 READY_WAIT_MAX_MINUTES = 7200
 TERMINATION_WAIT_MAX_MINUTES = 2880
-MAX_SHIFT_INTERVAL_MINUTES = 2880
 SOURCE_NAMESPACE = "SourceVariables"
 IMAGE_DETAIL_CONTAINER = "IMAGE1_NAME"
+IMAGE_DEFINITIONS = "imagedefinitions.json"
+# CodePipeline's ECS action waits at most 60 minutes for the service deployment.
+ECS_ACTION_MAX_MINUTES = 60
+# What an ECS-engine release needs besides traffic shift and bake: green tasks start, pass
+# their health checks and the verification hook, blue drains.
+ECS_RELEASE_OVERHEAD_MINUTES = 15
+# ECS's bounds for bake times (whole release and each canary/linear step).
+ECS_BAKE_MAX_MINUTES = 1440
+ECS_LINEAR_MIN_PERCENT = 3
 SOURCE_ARTIFACT = "SourceOutput"
 BUILD_ARTIFACT = "BuildOutput"
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST")
@@ -79,29 +97,6 @@ _BUILDSPEC_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml$")
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrafficShift:
-    """A custom deployment config: ``canary`` moves ``percentage`` first and the rest after
-    ``interval_minutes``; ``linear`` moves ``percentage`` every ``interval_minutes``."""
-
-    kind: Literal["canary", "linear"]
-    percentage: int
-    interval_minutes: int
-
-    def validate(self, field_prefix: str = "") -> None:
-        f = field_prefix
-        if self.kind not in ("canary", "linear"):
-            raise ValidationError(f"{f}kind", f"must be 'canary' or 'linear', got {self.kind!r}")
-        check_int_range(f"{f}percentage", self.percentage, 1, 99)
-        check_int_range(
-            f"{f}interval_minutes", self.interval_minutes, 1, MAX_SHIFT_INTERVAL_MINUTES
-        )
-
-    @property
-    def config_suffix(self) -> str:
-        return f"{self.kind}-{self.percentage}pct-{self.interval_minutes}min"
-
-
-@dataclass(frozen=True, kw_only=True)
 class CodeDeployPipelineProps:
     name_prefix: str
     """Pipeline, project, application, deployment group and role names derive from it."""
@@ -114,6 +109,10 @@ class CodeDeployPipelineProps:
     """Container whose image reaches CodeDeploy through ``imageDetail.json``."""
     service: ServiceTarget
     traffic: TrafficRoutes
+    engine: DeploymentEngine = "codedeploy"
+    """Who releases: ``codedeploy`` (this construct's deployment group) or ``ecs`` (the
+    service's own blue/green strategy; give :class:`FargateService` the matching
+    ``NativeRelease``)."""
     branch: str = "main"
     """Pushes to this branch release."""
     file_path_filters: Sequence[str] = ()
@@ -127,17 +126,22 @@ class CodeDeployPipelineProps:
     build_compute_type: str = "BUILD_GENERAL1_SMALL"
     build_timeout_minutes: int = 30
     deployment_config: str | TrafficShift = ALL_AT_ONCE
-    """A predefined ``CodeDeployDefault.ECS*`` config name, or a custom shift."""
+    """A predefined ``CodeDeployDefault.ECS*`` config name, or a custom shift. With engine
+    ``ecs`` it sizes the deploy action's timeout (ECS runs the shift itself)."""
     ready_wait_minutes: int = 0
     """0: shift traffic as soon as green is healthy. N: wait up to N minutes for someone to
-    continue the deployment (console or ``aws deploy continue-deployment``), else stop it."""
+    continue the deployment (console or ``aws deploy continue-deployment``), else stop it.
+    CodeDeploy only."""
     termination_wait_minutes: int = 5
-    """Minutes the blue task set stays up after the shift: the window for a fast rollback."""
+    """Minutes the blue task set stays up after the shift: the window for a fast rollback
+    (engine ``ecs``: the service's bake time)."""
     alarm_names: Sequence[str] = ()
-    """CloudWatch alarms that stop and roll back a deployment when they fire."""
+    """CloudWatch alarms that stop and roll back a deployment when they fire (CodeDeploy;
+    with engine ``ecs`` they belong to the service)."""
     hooks: Mapping[str, str] = field(default_factory=dict)
     """AppSpec lifecycle hooks: event (e.g. ``AfterAllowTestTraffic``) -> Lambda function
-    ARN. The deploy role may invoke exactly these functions."""
+    ARN. The deploy role may invoke exactly these functions. CodeDeploy only: with engine
+    ``ecs`` hooks belong to the service."""
     log_retention_days: int = 30
     """Retention of the build logs."""
     artifact_expiry_days: int = 30
@@ -146,6 +150,16 @@ class CodeDeployPipelineProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=90)
+        if self.engine not in DEPLOYMENT_ENGINES:
+            raise ValidationError(
+                "engine", f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {self.engine!r}"
+            )
+        if self.engine == "ecs":
+            for name, value in (("hooks", self.hooks), ("alarm_names", self.alarm_names)):
+                if value:
+                    raise ValidationError(
+                        name, "with engine 'ecs' they belong to the service (NativeRelease)"
+                    )
         unknown = sorted(set(self.hooks) - set(ECS_HOOK_EVENTS))
         if unknown:
             raise ValidationError(
@@ -165,6 +179,7 @@ class CodeDeployPipelineProps:
             deployment_config=self.deployment_config,
             ready_wait_minutes=self.ready_wait_minutes,
             termination_wait_minutes=self.termination_wait_minutes,
+            engine=self.engine,
         )
         check_log_retention("log_retention_days", self.log_retention_days)
         names = [c.name for c in self.task.containers]
@@ -175,6 +190,10 @@ class CodeDeployPipelineProps:
         for name in names:
             if name not in self.service.repository_urls:
                 raise ValidationError("service.repository_urls", f"no repository for {name!r}")
+
+
+def _template_text(taskdef: Mapping[str, Any]) -> str:
+    return json.dumps(taskdef, indent=1, sort_keys=True)
 
 
 def deployment_group_arn(*, partition: str, region: str, account: str, name_prefix: str) -> str:
@@ -231,11 +250,17 @@ def validate_deployment_settings(
     deployment_config: object,
     ready_wait_minutes: object,
     termination_wait_minutes: object,
+    engine: object = "codedeploy",
     field_prefix: str = "",
+    shift_prefix: str = "traffic_shift.",
 ) -> None:
     f = field_prefix
+    if engine not in DEPLOYMENT_ENGINES:
+        raise ValidationError(
+            f"{f}engine", f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {engine!r}"
+        )
     if isinstance(deployment_config, TrafficShift):
-        deployment_config.validate(f"{f}traffic_shift.")
+        deployment_config.validate(f"{f}{shift_prefix}")
     elif deployment_config not in PREDEFINED_ECS_CONFIGS:
         raise ValidationError(
             f"{f}config",
@@ -246,15 +271,69 @@ def validate_deployment_settings(
     check_int_range(
         f"{f}termination_wait_minutes", termination_wait_minutes, 0, TERMINATION_WAIT_MAX_MINUTES
     )
+    if engine == "ecs":
+        _validate_ecs_release(
+            deployment_config,
+            cast(int, ready_wait_minutes),
+            cast(int, termination_wait_minutes),
+            field_prefix=f,
+            shift_prefix=shift_prefix,
+        )
+
+
+def _validate_ecs_release(
+    config: str | TrafficShift,
+    ready_wait_minutes: int,
+    termination_wait_minutes: int,
+    *,
+    field_prefix: str,
+    shift_prefix: str,
+) -> None:
+    """What ECS-native blue/green (and CodePipeline's ECS action) cannot do."""
+    f = field_prefix
+    if ready_wait_minutes:
+        raise ValidationError(
+            f"{f}ready_wait_minutes",
+            "engine 'ecs' has no wait for a manual go-ahead (ECS pause hooks need a newer "
+            "provider); set 0 or use engine 'codedeploy'",
+        )
+    check_int_range(
+        f"{f}termination_wait_minutes", termination_wait_minutes, 0, ECS_BAKE_MAX_MINUTES
+    )
+    shift = traffic_shift(config)
+    if shift is not None:
+        check_int_range(
+            f"{f}{shift_prefix}interval_minutes", shift.interval_minutes, 1, ECS_BAKE_MAX_MINUTES
+        )
+        if shift.kind == "linear" and shift.percentage < ECS_LINEAR_MIN_PERCENT:
+            raise ValidationError(
+                f"{f}{shift_prefix}percentage",
+                f"ECS linear steps are at least {ECS_LINEAR_MIN_PERCENT} %, got {shift.percentage}",
+            )
+    minutes = ecs_release_minutes(config, termination_wait_minutes)
+    if minutes > ECS_ACTION_MAX_MINUTES:
+        raise ValidationError(
+            f"{f}termination_wait_minutes",
+            f"traffic shift ({shift_minutes(config)} min) + bake ({termination_wait_minutes} "
+            f"min) + {ECS_RELEASE_OVERHEAD_MINUTES} min to start and verify exceed the "
+            f"{ECS_ACTION_MAX_MINUTES} minutes CodePipeline's ECS action waits for a release",
+        )
+
+
+def ecs_release_minutes(config: str | TrafficShift, bake_minutes: int) -> int:
+    """How long the ECS deploy action may wait for one ECS-native release."""
+    return shift_minutes(config) + bake_minutes + ECS_RELEASE_OVERHEAD_MINUTES
 
 
 class CodeDeployPipeline(Construct):
     """The release path of one service: a push to the branch builds both images, tags them
-    with the commit id and deploys them blue/green."""
+    with the commit id and deploys them blue/green, through CodeDeploy or ECS itself
+    (``props.engine``)."""
 
     def __init__(self, scope: Construct, id_: str, props: CodeDeployPipelineProps) -> None:
         super().__init__(scope, id_)
         self.props = props
+        self._codedeploy = props.engine == "codedeploy"
         self._partition = aws.DataAwsPartition(self, "partition").partition
         self._account = aws.DataAwsCallerIdentity(self, "account").account_id
 
@@ -271,19 +350,27 @@ class CodeDeployPipeline(Construct):
         )
         self.connection_arn: str = props.connection_arn or self._connection()
         self.taskdef_parameter, self.appspec_parameter = self._release_spec_parameters()
-        self.deployment_config_name: str = self._deployment_config()
-        self.application = aws.CodedeployApp(
-            self, "application", name=props.name_prefix, compute_platform="ECS"
-        )
-        self.deployment_group = self._deployment_group()
+        self.deployment_config_name: str | None = None
+        self.application: aws.CodedeployApp | None = None
+        self.deployment_group: aws.CodedeployDeploymentGroup | None = None
+        self.application_name: str | None = None
+        """The CodeDeploy application (None with engine ``ecs``)."""
+        self.deployment_group_name: str | None = None
+        """The CodeDeploy deployment group (None with engine ``ecs``)."""
+        if self._codedeploy:
+            self.deployment_config_name = self._deployment_config()
+            self.application = aws.CodedeployApp(
+                self, "application", name=props.name_prefix, compute_platform="ECS"
+            )
+            self.deployment_group = self._deployment_group(self.application)
+            self.application_name = self.application.name
+            self.deployment_group_name = self.deployment_group.deployment_group_name
         self.build_project = self._build_project()
         self.pipeline = self._pipeline()
 
         self.pipeline_name: str = self.pipeline.name
         self.pipeline_arn: str = self.pipeline.arn
         self.build_project_name: str = self.build_project.name
-        self.application_name: str = self.application.name
-        self.deployment_group_name: str = self.deployment_group.deployment_group_name
         self.artifact_bucket_name: str = self.artifacts.bucket_name
 
     # --- source -------------------------------------------------------------------------
@@ -300,30 +387,49 @@ class CodeDeployPipeline(Construct):
 
     # --- the release spec, rendered from the TaskSpec -----------------------------------
 
-    def _release_spec_parameters(self) -> tuple[aws.SsmParameter, aws.SsmParameter]:
+    def _release_spec_parameters(self) -> tuple[aws.SsmParameter, aws.SsmParameter | None]:
         props = self.props
-        taskdef = release_task_definition(
+        render = functools.partial(
+            release_task_definition,
             props.task,
             props.service,
             region=props.region,
             primary_container=props.primary_container,
+            engine=props.engine,
         )
-        appspec = release_appspec(props.task, props.service, hooks=props.hooks)
+        taskdef = render()
+        self.release_spec: str | None = None
+        """Engine ``ecs``: the id of the container spec releases run (``RELEASE_SPEC``)."""
+        if not self._codedeploy:
+            self.release_spec = self._spec_digest(taskdef)
+            taskdef = render(spec_id=self.release_spec)
         base = f"/{props.name_prefix}/release"
-        return (
-            self._parameter(
-                "taskdef-template",
-                f"{base}/taskdef-template",
-                "taskdef.json of every release (rendered from the stack's container spec)",
-                json.dumps(taskdef, indent=1, sort_keys=True),
-            ),
-            self._parameter(
-                "appspec-template",
-                f"{base}/appspec-template",
-                "appspec.yaml of every release (rendered from the stack's container spec)",
-                to_yaml(appspec),
-            ),
+        taskdef_parameter = self._parameter(
+            "taskdef-template",
+            f"{base}/taskdef-template",
+            "taskdef.json of every release (rendered from the stack's container spec)",
+            _template_text(taskdef),
         )
+        if not self._codedeploy:
+            return taskdef_parameter, None
+        appspec = release_appspec(props.task, props.service, hooks=props.hooks)
+        return taskdef_parameter, self._parameter(
+            "appspec-template",
+            f"{base}/appspec-template",
+            "appspec.yaml of every release (rendered from the stack's container spec)",
+            to_yaml(appspec),
+        )
+
+    def _spec_digest(self, template: Mapping[str, Any]) -> str:
+        """A digest of the release template, computed by Terraform: it covers the values
+        the template's references resolve to (a replaced role, a renamed log group), and
+        nothing in the synthesized JSON depends on cdktf's token numbering."""
+        rendered = TerraformLocal(self, "release-template", dict(template))
+        digest = TerraformLocal(
+            self, "release-spec", Fn.substr(Fn.sha256(Fn.jsonencode(rendered.as_any_map)), 0, 16)
+        )
+        value: str = digest.as_string
+        return value
 
     def _parameter(self, id_: str, name: str, description: str, value: str) -> aws.SsmParameter:
         return aws.SsmParameter(
@@ -368,7 +474,7 @@ class CodeDeployPipeline(Construct):
         name: str = custom.deployment_config_name
         return name
 
-    def _deployment_group(self) -> aws.CodedeployDeploymentGroup:
+    def _deployment_group(self, application: aws.CodedeployApp) -> aws.CodedeployDeploymentGroup:
         props = self.props
         role, policy = self._role(
             "deploy",
@@ -396,7 +502,7 @@ class CodeDeployPipeline(Construct):
         return aws.CodedeployDeploymentGroup(
             self,
             "deployment-group",
-            app_name=self.application.name,
+            app_name=application.name,
             deployment_group_name=props.name_prefix,
             service_role_arn=role.arn,
             deployment_config_name=self.deployment_config_name,
@@ -543,7 +649,7 @@ class CodeDeployPipeline(Construct):
             name=name,
             description=f"Tests, builds and pushes the {props.name_prefix} images",
             service_role=role.arn,
-            build_timeout=props.build_timeout_minutes,
+            build_timeout=self.build_timeout_minutes(),
             queued_timeout=60,
             source=aws.CodebuildProjectSource(type="CODEPIPELINE", buildspec=props.buildspec_path),
             artifacts=aws.CodebuildProjectArtifacts(type="CODEPIPELINE"),
@@ -569,11 +675,21 @@ class CodeDeployPipeline(Construct):
             depends_on=[policy],
         )
 
+    def build_timeout_minutes(self) -> int:
+        """The configured build time, plus one release with engine ``ecs``: when the service
+        runs another container spec than the stack's, the build moves it onto the stack's
+        first and waits for that deployment."""
+        props = self.props
+        extra = 0
+        if not self._codedeploy:
+            extra = ecs_release_minutes(props.deployment_config, props.termination_wait_minutes)
+        return props.build_timeout_minutes + extra
+
     def build_environment(self) -> dict[str, str]:
         """The buildspec's inputs: which images to build from where, and the release spec."""
         props = self.props
         urls = props.service.repository_urls
-        return {
+        environment = {
             "RELEASE_IMAGES": " ".join(
                 f"{c.name},{c.build_context},{urls[c.name]}" for c in props.task.containers
             ),
@@ -582,8 +698,17 @@ class CodeDeployPipeline(Construct):
             ),
             "PRIMARY_CONTAINER": props.primary_container,
             "TASKDEF_PARAMETER": self.taskdef_parameter.name,
-            "APPSPEC_PARAMETER": self.appspec_parameter.name,
         }
+        if self.appspec_parameter is not None:
+            environment["APPSPEC_PARAMETER"] = self.appspec_parameter.name
+        else:
+            environment |= {
+                "RELEASE_ENGINE": "ecs",
+                "RELEASE_SPEC": str(self.release_spec),
+                "ECS_CLUSTER": props.service.cluster_name,
+                "ECS_SERVICE": props.service.service_name,
+            }
+        return environment
 
     def _build_statements(self, log_group_arn: str) -> list[dict[str, Any]]:
         repositories = list(self.props.service.repository_arns.values())
@@ -621,8 +746,28 @@ class CodeDeployPipeline(Construct):
             statement(
                 "ReadReleaseSpec",
                 ["ssm:GetParameter"],
-                [self.taskdef_parameter.arn, self.appspec_parameter.arn],
+                [p.arn for p in (self.taskdef_parameter, self.appspec_parameter) if p],
             ),
+            *([] if self._codedeploy else self._spec_refresh_statements()),
+        ]
+
+    def _spec_refresh_statements(self) -> list[dict[str, Any]]:
+        """Engine ``ecs``: the build reads which spec the service runs and, when it is not
+        the stack's, registers the stack's and moves the service onto it."""
+        service = self.props.service
+        return [
+            statement(
+                "RefreshOwnService",
+                ["ecs:DescribeServices", "ecs:UpdateService"],
+                [service.service_arn],
+            ),
+            self._read_task_definitions("ReadTaskDefinitions"),
+            statement(
+                "RegisterOwnTaskDefinition",
+                ["ecs:RegisterTaskDefinition"],
+                [self._task_family_arn()],
+            ),
+            self._pass_task_roles("PassTaskRolesToRefresh"),
         ]
 
     # --- pipeline -----------------------------------------------------------------------
@@ -704,24 +849,45 @@ class CodeDeployPipeline(Construct):
                         ),
                     },
                 ),
-                self._stage(
-                    "Deploy",
-                    category="Deploy",
-                    provider="CodeDeployToECS",
-                    input_artifacts=[BUILD_ARTIFACT],
-                    configuration={
-                        "ApplicationName": self.application.name,
-                        "DeploymentGroupName": self.deployment_group.deployment_group_name,
-                        "TaskDefinitionTemplateArtifact": BUILD_ARTIFACT,
-                        "TaskDefinitionTemplatePath": "taskdef.json",
-                        "AppSpecTemplateArtifact": BUILD_ARTIFACT,
-                        "AppSpecTemplatePath": "appspec.yaml",
-                        "Image1ArtifactName": BUILD_ARTIFACT,
-                        "Image1ContainerName": IMAGE_DETAIL_CONTAINER,
-                    },
-                ),
+                self._deploy_stage(),
             ],
             depends_on=[policy],
+        )
+
+    def _deploy_stage(self) -> aws.CodepipelineStage:
+        if self.application_name is None or self.deployment_group_name is None:
+            service = self.props.service
+            return self._stage(
+                "Deploy",
+                category="Deploy",
+                provider="ECS",
+                input_artifacts=[BUILD_ARTIFACT],
+                configuration={
+                    "ClusterName": service.cluster_name,
+                    "ServiceName": service.service_name,
+                    "FileName": IMAGE_DEFINITIONS,
+                    "DeploymentTimeout": str(
+                        ecs_release_minutes(
+                            self.props.deployment_config, self.props.termination_wait_minutes
+                        )
+                    ),
+                },
+            )
+        return self._stage(
+            "Deploy",
+            category="Deploy",
+            provider="CodeDeployToECS",
+            input_artifacts=[BUILD_ARTIFACT],
+            configuration={
+                "ApplicationName": self.application_name,
+                "DeploymentGroupName": self.deployment_group_name,
+                "TaskDefinitionTemplateArtifact": BUILD_ARTIFACT,
+                "TaskDefinitionTemplatePath": "taskdef.json",
+                "AppSpecTemplateArtifact": BUILD_ARTIFACT,
+                "AppSpecTemplatePath": "appspec.yaml",
+                "Image1ArtifactName": BUILD_ARTIFACT,
+                "Image1ContainerName": IMAGE_DETAIL_CONTAINER,
+            },
         )
 
     @staticmethod
@@ -753,10 +919,7 @@ class CodeDeployPipeline(Construct):
         )
 
     def _pipeline_statements(self) -> list[dict[str, Any]]:
-        props = self.props
         bucket = self.artifacts.bucket_arn
-        application = self._arn("codedeploy", f"application:{props.name_prefix}")
-        group = self._arn("codedeploy", f"deploymentgroup:{props.name_prefix}/{props.name_prefix}")
         return [
             statement(
                 "MoveArtifacts",
@@ -786,6 +949,18 @@ class CodeDeployPipeline(Construct):
                 ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
                 [self.build_project.arn],
             ),
+            *(self._codedeploy_action_statements() if self._codedeploy else []),
+            *([] if self._codedeploy else self._ecs_action_statements()),
+            self._pass_task_roles("PassTaskRolesToRelease"),
+        ]
+
+    def _codedeploy_action_statements(self) -> list[dict[str, Any]]:
+        """What ``CodeDeployToECS`` does as the pipeline: register the revision's task
+        definition and start a deployment of this construct's group."""
+        prefix = self.props.name_prefix
+        application = self._arn("codedeploy", f"application:{prefix}")
+        group = self._arn("codedeploy", f"deploymentgroup:{prefix}/{prefix}")
+        return [
             statement(
                 "RegisterRelease",
                 [
@@ -808,9 +983,28 @@ class CodeDeployPipeline(Construct):
             statement(
                 "RegisterOwnTaskDefinition",
                 ["ecs:RegisterTaskDefinition"],
-                [self._arn("ecs", f"task-definition/{props.service.task_family}:*")],
+                [self._task_family_arn()],
             ),
-            self._pass_task_roles("PassTaskRolesToRelease"),
+        ]
+
+    def _ecs_action_statements(self) -> list[dict[str, Any]]:
+        """What CodePipeline's ``ECS`` action does as the pipeline: copy the service's
+        running revision with the new images (tags included) and update the service."""
+        family = self._task_family_arn()
+        return [
+            statement(
+                "DeployOwnService",
+                ["ecs:DescribeServices", "ecs:UpdateService"],
+                [self.props.service.service_arn],
+            ),
+            self._read_task_definitions("ReadTaskDefinitions"),
+            statement("RegisterOwnTaskDefinition", ["ecs:RegisterTaskDefinition"], [family]),
+            statement(
+                "TagOwnTaskDefinitionOnRegister",
+                ["ecs:TagResource"],
+                [family],
+                {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+            ),
         ]
 
     def _connection_arn_as(self, prefix: str) -> str:
@@ -826,6 +1020,14 @@ class CodeDeployPipeline(Construct):
         return value
 
     # --- shared -------------------------------------------------------------------------
+
+    def _task_family_arn(self) -> str:
+        return self._arn("ecs", f"task-definition/{self.props.service.task_family}:*")
+
+    @staticmethod
+    def _read_task_definitions(sid: str) -> dict[str, Any]:
+        # ecs:DescribeTaskDefinition has no resource-level permissions: AWS requires "*".
+        return statement(sid, ["ecs:DescribeTaskDefinition"], ["*"])
 
     def _pass_task_roles(self, sid: str) -> dict[str, Any]:
         service = self.props.service

@@ -184,8 +184,8 @@ class RenderTarget:
 
     images: Mapping[str, str]
     """Image reference per container name."""
-    version: str
-    """Value of each container's ``version_variable``."""
+    version: str | None
+    """Value of each container's ``version_variable``; None: leave it to the image."""
     log_groups: Mapping[str, str]
     """CloudWatch log group name per container name."""
     region: str
@@ -204,7 +204,7 @@ def render_container_definitions(task: TaskSpec, target: RenderTarget) -> list[d
 
 def _render_container(spec: ContainerSpec, target: RenderTarget) -> dict[str, Any]:
     environment = dict(spec.environment)
-    if spec.version_variable:
+    if spec.version_variable and target.version is not None:
         environment[spec.version_variable] = target.version
     health_check = spec.health_check
     entry_point: tuple[str, ...] | None = None

@@ -13,9 +13,10 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from constructs_lib.container_spec import RenderTarget, TaskSpec, render_container_definitions
+from constructs_lib.validation import ValidationError, check_int_range
 
 IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"
 """Filled by the ``CodeDeployToECS`` action from ``imageDetail.json`` (primary image)."""
@@ -24,6 +25,84 @@ TASK_DEFINITION_PLACEHOLDER = "<TASK_DEFINITION>"
 _PLAIN_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 VERSION_PLACEHOLDER = "<SOURCE_VERSION>"
 """Filled by the build with the commit id: the version variable and every image tag."""
+RELEASE_SPEC_VARIABLE = "RELEASE_SPEC"
+"""Environment variable naming the container spec a revision was rendered from (engine
+``ecs``): the build compares it with the stack's to know whether the running revision, which
+ECS's deploy action copies, still matches the stack."""
+
+DeploymentEngine = Literal["codedeploy", "ecs"]
+"""Who runs a blue/green release: CodeDeploy (task sets, listener swaps, an AppSpec) or ECS
+itself (``deploymentController = ECS``: service revisions, weighted listener rules)."""
+DEPLOYMENT_ENGINES: tuple[DeploymentEngine, ...] = ("codedeploy", "ecs")
+NATIVE_HOOK_STAGE = "POST_TEST_TRAFFIC_SHIFT"
+"""Engine ``ecs``: where the verification hook runs (test rule on the new revision,
+production still on the old one)."""
+MAX_SHIFT_INTERVAL_MINUTES = 2880
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrafficShift:
+    """A gradual traffic shift: ``canary`` moves ``percentage`` first and the rest after
+    ``interval_minutes``; ``linear`` moves ``percentage`` every ``interval_minutes``.
+    CodeDeploy runs it as a custom deployment config, ECS as its CANARY / LINEAR strategy."""
+
+    kind: Literal["canary", "linear"]
+    percentage: int
+    interval_minutes: int
+
+    def validate(self, field_prefix: str = "") -> None:
+        f = field_prefix
+        if self.kind not in ("canary", "linear"):
+            raise ValidationError(f"{f}kind", f"must be 'canary' or 'linear', got {self.kind!r}")
+        check_int_range(f"{f}percentage", self.percentage, 1, 99)
+        check_int_range(
+            f"{f}interval_minutes", self.interval_minutes, 1, MAX_SHIFT_INTERVAL_MINUTES
+        )
+
+    @property
+    def config_suffix(self) -> str:
+        return f"{self.kind}-{self.percentage}pct-{self.interval_minutes}min"
+
+    @property
+    def steps(self) -> int:
+        """Waits of ``interval_minutes`` before all traffic has moved."""
+        return 1 if self.kind == "canary" else -(-100 // self.percentage) - 1
+
+
+def _predefined_shifts() -> dict[str, TrafficShift | None]:
+    canary: Literal["canary"] = "canary"
+    linear: Literal["linear"] = "linear"
+    return {
+        "CodeDeployDefault.ECSAllAtOnce": None,
+        "CodeDeployDefault.ECSCanary10Percent5Minutes": TrafficShift(
+            kind=canary, percentage=10, interval_minutes=5
+        ),
+        "CodeDeployDefault.ECSCanary10Percent15Minutes": TrafficShift(
+            kind=canary, percentage=10, interval_minutes=15
+        ),
+        "CodeDeployDefault.ECSLinear10PercentEvery1Minutes": TrafficShift(
+            kind=linear, percentage=10, interval_minutes=1
+        ),
+        "CodeDeployDefault.ECSLinear10PercentEvery3Minutes": TrafficShift(
+            kind=linear, percentage=10, interval_minutes=3
+        ),
+    }
+
+
+PREDEFINED_SHIFTS: Mapping[str, TrafficShift | None] = _predefined_shifts()
+"""CodeDeploy's predefined ECS configs as shifts (None: all at once), so one setting means the
+same release under either engine."""
+
+
+def traffic_shift(config: str | TrafficShift) -> TrafficShift | None:
+    """The shift a deployment config stands for; None: all traffic at once."""
+    return config if isinstance(config, TrafficShift) else PREDEFINED_SHIFTS[config]
+
+
+def shift_minutes(config: str | TrafficShift) -> int:
+    """Minutes from the first to the last traffic step."""
+    shift = traffic_shift(config)
+    return 0 if shift is None else shift.steps * shift.interval_minutes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,21 +135,41 @@ class TrafficRoutes:
     test_listener_arn: str
     blue_target_group_name: str
     green_target_group_name: str
+    blue_target_group_arn: str | None = None
+    green_target_group_arn: str | None = None
+    production_listener_rule_arn: str | None = None
+    """Engine ``ecs``: the weighted-forward rule ECS shifts production traffic with."""
+    test_listener_rule_arn: str | None = None
+    """Engine ``ecs``: the rule that sends test traffic to the new revision."""
 
 
 def release_task_definition(
-    task: TaskSpec, target: ServiceTarget, *, region: str, primary_container: str
+    task: TaskSpec,
+    target: ServiceTarget,
+    *,
+    region: str,
+    primary_container: str,
+    engine: DeploymentEngine = "codedeploy",
+    spec_id: str | None = None,
 ) -> dict[str, Any]:
     """The ``RegisterTaskDefinition`` input a release registers, with placeholders.
 
-    The primary container's image is :data:`IMAGE_PLACEHOLDER` (CodeDeploy fills it); every
-    other image is its repository at tag :data:`VERSION_PLACEHOLDER`, which the build
-    replaces along with the version variable.
+    ``codedeploy``: the primary container's image is :data:`IMAGE_PLACEHOLDER` (CodeDeploy
+    fills it); every other image is its repository at tag :data:`VERSION_PLACEHOLDER`, which
+    the build replaces along with the version variable.
+
+    ``ecs``: ECS's deploy action copies the running revision and swaps only the images, so a
+    version variable would go stale: the images carry the version (``ENV`` at build time) and
+    every image is its repository at :data:`VERSION_PLACEHOLDER`. Given a ``spec_id`` (a
+    digest of this rendering without it, see ``CodeDeployPipeline``), the primary container
+    names the spec (:data:`RELEASE_SPEC_VARIABLE`) so the build can tell a revision rendered
+    from another spec (or the bootstrap one) and move the service onto this one first.
     """
+    codedeploy = engine == "codedeploy"
     images = {
         c.name: (
             IMAGE_PLACEHOLDER
-            if c.name == primary_container
+            if codedeploy and c.name == primary_container
             else f"{target.repository_urls[c.name]}:{VERSION_PLACEHOLDER}"
         )
         for c in task.containers
@@ -79,7 +178,7 @@ def release_task_definition(
         task,
         RenderTarget(
             images=images,
-            version=VERSION_PLACEHOLDER,
+            version=VERSION_PLACEHOLDER if codedeploy else None,
             log_groups=target.log_group_names,
             region=region,
         ),
@@ -98,7 +197,27 @@ def release_task_definition(
     volumes = [{"name": name} for name in task.volume_names()]
     if volumes:
         rendered["volumes"] = volumes
+    if spec_id is not None:
+        _name_spec(rendered, primary_container, spec_id)
     return rendered
+
+
+def named_spec(rendered: Mapping[str, Any], primary_container: str) -> str | None:
+    """The :data:`RELEASE_SPEC_VARIABLE` a rendered ``ecs`` release carries, if any."""
+    for definition in rendered["containerDefinitions"]:
+        if definition["name"] == primary_container:
+            for variable in definition.get("environment", ()):
+                if variable["name"] == RELEASE_SPEC_VARIABLE:
+                    return str(variable["value"])
+    return None
+
+
+def _name_spec(rendered: dict[str, Any], primary_container: str, spec_id: str) -> None:
+    for definition in rendered["containerDefinitions"]:
+        if definition["name"] == primary_container:
+            environment = [*definition.get("environment", ())]
+            environment.append({"name": RELEASE_SPEC_VARIABLE, "value": spec_id})
+            definition["environment"] = sorted(environment, key=lambda e: e["name"])
 
 
 def release_appspec(

@@ -1,9 +1,12 @@
-"""VerificationHook: the ``AfterAllowTestTraffic`` hook of an ECS blue/green deployment.
+"""VerificationHook: the test-traffic check of an ECS blue/green release.
 
-A Python Lambda function (``handlers/verify_test_traffic``) that CodeDeploy calls once the
-ALB's test listener routes to the replacement task set. It probes the test listener on every
-ALB node until the configured checks pass a few rounds in a row, then reports ``Succeeded``
-or ``Failed`` to CodeDeploy, which carries on or rolls back.
+A Python Lambda function (``handlers/verify_test_traffic``) run once the ALB's test listener
+routes to the new tasks: by CodeDeploy as the ``AfterAllowTestTraffic`` hook (engine
+``codedeploy``; the verdict goes back with ``PutLifecycleEventHookExecutionStatus``) or by
+ECS as the service's ``POST_TEST_TRAFFIC_SHIFT`` lifecycle hook (engine ``ecs``; the verdict
+is the function's answer). It probes the test listener on every ALB node until the
+configured checks pass a few rounds in a row, then answers pass or fail: the release carries
+on or rolls back.
 
 The function runs in the VPC: it reaches the ALB nodes by their private IPs (an
 internet-facing ALB's DNS name resolves to public addresses it cannot reach without NAT).
@@ -26,6 +29,7 @@ from constructs_lib import bindings as aws
 from constructs_lib.bindings import Token
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
+from constructs_lib.release_spec import DEPLOYMENT_ENGINES, NATIVE_HOOK_STAGE, DeploymentEngine
 from constructs_lib.validation import (
     ValidationError,
     check_cidr,
@@ -43,7 +47,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent / "handlers" / "verify_test_traffi
 """The Lambda package: zipped as it stands, so it holds only ``index.py``."""
 RUNTIME = "python3.12"
 """The runtime the handler is written for (standard library and the bundled boto3 only)."""
-HANDLER = "index.handler"
+HANDLERS: dict[DeploymentEngine, str] = {
+    "codedeploy": "index.handler",
+    "ecs": "index.ecs_handler",
+}
+HOOK_STAGES: dict[DeploymentEngine, str] = {
+    "codedeploy": HOOK_EVENT,
+    "ecs": NATIVE_HOOK_STAGE,
+}
 MEMORY_MB = 128
 FUNCTION_NAME_MAX = 64
 FUNCTION_SUFFIX = "verify-test-traffic"
@@ -63,6 +74,9 @@ _LOAD_BALANCER_SUFFIX_RE = re.compile(r"app/[A-Za-z0-9-]+/[0-9a-f]+")
 _HOSTNAME_RE = re.compile(r"[A-Za-z0-9.-]+")
 _DEPLOYMENT_GROUP_ARN_RE = re.compile(
     r"arn:aws[a-z-]*:codedeploy:[a-z0-9-]+:\d{12}:deploymentgroup:[\w.+=,@-]+/[\w.+=,@-]+"
+)
+_SERVICE_REVISIONS_ARN_RE = re.compile(
+    r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service-revision/[\w-]+/[\w-]+/\*"
 )
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 _CONTAINER_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
@@ -108,8 +122,11 @@ class Probe:
         return rendered
 
 
-API_SERVICES = ("codedeploy", "ec2", "ecs")
-"""AWS APIs the hook calls: without NAT, the VPC needs interface endpoints for them."""
+API_SERVICES: dict[DeploymentEngine, tuple[str, ...]] = {
+    "codedeploy": ("codedeploy", "ec2", "ecs"),
+    "ecs": ("ec2", "ecs"),
+}
+"""AWS APIs the hook calls per engine: without NAT, the VPC needs interface endpoints."""
 
 DEFAULT_PROBES: tuple[Probe, ...] = (
     Probe(path="/health", status=200, body="ok"),
@@ -144,11 +161,17 @@ class VerificationHookProps:
     and ECS when a probe has ``body_is_version``): the VPC CIDR when interface endpoints
     serve those APIs, ``0.0.0.0/0`` when the subnets reach them through NAT. No default: a
     function in subnets without either never reports, and CodeDeploy waits an hour."""
-    deployment_group_arn: str
-    """The CodeDeploy deployment group whose deployments this hook may report on (and read).
-    Build it from the application and group names when the deploy role's policy names this
-    function and the deployment group depends on that policy: the group's own ``arn``
-    attribute would then close a dependency cycle."""
+    engine: DeploymentEngine = "codedeploy"
+    """Who runs the hook: CodeDeploy (``AfterAllowTestTraffic``) or ECS
+    (``POST_TEST_TRAFFIC_SHIFT``)."""
+    deployment_group_arn: str | None = None
+    """Engine ``codedeploy`` (required): the deployment group whose deployments this hook may
+    report on (and read). Build it from the application and group names when the deploy
+    role's policy names this function and the deployment group depends on that policy: the
+    group's own ``arn`` attribute would then close a dependency cycle."""
+    service_revisions_arn: str | None = None
+    """Engine ``ecs`` (required): ``arn:...:service-revision/<cluster>/<service>/*``, the
+    revisions whose task definition tells the version being deployed."""
     probes: Sequence[Probe] = DEFAULT_PROBES
     """The checks, all of which must pass on every ALB node. Default: ``/health`` answers
     200 ``ok`` and ``/`` answers 200 with the version being deployed."""
@@ -195,12 +218,24 @@ class VerificationHookProps:
             "a security group id",
         )
         check_cidr("api_egress_cidr", self.api_egress_cidr)
-        _check_format(
-            "deployment_group_arn",
-            self.deployment_group_arn,
-            _DEPLOYMENT_GROUP_ARN_RE,
-            "a CodeDeploy deployment group ARN",
-        )
+        if self.engine not in DEPLOYMENT_ENGINES:
+            raise ValidationError(
+                "engine", f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {self.engine!r}"
+            )
+        if self.engine == "codedeploy":
+            _check_format(
+                "deployment_group_arn",
+                self.deployment_group_arn,
+                _DEPLOYMENT_GROUP_ARN_RE,
+                "a CodeDeploy deployment group ARN",
+            )
+        else:
+            _check_format(
+                "service_revisions_arn",
+                self.service_revisions_arn,
+                _SERVICE_REVISIONS_ARN_RE,
+                "an ECS service-revision ARN pattern ending in /*",
+            )
         validate_verification_settings(
             probes=self.probes,
             deadline_seconds=self.deadline_seconds,
@@ -310,8 +345,9 @@ def hook_environment(props: VerificationHookProps) -> dict[str, str]:
 class VerificationHook(Construct):
     """The hook function, its role, log group and security group.
 
-    Put :attr:`hooks` in the AppSpec's ``Hooks`` and let the CodeDeploy role invoke
-    :attr:`function_arn` (``lambda:InvokeFunction``).
+    Engine ``codedeploy``: put :attr:`hooks` in the AppSpec's ``Hooks`` and let the CodeDeploy
+    role invoke :attr:`function_arn` (``lambda:InvokeFunction``). Engine ``ecs``: give
+    :attr:`function_arn` to the service's ``NativeRelease.hook_function_arns``.
     """
 
     def __init__(self, scope: Construct, id_: str, props: VerificationHookProps) -> None:
@@ -338,10 +374,13 @@ class VerificationHook(Construct):
             self,
             "function",
             function_name=name,
-            description=f"CodeDeploy {HOOK_EVENT} hook: probes the test listener",
+            description=(
+                f"{'CodeDeploy' if props.engine == 'codedeploy' else 'ECS'} "
+                f"{HOOK_STAGES[props.engine]} hook: probes the test listener"
+            ),
             role=self.role.arn,
             runtime=RUNTIME,
-            handler=HANDLER,
+            handler=HANDLERS[props.engine],
             # Relative to the synthesized stack; the content hash redeploys changed code.
             filename=package.path,
             source_code_hash=package.asset_hash,
@@ -361,8 +400,11 @@ class VerificationHook(Construct):
         self.function_arn: str = self.function.arn
         self.role_arn: str = self.role.arn
         self.log_group_name: str = self.log_group.name
-        self.hooks: dict[str, str] = {HOOK_EVENT: self.function_arn}
-        """The AppSpec ``Hooks`` entry (CodeDeploy accepts a function name or ARN)."""
+        self.hooks: dict[str, str] = (
+            {HOOK_EVENT: self.function_arn} if props.engine == "codedeploy" else {}
+        )
+        """The AppSpec ``Hooks`` entry (CodeDeploy accepts a function name or ARN); empty
+        with engine ``ecs``."""
 
     def _security_group(self, name: str) -> aws.SecurityGroup:
         props = self.props
@@ -379,7 +421,7 @@ class VerificationHook(Construct):
             self,
             "alb-ingress-from-hook",
             security_group_id=props.load_balancer_security_group_id,
-            description=f"test listener from the {HOOK_EVENT} hook",
+            description=f"test listener from the {HOOK_STAGES[props.engine]} hook",
             ip_protocol="tcp",
             from_port=props.test_port,
             to_port=props.test_port,
@@ -399,7 +441,11 @@ class VerificationHook(Construct):
             self,
             "egress-https-apis",
             security_group_id=group_id,
-            description="HTTPS: CodeDeploy, EC2 and ECS APIs",
+            description=(
+                "HTTPS: CodeDeploy, EC2 and ECS APIs"
+                if props.engine == "codedeploy"
+                else "HTTPS: EC2 and ECS APIs"
+            ),
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
@@ -431,14 +477,8 @@ class VerificationHook(Construct):
     def _statements(self) -> list[dict[str, Any]]:
         props = self.props
         needs_version = props.needs_version
-        # GetDeployment and DescribeTaskDefinition serve only body_is_version probes: the
-        # handler reads the deployed version from the deployment's AppSpec and task definition.
-        codedeploy = ["codedeploy:PutLifecycleEventHookExecutionStatus"]
-        if needs_version:
-            codedeploy.append("codedeploy:GetDeployment")
         statements = [
-            # Both actions authorize against the deployment group of the deployment.
-            statement("ReportToOwnDeploymentGroup", codedeploy, [props.deployment_group_arn]),
+            *self._engine_statements(),
             # AWS supports no resource-level permission for ec2:DescribeNetworkInterfaces
             # (the ALB's nodes, and Lambda's own interfaces): "*" is required.
             statement("DescribeNetworkInterfaces", ["ec2:DescribeNetworkInterfaces"], ["*"]),
@@ -479,6 +519,29 @@ class VerificationHook(Construct):
             ),
         ]
         return statements
+
+    def _engine_statements(self) -> list[dict[str, Any]]:
+        """CodeDeploy: report the verdict (and read the deployment for the version). ECS:
+        the verdict is the function's answer; read the revision being deployed for the
+        version. Reads serve only ``body_is_version`` probes."""
+        props = self.props
+        if props.engine == "ecs":
+            if not props.needs_version:
+                return []
+            return [
+                statement(
+                    "ReadOwnServiceRevisions",
+                    ["ecs:DescribeServiceRevisions"],
+                    [str(props.service_revisions_arn)],
+                )
+            ]
+        codedeploy = ["codedeploy:PutLifecycleEventHookExecutionStatus"]
+        if props.needs_version:
+            codedeploy.append("codedeploy:GetDeployment")
+        # Both actions authorize against the deployment group of the deployment.
+        return [
+            statement("ReportToOwnDeploymentGroup", codedeploy, [str(props.deployment_group_arn)])
+        ]
 
     def _ec2_arn(self, resource: str, *, account: str | None = None) -> str:
         owner = self._account if account is None else account

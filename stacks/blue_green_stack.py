@@ -1,5 +1,9 @@
 """One environment's stack: network, ALB with blue/green target groups, Fargate service, the
-alarms that roll a release back and the pipeline that releases it."""
+alarms that roll a release back and the pipeline that releases it.
+
+``deployment.engine`` is read here only: every construct gets the same value, so switching
+between CodeDeploy and ECS-native blue/green is one setting.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from constructs_lib import (
     CodeDeployPipelineProps,
     FargateService,
     FargateServiceProps,
+    NativeRelease,
     NetworkConstruct,
     NetworkProps,
     ReleaseAlarms,
@@ -27,6 +32,7 @@ from constructs_lib import (
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs_lib.codedeploy_pipeline import deployment_group_arn
+from constructs_lib.release_spec import traffic_shift
 from constructs_lib.verification_hook import API_SERVICES
 from constructs_lib.vpc_endpoints import TASK_SERVICES
 from stacks.settings import Settings
@@ -68,6 +74,8 @@ class BlueGreenStack(TerraformStack):
         public_tasks = net.task_placement == "public"
         lb = settings.load_balancer
         svc = settings.service
+        deploy = settings.deployment
+        engine = deploy.engine
         self.alb = AlbBlueGreen(
             self,
             "alb",
@@ -93,8 +101,12 @@ class BlueGreenStack(TerraformStack):
                     if lb.access_log_retention_days
                     else None
                 ),
+                engine=engine,
             ),
         )
+        # Before the service: with engine "ecs" the alarms and the hook are the service's.
+        self.alarms = self._release_alarms()
+        self.hook = self._verification_hook()
         task = workload_task(svc)
         self.service = FargateService(
             self,
@@ -126,13 +138,13 @@ class BlueGreenStack(TerraformStack):
                 autoscaled=settings.autoscaling.enabled,
                 # Endpoints reach the account's registry only, not ECR Public.
                 mirror_public_images=net.task_placement == "private-endpoints",
+                engine=engine,
+                native_release=self._native_release(),
             ),
         )
         self.autoscaling = self._autoscaling()
-        self.alarms = self._release_alarms()
-        self.hook = self._verification_hook()
         pipe = settings.pipeline
-        deploy = settings.deployment
+        codedeploy = engine == "codedeploy"
         self.pipeline = CodeDeployPipeline(
             self,
             "pipeline",
@@ -150,10 +162,11 @@ class BlueGreenStack(TerraformStack):
                 primary_container=APP,
                 service=self.service.release_target,
                 traffic=self.alb.traffic_routes,
+                engine=engine,
                 deployment_config=deploy.config,
                 ready_wait_minutes=deploy.ready_wait_minutes,
                 termination_wait_minutes=deploy.termination_wait_minutes,
-                alarm_names=self.alarms.alarm_names if self.alarms else (),
+                alarm_names=self.alarms.alarm_names if self.alarms and codedeploy else (),
                 hooks=self.hook.hooks if self.hook else {},
                 log_retention_days=svc.log_retention_days,
                 artifact_expiry_days=pipe.artifact_expiry_days,
@@ -167,12 +180,28 @@ class BlueGreenStack(TerraformStack):
         )
         self._outputs()
 
+    def _native_release(self) -> NativeRelease | None:
+        """Engine "ecs": ECS shifts the traffic, runs the hook and watches the alarms."""
+        deploy = self.settings.deployment
+        if deploy.engine != "ecs":
+            return None
+        return NativeRelease(
+            traffic=self.alb.traffic_routes,
+            shift=traffic_shift(deploy.config),
+            bake_time_minutes=deploy.termination_wait_minutes,
+            hook_function_arns=(self.hook.function_arn,) if self.hook else (),
+            alarm_names=self.alarms.alarm_names if self.alarms else (),
+        )
+
     def _verification_hook(self) -> VerificationHook | None:
         verification = self.settings.verification
         if not verification.enabled:
             return None
         name = self.settings.stack_name
         behind_nat = self.settings.network.task_placement == "private-nat"
+        engine = self.settings.deployment.engine
+        partition = aws.DataAwsPartition(self, "partition").partition
+        region = self.settings.region
         return VerificationHook(
             self,
             "verification-hook",
@@ -188,11 +217,23 @@ class BlueGreenStack(TerraformStack):
                 # Behind NAT the APIs are on the internet; otherwise interface endpoints in
                 # the VPC serve them (see _endpoints).
                 api_egress_cidr="0.0.0.0/0" if behind_nat else self.network.vpc_cidr_block,
-                deployment_group_arn=deployment_group_arn(
-                    partition=aws.DataAwsPartition(self, "partition").partition,
-                    region=self.settings.region,
-                    account=self.account_id,
-                    name_prefix=name,
+                engine=engine,
+                deployment_group_arn=(
+                    deployment_group_arn(
+                        partition=partition,
+                        region=region,
+                        account=self.account_id,
+                        name_prefix=name,
+                    )
+                    if engine == "codedeploy"
+                    else None
+                ),
+                # Cluster and service are both named after the stack (FargateService).
+                service_revisions_arn=(
+                    f"arn:{partition}:ecs:{region}:{self.account_id}:service-revision/"
+                    f"{name}/{name}/*"
+                    if engine == "ecs"
+                    else None
                 ),
                 probes=verification.probes,
                 version_container=APP,
@@ -216,7 +257,7 @@ class BlueGreenStack(TerraformStack):
             services += TASK_SERVICES
             clients.append(self.service.security_group_id)
         if self.hook:
-            services += API_SERVICES
+            services += API_SERVICES[self.settings.deployment.engine]
             clients.append(self.hook.security_group_id)
         if not services:
             return None
@@ -329,13 +370,23 @@ class BlueGreenStack(TerraformStack):
                 "starts PENDING).",
                 "What to do once after the first deploy",
             ),
-            "codedeploy_application": (self.pipeline.application_name, "CodeDeploy application"),
-            "codedeploy_deployment_group": (
-                self.pipeline.deployment_group_name,
-                "CodeDeploy deployment group",
-            ),
             "artifact_bucket": (self.pipeline.artifact_bucket_name, "Pipeline artifacts"),
         }
+        if self.pipeline.application_name and self.pipeline.deployment_group_name:
+            outputs["codedeploy_application"] = (
+                self.pipeline.application_name,
+                "CodeDeploy application",
+            )
+            outputs["codedeploy_deployment_group"] = (
+                self.pipeline.deployment_group_name,
+                "CodeDeploy deployment group",
+            )
+        else:
+            outputs["deployment_engine"] = (
+                "ecs",
+                "ECS-native blue/green: the service runs each release itself (aws ecs "
+                "list-service-deployments shows them)",
+            )
         if self.hook:
             outputs["verification_hook_function"] = (
                 self.hook.function_name,

@@ -21,13 +21,13 @@ from constructs_lib.alb_blue_green import (
 )
 from constructs_lib.codedeploy_pipeline import (
     ALL_AT_ONCE,
-    TrafficShift,
     validate_deployment_settings,
     validate_pipeline_settings,
 )
 from constructs_lib.fargate_service import validate_service_settings
 from constructs_lib.network import NatGateways, plan_subnets
 from constructs_lib.release_alarms import AlarmThresholds
+from constructs_lib.release_spec import DEPLOYMENT_ENGINES, DeploymentEngine, TrafficShift
 from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
     ValidationError,
@@ -147,6 +147,9 @@ class PipelineSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class DeploymentSettings:
+    engine: DeploymentEngine = "codedeploy"
+    """``codedeploy`` or ``ecs`` (ECS-native blue/green): the one switch all constructs
+    follow."""
     config: str | TrafficShift = ALL_AT_ONCE
     ready_wait_minutes: int = 0
     termination_wait_minutes: int = 5
@@ -584,7 +587,13 @@ def _deployment(t: _Table) -> DeploymentSettings:
         config.validate(custom.prefix)
     elif "custom" in t:
         raise ValidationError(t.name("custom"), "only applies when config = 'custom'")
+    engine = t.get("engine", str, d.engine)
+    if engine not in DEPLOYMENT_ENGINES:
+        raise ValidationError(
+            t.name("engine"), f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {engine!r}"
+        )
     deployment = DeploymentSettings(
+        engine="ecs" if engine == "ecs" else "codedeploy",
         config=config,
         ready_wait_minutes=t.get("ready_wait_minutes", int, d.ready_wait_minutes),
         termination_wait_minutes=t.get("termination_wait_minutes", int, d.termination_wait_minutes),
@@ -594,7 +603,9 @@ def _deployment(t: _Table) -> DeploymentSettings:
         deployment_config=deployment.config,
         ready_wait_minutes=deployment.ready_wait_minutes,
         termination_wait_minutes=deployment.termination_wait_minutes,
+        engine=deployment.engine,
         field_prefix=t.prefix,
+        shift_prefix="custom.",
     )
     return deployment
 

@@ -92,3 +92,31 @@ def reuse(new_stack: object, synth: object) -> Synth:
     from tests.reuse_stack import build_reuse_stack
 
     return synth(build_reuse_stack(new_stack))  # type: ignore[operator,no-any-return]
+
+
+@pytest.fixture(scope="session")
+def ecs_settings(settings_by_env: dict[str, Settings]) -> dict[str, Settings]:
+    """Every environment's settings switched to the ECS-native engine (and named apart, so
+    the stacks share one app with the CodeDeploy ones)."""
+    from dataclasses import replace
+
+    return {
+        env: replace(
+            s,
+            environment=f"{s.environment}-ecs",
+            deployment=replace(s.deployment, engine="ecs"),
+        )
+        for env, s in settings_by_env.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def ecs_synths(cdktf_app: object, ecs_settings: dict[str, Settings]) -> dict[str, Synth]:
+    import cdktf
+
+    from stacks.blue_green_stack import BlueGreenStack
+
+    return {
+        env: Synth.of(cdktf.Testing.synth(BlueGreenStack(cdktf_app, s)))  # type: ignore[arg-type]
+        for env, s in ecs_settings.items()
+    }

@@ -1,9 +1,30 @@
-"""CodeDeploy ``AfterAllowTestTraffic`` hook for an ECS blue/green deployment.
+"""Test-traffic verification hook for an ECS blue/green release, for either deployment engine.
 
-When CodeDeploy calls this function, the ALB's test listener already routes to the
-replacement (green) task set while production traffic still goes to the original one. The
-function probes the test listener until the new tasks answer every configured check a few
-rounds in a row, then tells CodeDeploy ``Succeeded`` (carry on) or ``Failed`` (roll back).
+When this function is called, the ALB's test listener already routes to the new (green) tasks
+while production traffic still goes to the original ones. The function probes the test
+listener until the new tasks answer every configured check a few rounds in a row, then gives
+its verdict: carry on, or roll back. Two entry points share the configuration, the probing
+and the version rule; they differ in what the event names and how the verdict goes back:
+
+* ``index.handler``: a CodeDeploy ``AfterAllowTestTraffic`` hook (service deployment
+  controller ``CODE_DEPLOY``). The event holds ``DeploymentId`` and
+  ``LifecycleEventHookExecutionId``; the new task definition is the one the deployment's
+  AppSpec names; the verdict is sent with ``PutLifecycleEventHookExecutionStatus``
+  (``Succeeded`` or ``Failed``).
+* ``index.ecs_handler``: an ECS-native blue/green lifecycle hook (deployment controller
+  ``ECS``, strategy ``BLUE_GREEN``, ``LINEAR`` or ``CANARY``) at ``POST_TEST_TRAFFIC_SHIFT``.
+  The event is ``{"executionId", "lifecycleStage", "resourceArn", "executionDetails":
+  {"serviceArn", "targetServiceRevisionArn", "testTrafficWeights",
+  "productionTrafficWeights"}}``; the new task definition is the target service revision's;
+  the verdict is the return value, ``{"hookStatus": "SUCCEEDED" | "FAILED"}``. The check
+  finishes within one invocation, so ``IN_PROGRESS`` (ECS calling again later) is never used.
+  CodeDeploy is not involved.
+
+The version a probe with ``body_is_version`` expects comes from the new task definition's
+container ``VERSION_CONTAINER``: its environment variable ``VERSION_VARIABLE`` if it defines
+one, else its image tag (``repo:tag``). Release task definitions of the ECS engine carry no
+such variable (the image sets it, and is tagged with the same commit id); an image pinned by
+digest, or untagged, names no version, which fails the check.
 
 Why it works the way it does:
 
@@ -12,8 +33,9 @@ Why it works the way it does:
   the private IPs of the ALB's network interfaces (whose description is ``ELB <arn-suffix>``)
   and sends the ALB's DNS name as the ``Host`` header.
 * Every ALB node is probed: a node that cannot reach the green tasks fails the round.
-* A status is always reported, whatever goes wrong: without one, CodeDeploy waits for the
-  hook to time out (an hour) before it rolls back.
+* A verdict is always given, whatever goes wrong (configuration, lookups, a malformed ECS
+  event): without one, CodeDeploy waits for the hook to time out (an hour) before it rolls
+  back, and ECS waits for its hook timeout.
 
 Runtime: python3.12 with its bundled boto3; standard library otherwise.
 """
@@ -37,6 +59,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Status = Literal["Succeeded", "Failed"]
+HookStatus = Literal["SUCCEEDED", "FAILED"]
 LogRecord = dict[str, Any]
 Log = Callable[[LogRecord], None]
 Clock = Callable[[], float]
@@ -52,6 +75,9 @@ DEFAULT_REQUIRED_PASSES = 2
 # Seconds kept back from the Lambda's own timeout for the final status call: a function
 # killed by its timeout reports nothing, and CodeDeploy would wait an hour to roll back.
 STATUS_CALL_RESERVE_SECONDS = 10.0
+# The ECS lifecycle stage this function verifies: test traffic goes to the new revision.
+ECS_LIFECYCLE_STAGE = "POST_TEST_TRAFFIC_SHIFT"
+_HOOK_STATUS: dict[Status, HookStatus] = {"Succeeded": "SUCCEEDED", "Failed": "FAILED"}
 # Only the start of a body is compared or logged; an error page can be large.
 MAX_BODY_BYTES = 64 * 1024
 MAX_LOGGED_BODY_CHARS = 120
@@ -64,6 +90,8 @@ _HOSTNAME = re.compile(r"[A-Za-z0-9.-]+")
 _TASK_DEFINITION_ARN = re.compile(
     r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]+(?::\d+)?"
 )
+# A Docker image tag: what may follow the last colon of an image reference's last component.
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _PROBE_KEYS = frozenset({"path", "status", "body", "body_is_version"})
 _HTTP_STATUS_MIN = 100
 _HTTP_STATUS_MAX = 599
@@ -76,6 +104,10 @@ class ConfigError(ValueError):
 
 class LookupFailedError(RuntimeError):
     """A fact the check depends on (ALB nodes, deployed version) could not be found."""
+
+
+class EventError(ValueError):
+    """The invocation event lacks what the function needs, or is for another stage."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +155,7 @@ class ProbeResult:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The verdict reported to CodeDeploy, with the reason logged and returned."""
+    """The verdict given to the deployment engine, with the reason logged."""
 
     status: Status
     reason: str
@@ -315,10 +347,62 @@ def task_definition_arn(appspec_content: str) -> str:
     return arns.pop()
 
 
+def image_tag(image: str) -> str:
+    """The tag of an image reference ``[registry[:port]/]repository:tag``.
+
+    A reference by digest (``repository@sha256:...``, with or without a tag) or without a tag
+    names no version: what runs is the digest, or whatever ``latest`` was at pull time.
+    """
+    if "@" in image:
+        raise LookupFailedError(f"image {image!r} is referenced by digest, which names no version")
+    # A registry port is a colon too, but only before the last slash.
+    _, colon, tag = image.rpartition("/")[2].partition(":")
+    if not image or not colon or not tag:
+        raise LookupFailedError(f"image {image!r} has no tag")
+    if not _IMAGE_TAG.fullmatch(tag):
+        raise LookupFailedError(f"image {image!r} has a malformed tag {tag!r}")
+    return tag
+
+
+def container_version(definition: Mapping[str, Any], container: str, variable: str) -> str:
+    """The version a container of a task definition runs, by the rule both engines share.
+
+    The container's environment variable ``variable`` if it defines one, else its image tag.
+    A variable set to an empty value is an error rather than a reason to look at the tag:
+    the task definition's value replaces the image's, so the application sees it empty.
+    """
+    arn = definition.get("taskDefinitionArn") or "the task definition"
+    containers = {c.get("name"): c for c in definition.get("containerDefinitions", [])}
+    if container not in containers:
+        raise LookupFailedError(f"task definition {arn} has no container named {container!r}")
+    spec = containers[container]
+    environment = {e.get("name"): e.get("value") for e in spec.get("environment", [])}
+    if variable in environment:
+        if not environment[variable]:
+            raise LookupFailedError(
+                f"container {container!r} in {arn} sets environment variable {variable!r} "
+                "to an empty value"
+            )
+        return str(environment[variable])
+    try:
+        return image_tag(str(spec.get("image") or ""))
+    except LookupFailedError as exc:
+        raise LookupFailedError(
+            f"container {container!r} in {arn} has no environment variable {variable!r}, "
+            f"and its {exc}"
+        ) from None
+
+
+def task_definition_version(ecs: Any, task_definition: str, container: str, variable: str) -> str:
+    """The version ``container`` runs in ``task_definition`` (an ARN or family:revision)."""
+    definition = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+    return container_version(definition, container, variable)
+
+
 def deployed_version(
     codedeploy: Any, ecs: Any, deployment_id: str, container: str, variable: str
 ) -> str:
-    """The version being deployed: an environment variable of the new task definition.
+    """The version a CodeDeploy deployment is deploying, from its new task definition.
 
     It is read from the deployment itself (its AppSpec names the new task definition) rather
     than from configuration, which would describe whatever was current when this function
@@ -332,20 +416,27 @@ def deployed_version(
         raise LookupFailedError(
             f"deployment {deployment_id} has no inline AppSpec content (revision type {kind})"
         )
-    arn = task_definition_arn(content)
-    definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-    containers = {c.get("name"): c for c in definition.get("containerDefinitions", [])}
-    if container not in containers:
-        raise LookupFailedError(f"task definition {arn} has no container named {container!r}")
-    environment = {
-        e.get("name"): e.get("value") for e in containers[container].get("environment", [])
-    }
-    version = environment.get(variable)
-    if not version:
-        raise LookupFailedError(
-            f"container {container!r} in {arn} has no environment variable {variable!r}"
+    return task_definition_version(ecs, task_definition_arn(content), container, variable)
+
+
+def revision_version(ecs: Any, revision_arn: str, container: str, variable: str) -> str:
+    """The version an ECS-native deployment is deploying, from its target service revision.
+
+    The revision records the task definition it runs; the event names the revision.
+    """
+    response = ecs.describe_service_revisions(serviceRevisionArns=[revision_arn])
+    revisions = response.get("serviceRevisions", [])
+    if not revisions:
+        reasons = ", ".join(
+            str(f.get("reason") or "unknown reason") for f in response.get("failures", [])
         )
-    return str(version)
+        raise LookupFailedError(
+            f"service revision {revision_arn} not found ({reasons or 'no failure given'})"
+        )
+    task_definition = revisions[0].get("taskDefinition")
+    if not task_definition:
+        raise LookupFailedError(f"service revision {revision_arn} names no task definition")
+    return task_definition_version(ecs, str(task_definition), container, variable)
 
 
 # --- probing --------------------------------------------------------------------------
@@ -629,10 +720,36 @@ def _remaining_ms(context: Any) -> int | None:
     return int(remaining()) if callable(remaining) else None
 
 
+def _failed(exc: Exception) -> Outcome:
+    return Outcome("Failed", f"{type(exc).__name__}: {exc}")
+
+
+def _verify_release(
+    context: Any,
+    clients: Mapping[str, Any] | None,
+    summary: dict[str, Any],
+    version_of: Callable[[Config], str],
+) -> Outcome:
+    """The check both entry points run; ``version_of`` looks the deployed version up.
+
+    Never raises: any error (configuration, AWS lookups) becomes a ``Failed`` outcome, so
+    the engine rolls back at once instead of waiting for the hook to time out.
+    """
+    try:
+        config = load_config(os.environ)
+        addresses = node_addresses(_client("ec2", clients), config.load_balancer)
+        version = version_of(config) if config.needs_version else None
+        budget = time_budget(config, _remaining_ms(context))
+        summary.update(nodes=addresses, version=version, budget_seconds=budget)
+        return verify(addresses, config, version, budget_seconds=budget)
+    except Exception as exc:  # any failure must still be reported, as Failed
+        return _failed(exc)
+
+
 def handler(
     event: Mapping[str, Any], context: Any, *, clients: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Lambda entry point: verify the test listener and report the verdict to CodeDeploy.
+    """CodeDeploy entry point: verify the test listener and report the verdict to CodeDeploy.
 
     Any error before the verdict (configuration, AWS lookups) is reported as ``Failed`` so
     CodeDeploy rolls back at once. Only an event without the two IDs, or a failure of the
@@ -642,23 +759,17 @@ def handler(
     execution_id = str(event["LifecycleEventHookExecutionId"])
     codedeploy = _client("codedeploy", clients)
     summary: dict[str, Any] = {"event": "summary", "deployment_id": deployment_id}
-    try:
-        config = load_config(os.environ)
-        addresses = node_addresses(_client("ec2", clients), config.load_balancer)
-        version = None
-        if config.needs_version:
-            version = deployed_version(
-                codedeploy,
-                _client("ecs", clients),
-                deployment_id,
-                str(config.version_container),
-                config.version_variable,
-            )
-        budget = time_budget(config, _remaining_ms(context))
-        summary.update(nodes=addresses, version=version, budget_seconds=budget)
-        outcome = verify(addresses, config, version, budget_seconds=budget)
-    except Exception as exc:  # any failure must still be reported, as Failed
-        outcome = Outcome("Failed", f"{type(exc).__name__}: {exc}")
+
+    def version_of(config: Config) -> str:
+        return deployed_version(
+            codedeploy,
+            _client("ecs", clients),
+            deployment_id,
+            str(config.version_container),
+            config.version_variable,
+        )
+
+    outcome = _verify_release(context, clients, summary, version_of)
     summary.update(status=outcome.status, reason=outcome.reason, rounds=outcome.rounds)
     emit(summary)
     codedeploy.put_lifecycle_event_hook_execution_status(
@@ -672,3 +783,71 @@ def handler(
         "reason": outcome.reason,
         "rounds": outcome.rounds,
     }
+
+
+def ecs_target_revision(event: object) -> str:
+    """The target service revision ARN of an ECS lifecycle hook event at our stage.
+
+    A hook registered at another stage would probe a test listener that may not route to the
+    new revision yet (or any more), so its verdict would mean nothing: that is an error too.
+    """
+    if not isinstance(event, Mapping):
+        raise EventError(f"event must be an object, not {type(event).__name__}")
+    stage = event.get("lifecycleStage")
+    if stage != ECS_LIFECYCLE_STAGE:
+        raise EventError(f"lifecycleStage is {stage!r}, this hook verifies {ECS_LIFECYCLE_STAGE}")
+    details = event.get("executionDetails")
+    if not isinstance(details, Mapping):
+        raise EventError("executionDetails is missing or not an object")
+    arn = details.get("targetServiceRevisionArn")
+    if not isinstance(arn, str) or not arn.startswith("arn:") or ":service-revision/" not in arn:
+        raise EventError(
+            f"executionDetails.targetServiceRevisionArn is not a service revision ARN: {arn!r}"
+        )
+    return arn
+
+
+def ecs_handler(
+    event: Mapping[str, Any], context: Any, *, clients: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """ECS-native blue/green entry point: verify the test listener, return the verdict.
+
+    ECS reads the verdict from the return value, ``{"hookStatus": "SUCCEEDED" | "FAILED"}``;
+    ``FAILED`` rolls the deployment back. Nothing raises: a malformed event, a bad
+    configuration or a failed lookup is ``FAILED``, with the reason in the logged summary.
+    """
+    summary: dict[str, Any] = {"event": "summary", "engine": "ecs"}
+    if isinstance(event, Mapping):
+        details = event.get("executionDetails")
+        summary.update(
+            execution_id=event.get("executionId"),
+            lifecycle_stage=event.get("lifecycleStage"),
+            service_deployment_arn=event.get("resourceArn"),
+            service_revision_arn=(
+                details.get("targetServiceRevisionArn") if isinstance(details, Mapping) else None
+            ),
+        )
+    try:
+        revision_arn = ecs_target_revision(event)
+    except EventError as exc:
+        outcome = _failed(exc)
+    else:
+
+        def version_of(config: Config) -> str:
+            return revision_version(
+                _client("ecs", clients),
+                revision_arn,
+                str(config.version_container),
+                config.version_variable,
+            )
+
+        outcome = _verify_release(context, clients, summary, version_of)
+    hook_status = _HOOK_STATUS[outcome.status]
+    summary.update(
+        status=outcome.status,
+        hook_status=hook_status,
+        reason=outcome.reason,
+        rounds=outcome.rounds,
+    )
+    emit(summary)
+    return {"hookStatus": hook_status}

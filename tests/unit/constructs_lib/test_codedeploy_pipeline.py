@@ -12,8 +12,8 @@ from constructs_lib.bindings import CodedeployDeploymentGroup, Codepipeline
 from constructs_lib.codedeploy_pipeline import (
     ALL_AT_ONCE,
     CodeDeployPipelineProps,
-    TrafficShift,
 )
+from constructs_lib.release_spec import TrafficShift
 from constructs_lib.validation import ValidationError
 from stacks.settings import ServiceSettings
 from stacks.workload import workload_task

@@ -1,4 +1,6 @@
-"""The AfterAllowTestTraffic hook Lambda, against a real HTTP server on 127.0.0.1.
+"""The test-traffic hook Lambda, against a real HTTP server on 127.0.0.1: its CodeDeploy
+entry point (``handler``, AfterAllowTestTraffic) and its ECS-native one (``ecs_handler``,
+POST_TEST_TRAFFIC_SHIFT).
 
 The AWS calls go to real boto3 clients under ``botocore.stub.Stubber``, so every request is
 checked against the service model and an unexpected call fails the test. The handler's
@@ -11,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -20,10 +23,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
-from botocore.exceptions import ClientError
-from botocore.stub import Stubber
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from botocore.stub import Stubber  # type: ignore[import-untyped]
 
 from constructs_lib.verification_hook import PACKAGE_DIR
 from tests.lambda_package import load_verify_test_traffic
@@ -35,6 +38,26 @@ EXECUTION_ID = "hook-execution-1"
 EVENT = {"DeploymentId": DEPLOYMENT_ID, "LifecycleEventHookExecutionId": EXECUTION_ID}
 VERSION = "1.4.2"
 TASK_DEFINITION = "arn:aws:ecs:eu-west-1:123456789012:task-definition/ecs-blue-green-dev:7"
+REVISION_ARN = (
+    "arn:aws:ecs:eu-west-1:123456789012:service-revision/ecs-blue-green-dev/app/9313423515462893900"
+)
+# An ECS lifecycle hook event as the ECS developer guide shows it ("Lambda hooks for Amazon
+# ECS service deployments", POST_TEST_TRAFFIC_SHIFT).
+ECS_EVENT: dict[str, Any] = {
+    "executionId": "3a0345ba-b029-404b-890d-7da2a4b266aa",
+    "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+    "resourceArn": (
+        "arn:aws:ecs:eu-west-1:123456789012:service-deployment/ecs-blue-green-dev/app/EZe5RNVLH6"
+    ),
+    "executionDetails": {
+        "serviceArn": "arn:aws:ecs:eu-west-1:123456789012:service/ecs-blue-green-dev/app",
+        "targetServiceRevisionArn": REVISION_ARN,
+        "testTrafficWeights": {},
+        "productionTrafficWeights": {},
+    },
+}
+REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+COMMIT = "3f2c1ab"
 PROBES = [
     {"path": "/health", "status": 200, "body": "ok"},
     {"path": "/", "status": 200, "body_is_version": True},
@@ -255,10 +278,23 @@ class Aws:
         )
 
     def task_definition(
-        self, arn: str = TASK_DEFINITION, app_environment: dict[str, str] | None = None
+        self,
+        arn: str = TASK_DEFINITION,
+        app_environment: dict[str, str] | None = None,
+        app_image: str | None = None,
     ) -> None:
-        """Queue describe_task_definition: an ``app`` container and a decoy sidecar."""
+        """Queue describe_task_definition: an ``app`` container and a decoy sidecar (whose
+        variable and image tag are wrong for ``app``)."""
         app_env = {"VERSION": VERSION} if app_environment is None else app_environment
+        app: dict[str, Any] = {
+            "name": "app",
+            "environment": [
+                {"name": "PORT", "value": "8081"},
+                *({"name": k, "value": v} for k, v in app_env.items()),
+            ],
+        }
+        if app_image is not None:
+            app["image"] = app_image
         self.stubs["ecs"].add_response(
             "describe_task_definition",
             {
@@ -267,15 +303,10 @@ class Aws:
                     "containerDefinitions": [
                         {
                             "name": "proxy",
+                            "image": f"{REGISTRY}/proxy:proxy-tag",
                             "environment": [{"name": "VERSION", "value": "proxy-version"}],
                         },
-                        {
-                            "name": "app",
-                            "environment": [
-                                {"name": "PORT", "value": "8081"},
-                                *({"name": k, "value": v} for k, v in app_env.items()),
-                            ],
-                        },
+                        app,
                     ],
                 }
             },
@@ -285,6 +316,26 @@ class Aws:
     def version_lookup(self) -> None:
         self.deployment(YAML_APPSPEC)
         self.task_definition()
+
+    def revision(self, task_definition: str | None = TASK_DEFINITION) -> None:
+        """Queue describe_service_revisions for REVISION_ARN, found (running
+        ``task_definition``) or, if that is None, missing."""
+        response: dict[str, Any]
+        if task_definition is None:
+            response = {
+                "serviceRevisions": [],
+                "failures": [{"arn": REVISION_ARN, "reason": "MISSING"}],
+            }
+        else:
+            response = {
+                "serviceRevisions": [
+                    {"serviceRevisionArn": REVISION_ARN, "taskDefinition": task_definition}
+                ],
+                "failures": [],
+            }
+        self.stubs["ecs"].add_response(
+            "describe_service_revisions", response, {"serviceRevisionArns": [REVISION_ARN]}
+        )
 
     def status(self, status: str) -> None:
         """Expect the hook status call, with exactly this status."""
@@ -315,6 +366,25 @@ def run(aws: Aws, context: Any = None) -> dict[str, Any]:
     """Invoke the handler, then check that every queued AWS call was made."""
     result: dict[str, Any] = hook.handler(EVENT, context, clients=aws.clients)
     aws.verify_done()
+    return result
+
+
+def run_ecs(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, event: Any = ECS_EVENT, context: Any = None
+) -> dict[str, Any]:
+    """Invoke the ECS entry point; check that every queued AWS call was made and that it
+    never asked for a CodeDeploy client (the stubbed one has nothing queued either)."""
+    requested: list[str] = []
+    real_client = hook._client
+
+    def spy(name: str, clients: Any) -> Any:
+        requested.append(name)
+        return real_client(name, clients)
+
+    monkeypatch.setattr(hook, "_client", spy)
+    result: dict[str, Any] = hook.ecs_handler(event, context, clients=aws.clients)
+    aws.verify_done()
+    assert "codedeploy" not in requested
     return result
 
 
@@ -519,8 +589,8 @@ def test_deployed_version_honours_the_variable_name(aws: Aws) -> None:
     ("container", "app_environment", "message"),
     [
         ("worker", None, "no container named 'worker'"),
-        ("app", {}, "no environment variable 'VERSION'"),
-        ("app", {"VERSION": ""}, "no environment variable 'VERSION'"),
+        ("app", {}, "no environment variable 'VERSION', and its image '' has no tag"),
+        ("app", {"VERSION": ""}, "sets environment variable 'VERSION' to an empty value"),
     ],
 )
 def test_deployed_version_missing_pieces(
@@ -535,6 +605,17 @@ def test_deployed_version_missing_pieces(
     aws.verify_done()
 
 
+def test_deployed_version_falls_back_to_the_image_tag(aws: Aws) -> None:
+    """The CodeDeploy path shares the ECS path's rule."""
+    aws.deployment(YAML_APPSPEC)
+    aws.task_definition(app_environment={}, app_image=f"{REGISTRY}/app:{COMMIT}")
+    version = hook.deployed_version(
+        aws.clients["codedeploy"], aws.clients["ecs"], DEPLOYMENT_ID, "app", "VERSION"
+    )
+    assert version == COMMIT
+    aws.verify_done()
+
+
 def test_deployed_version_needs_inline_appspec(aws: Aws) -> None:
     aws.deployment(None, revision_type="S3")
     with pytest.raises(
@@ -544,6 +625,81 @@ def test_deployed_version_needs_inline_appspec(aws: Aws) -> None:
             aws.clients["codedeploy"], aws.clients["ecs"], DEPLOYMENT_ID, "app", "VERSION"
         )
     aws.verify_done()
+
+
+@pytest.mark.parametrize(
+    ("image", "tag"),
+    [
+        ("app:1.4.2", "1.4.2"),
+        (f"{REGISTRY}/app:{COMMIT}", COMMIT),
+        ("localhost:5000/team/app:v2_rc.1-x", "v2_rc.1-x"),
+    ],
+)
+def test_image_tag(image: str, tag: str) -> None:
+    assert hook.image_tag(image) == tag
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (f"{REGISTRY}/app@sha256:{'a' * 64}", "referenced by digest"),
+        (f"{REGISTRY}/app:{COMMIT}@sha256:{'a' * 64}", "referenced by digest"),
+        (f"{REGISTRY}/app", "has no tag"),
+        ("localhost:5000/app", "has no tag"),  # the colon is the registry's port
+        ("app:", "has no tag"),
+        ("", "has no tag"),
+        ("app:.hidden", "malformed tag '.hidden'"),
+    ],
+)
+def test_image_without_a_usable_tag(image: str, message: str) -> None:
+    with pytest.raises(hook.LookupFailedError, match=message):
+        hook.image_tag(image)
+
+
+def _definition(environment: dict[str, str], image: str | None) -> dict[str, Any]:
+    app: dict[str, Any] = {
+        "name": "app",
+        "environment": [{"name": k, "value": v} for k, v in environment.items()],
+    }
+    if image is not None:
+        app["image"] = image
+    return {
+        "taskDefinitionArn": TASK_DEFINITION,
+        "containerDefinitions": [
+            {"name": "proxy", "image": "proxy:proxy-tag", "environment": []},
+            app,
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("environment", "image", "version"),
+    [
+        ({"VERSION": VERSION}, f"{REGISTRY}/app:{COMMIT}", VERSION),  # the variable wins
+        ({"VERSION": VERSION}, f"{REGISTRY}/app@sha256:{'a' * 64}", VERSION),
+        ({}, f"{REGISTRY}/app:{COMMIT}", COMMIT),
+        ({"RELEASE": "2.0.0"}, f"{REGISTRY}/app:{COMMIT}", COMMIT),  # another variable
+    ],
+    ids=["variable", "variable-digest-image", "tag", "tag-other-variable"],
+)
+def test_container_version_rule(environment: dict[str, str], image: str, version: str) -> None:
+    assert hook.container_version(_definition(environment, image), "app", "VERSION") == version
+
+
+@pytest.mark.parametrize(
+    ("container", "environment", "image", "message"),
+    [
+        ("worker", {}, "app:1", f"task definition {TASK_DEFINITION} has no container named"),
+        ("app", {}, None, "no environment variable 'VERSION', and its image '' has no tag"),
+        ("app", {}, f"app@sha256:{'b' * 64}", f"image 'app@sha256:{'b' * 64}' is referenced by"),
+        ("app", {"VERSION": ""}, "app:1", "'VERSION' to an empty value"),
+    ],
+)
+def test_container_version_failures(
+    container: str, environment: dict[str, str], image: str | None, message: str
+) -> None:
+    with pytest.raises(hook.LookupFailedError, match=re.escape(message)):
+        hook.container_version(_definition(environment, image), container, "VERSION")
 
 
 # --- one probe against the fake node --------------------------------------------------
@@ -994,3 +1150,272 @@ def test_status_call_failure_propagates(env: pytest.MonkeyPatch, alb: Behaviour,
 def test_event_without_ids_raises_before_any_call(aws: Aws) -> None:
     with pytest.raises(KeyError, match="LifecycleEventHookExecutionId"):
         hook.handler({"DeploymentId": DEPLOYMENT_ID}, None, clients=aws.clients)
+
+
+# --- the ECS-native entry point, end to end -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("app_environment", "app_image", "version"),
+    [
+        (None, f"{REGISTRY}/app:{COMMIT}", VERSION),  # VERSION=1.4.2 beats the tag
+        ({}, f"{REGISTRY}/app:{COMMIT}", COMMIT),  # no variable: the tag is the version
+    ],
+    ids=["version-from-variable", "version-from-image-tag"],
+)
+def test_ecs_healthy_release_succeeds(
+    env: pytest.MonkeyPatch,
+    alb: Behaviour,
+    aws: Aws,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    app_environment: dict[str, str] | None,
+    app_image: str,
+    version: str,
+) -> None:
+    alb.healthy(version=version)
+    aws.enis("127.0.0.1")
+    aws.revision()
+    aws.task_definition(app_environment=app_environment, app_image=app_image)
+    assert run_ecs(aws, env) == {"hookStatus": "SUCCEEDED"}
+    assert alb.requests == [("/health", DNS), ("/", DNS)] * 2
+    lines = log_lines(capsys)
+    assert [line["event"] for line in lines] == ["probe"] * 4 + ["summary"]
+    summary = lines[-1]
+    assert summary == {
+        "event": "summary",
+        "engine": "ecs",
+        "execution_id": ECS_EVENT["executionId"],
+        "lifecycle_stage": "POST_TEST_TRAFFIC_SHIFT",
+        "service_deployment_arn": ECS_EVENT["resourceArn"],
+        "service_revision_arn": REVISION_ARN,
+        "nodes": ["127.0.0.1"],
+        "version": version,
+        "budget_seconds": 5.0,
+        "status": "Succeeded",
+        "hook_status": "SUCCEEDED",
+        "reason": "2 consecutive passing rounds",
+        "rounds": 2,
+    }
+
+
+def test_ecs_probes_without_version_skip_the_revision_lookup(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws
+) -> None:
+    env.setenv("PROBES", '[{"path": "/health", "status": 200, "body": "ok"}]')
+    env.delenv("VERSION_CONTAINER")
+    aws.enis("127.0.0.1")  # no describe_service_revisions or describe_task_definition
+    assert run_ecs(aws, env) == {"hookStatus": "SUCCEEDED"}
+    assert alb.requests == [("/health", DNS)] * 2
+
+
+def test_ecs_wrong_version_fails(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failing_fast(env)
+    alb.healthy(version="1.4.1")  # the old revision still answers the test listener
+    aws.enis("127.0.0.1")
+    aws.revision()
+    aws.task_definition(app_image=f"{REGISTRY}/app:{COMMIT}")
+    assert run_ecs(aws, env) == {"hookStatus": "FAILED"}
+    summary = log_lines(capsys)[-1]
+    assert (summary["status"], summary["hook_status"]) == ("Failed", "FAILED")
+    assert "127.0.0.1/: body '1.4.1', expected '1.4.2'" in summary["reason"]
+    assert summary["rounds"] >= 1
+
+
+def test_ecs_unhealthy_release_fails(env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws) -> None:
+    failing_fast(env)
+    alb.routes["/health"] = (503, "unhealthy", {})
+    aws.enis("127.0.0.1")
+    aws.revision()
+    aws.task_definition()
+    assert run_ecs(aws, env) == {"hookStatus": "FAILED"}
+
+
+DIGEST_IMAGE = f"{REGISTRY}/app@sha256:{'c' * 64}"
+
+
+@pytest.mark.parametrize(
+    ("container", "found", "app_environment", "app_image", "reason"),
+    [
+        (
+            "app",
+            False,
+            None,
+            None,
+            f"LookupFailedError: service revision {REVISION_ARN} not found (MISSING)",
+        ),
+        (
+            "worker",
+            True,
+            None,
+            None,
+            f"LookupFailedError: task definition {TASK_DEFINITION} has no container named 'worker'",
+        ),
+        (
+            "app",
+            True,
+            {},
+            DIGEST_IMAGE,
+            f"LookupFailedError: container 'app' in {TASK_DEFINITION} has no environment "
+            f"variable 'VERSION', and its image '{DIGEST_IMAGE}' is referenced by digest, "
+            "which names no version",
+        ),
+        (
+            "app",
+            True,
+            {},
+            f"{REGISTRY}/app",
+            f"LookupFailedError: container 'app' in {TASK_DEFINITION} has no environment "
+            f"variable 'VERSION', and its image '{REGISTRY}/app' has no tag",
+        ),
+    ],
+    ids=["unknown-revision", "container-missing", "digest-image", "untagged-image"],
+)
+def test_ecs_lookup_failure_fails(
+    env: pytest.MonkeyPatch,
+    alb: Behaviour,
+    aws: Aws,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    container: str,
+    found: bool,
+    app_environment: dict[str, str] | None,
+    app_image: str | None,
+    reason: str,
+) -> None:
+    env.setenv("VERSION_CONTAINER", container)
+    aws.enis("127.0.0.1")
+    aws.revision(TASK_DEFINITION if found else None)
+    if found:
+        aws.task_definition(app_environment=app_environment, app_image=app_image)
+    assert run_ecs(aws, env) == {"hookStatus": "FAILED"}
+    summary = log_lines(capsys)[-1]
+    assert (summary["event"], summary["hook_status"], summary["rounds"]) == (
+        "summary",
+        "FAILED",
+        0,
+    )
+    assert summary["reason"] == reason
+    assert alb.requests == []  # no probing without a version to compare with
+
+
+def test_ecs_revision_without_task_definition_fails(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws.enis("127.0.0.1")
+    aws.stubs["ecs"].add_response(
+        "describe_service_revisions",
+        {"serviceRevisions": [{"serviceRevisionArn": REVISION_ARN}], "failures": []},
+        {"serviceRevisionArns": [REVISION_ARN]},
+    )
+    assert run_ecs(aws, env) == {"hookStatus": "FAILED"}
+    assert "names no task definition" in log_lines(capsys)[-1]["reason"]
+
+
+def test_ecs_aws_error_fails(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws.enis("127.0.0.1")
+    aws.stubs["ecs"].add_client_error(
+        "describe_service_revisions",
+        "AccessDeniedException",
+        "not allowed",
+        expected_params={"serviceRevisionArns": [REVISION_ARN]},
+    )
+    assert run_ecs(aws, env) == {"hookStatus": "FAILED"}
+    reason = log_lines(capsys)[-1]["reason"]
+    assert reason.startswith("AccessDeniedException: ")  # botocore's modelled ClientError
+    assert "DescribeServiceRevisions operation: not allowed" in reason
+
+
+def test_ecs_missing_configuration_fails(
+    env: pytest.MonkeyPatch, aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.delenv("TEST_PORT")
+    assert run_ecs(aws, env) == {"hookStatus": "FAILED"}  # and no AWS call at all
+    reason = log_lines(capsys)[-1]["reason"]
+    assert reason.startswith("ConfigError: invalid configuration")
+    assert "TEST_PORT is required" in reason
+
+
+def _event(**changes: Any) -> dict[str, Any]:
+    """ECS_EVENT with top-level keys (or, under ``details``, executionDetails keys) replaced;
+    a value of None removes the key."""
+    event: dict[str, Any] = json.loads(json.dumps(ECS_EVENT))
+    for key, value in changes.pop("details", {}).items():
+        event["executionDetails"].pop(key)
+        if value is not None:
+            event["executionDetails"][key] = value
+    for key, value in changes.items():
+        event.pop(key)
+        if value is not None:
+            event[key] = value
+    return event
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (None, "event must be an object, not NoneType"),
+        ({}, "lifecycleStage is None, this hook verifies POST_TEST_TRAFFIC_SHIFT"),
+        (_event(lifecycleStage=None), "lifecycleStage is None"),
+        (_event(lifecycleStage="TEST_TRAFFIC_SHIFT"), "lifecycleStage is 'TEST_TRAFFIC_SHIFT'"),
+        (_event(executionDetails=None), "executionDetails is missing or not an object"),
+        (_event(executionDetails=[REVISION_ARN]), "executionDetails is missing or not an object"),
+        (
+            _event(details={"targetServiceRevisionArn": None}),
+            "executionDetails.targetServiceRevisionArn is not a service revision ARN: None",
+        ),
+        (
+            _event(details={"targetServiceRevisionArn": ""}),
+            "executionDetails.targetServiceRevisionArn is not a service revision ARN: ''",
+        ),
+        (
+            _event(details={"targetServiceRevisionArn": ECS_EVENT["resourceArn"]}),
+            "executionDetails.targetServiceRevisionArn is not a service revision ARN: "
+            f"{ECS_EVENT['resourceArn']!r}",
+        ),
+    ],
+    ids=[
+        "none",
+        "empty",
+        "no-stage",
+        "other-stage",
+        "no-details",
+        "details-not-object",
+        "no-revision",
+        "empty-revision",
+        "deployment-arn-as-revision",
+    ],
+)
+def test_ecs_malformed_event_fails_without_any_call(
+    env: pytest.MonkeyPatch,
+    alb: Behaviour,
+    aws: Aws,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    event: Any,
+    reason: str,
+) -> None:
+    assert run_ecs(aws, env, event) == {"hookStatus": "FAILED"}  # nothing queued, none made
+    summary = log_lines(capsys)[-1]
+    assert (summary["event"], summary["engine"], summary["status"]) == ("summary", "ecs", "Failed")
+    assert summary["reason"].startswith("EventError: " + reason)
+    assert alb.requests == []
+
+
+def test_ecs_short_lambda_time_left_fails(
+    env: pytest.MonkeyPatch, alb: Behaviour, aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 5_000
+
+    aws.enis("127.0.0.1")
+    aws.revision()
+    aws.task_definition()
+    assert run_ecs(aws, env, context=Context()) == {"hookStatus": "FAILED"}
+    assert log_lines(capsys)[-1]["reason"].startswith("deadline of 0s reached after 0 rounds")
+    assert alb.requests == []

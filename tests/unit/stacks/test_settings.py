@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.codedeploy_pipeline import TrafficShift
+from constructs_lib.release_spec import TrafficShift
 from constructs_lib.validation import ValidationError
 from stacks.settings import Settings, SettingsError, load_settings, parse_settings
 

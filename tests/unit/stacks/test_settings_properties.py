@@ -31,7 +31,6 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from constructs_lib.codedeploy_pipeline import (
     BUILD_COMPUTE_TYPES,
     PREDEFINED_ECS_CONFIGS,
-    TrafficShift,
 )
 from constructs_lib.fargate_service import CONTAINER_INSIGHTS_MODES
 from constructs_lib.naming import (
@@ -41,6 +40,7 @@ from constructs_lib.naming import (
     aws_name,
 )
 from constructs_lib.network import plan_subnets
+from constructs_lib.release_spec import TrafficShift
 from constructs_lib.secure_bucket import bucket_name
 from constructs_lib.validation import (
     FARGATE_MEMORY_BY_CPU,
