@@ -75,9 +75,7 @@ _HOSTNAME_RE = re.compile(r"[A-Za-z0-9.-]+")
 _DEPLOYMENT_GROUP_ARN_RE = re.compile(
     r"arn:aws[a-z-]*:codedeploy:[a-z0-9-]+:\d{12}:deploymentgroup:[\w.+=,@-]+/[\w.+=,@-]+"
 )
-_SERVICE_REVISIONS_ARN_RE = re.compile(
-    r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service-revision/[\w-]+/[\w-]+/\*"
-)
+_SERVICE_ARN_RE = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/[\w-]+/[\w-]+")
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 _CONTAINER_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -169,9 +167,10 @@ class VerificationHookProps:
     report on (and read). Build it from the application and group names when the deploy
     role's policy names this function and the deployment group depends on that policy: the
     group's own ``arn`` attribute would then close a dependency cycle."""
-    service_revisions_arn: str | None = None
-    """Engine ``ecs`` (required): ``arn:...:service-revision/<cluster>/<service>/*``, the
-    revisions whose task definition tells the version being deployed."""
+    service_arn: str | None = None
+    """Engine ``ecs`` (required): the service whose revisions the hook may read (their task
+    definition tells the version being deployed); ``DescribeServiceRevisions`` authorizes
+    against the service. Built from the names, like ``deployment_group_arn``."""
     probes: Sequence[Probe] = DEFAULT_PROBES
     """The checks, all of which must pass on every ALB node. Default: ``/health`` answers
     200 ``ok`` and ``/`` answers 200 with the version being deployed."""
@@ -230,12 +229,7 @@ class VerificationHookProps:
                 "a CodeDeploy deployment group ARN",
             )
         else:
-            _check_format(
-                "service_revisions_arn",
-                self.service_revisions_arn,
-                _SERVICE_REVISIONS_ARN_RE,
-                "an ECS service-revision ARN pattern ending in /*",
-            )
+            _check_format("service_arn", self.service_arn, _SERVICE_ARN_RE, "an ECS service ARN")
         validate_verification_settings(
             probes=self.probes,
             deadline_seconds=self.deadline_seconds,
@@ -532,7 +526,12 @@ class VerificationHook(Construct):
                 statement(
                     "ReadOwnServiceRevisions",
                     ["ecs:DescribeServiceRevisions"],
-                    [str(props.service_revisions_arn)],
+                    # IAM checks both the service and the revision asked about.
+                    [
+                        str(props.service_arn),
+                        str(props.service_arn).replace(":service/", ":service-revision/", 1)
+                        + "/*",
+                    ],
                 )
             ]
         codedeploy = ["codedeploy:PutLifecycleEventHookExecutionStatus"]

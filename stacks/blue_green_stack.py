@@ -229,9 +229,8 @@ class BlueGreenStack(TerraformStack):
                     else None
                 ),
                 # Cluster and service are both named after the stack (FargateService).
-                service_revisions_arn=(
-                    f"arn:{partition}:ecs:{region}:{self.account_id}:service-revision/"
-                    f"{name}/{name}/*"
+                service_arn=(
+                    f"arn:{partition}:ecs:{region}:{self.account_id}:service/{name}/{name}"
                     if engine == "ecs"
                     else None
                 ),

@@ -43,6 +43,10 @@ _TEMPLATES = {
     ("aws_lb_listener", "arn"): (
         "arn:aws:elasticloadbalancing:{region}:{account}:listener/app/alb/0123456789abcdef/{id}"
     ),
+    ("aws_lb_listener_rule", "arn"): (
+        "arn:aws:elasticloadbalancing:{region}:{account}:listener-rule/app/alb/0123456789abcdef/"
+        "0123456789abcdef/{id}"
+    ),
     ("aws_lb_target_group", "arn"): (
         "arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}/0123456789abcdef"
     ),

@@ -76,11 +76,16 @@ def _findings(policy: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def all_policies(
-    synths: dict[str, Synth], reuse: Synth, settings_by_env: dict[str, Settings]
+    synths: dict[str, Synth],
+    ecs_synths: dict[str, Synth],
+    reuse: Synth,
+    settings_by_env: dict[str, Settings],
 ) -> dict[str, str]:
     found = {}
     for env, s in synths.items():
         found |= {f"{env}:{k}": v for k, v in _policies(s, settings_by_env[env].region)}
+    for env, s in ecs_synths.items():
+        found |= {f"{env}-ecs:{k}": v for k, v in _policies(s, settings_by_env[env].region)}
     found |= {f"reuse:{k}": v for k, v in _policies(reuse, "us-east-2")}
     return found
 
@@ -89,7 +94,8 @@ def test_every_policy_is_found(all_policies: dict[str, str]) -> None:
     # dev and prod: inline policies of the execution, pipeline, build, deploy, hook and flow
     # log roles, and the artifact and access log buckets' policies; reuse has neither the
     # hook, the flow logs nor the access logs.
-    for env, count in (("dev", 8), ("prod", 8), ("reuse", 5)):
+    # With the ECS engine the ECS infrastructure role's policy replaces the deploy role's.
+    for env, count in (("dev", 8), ("prod", 8), ("dev-ecs", 8), ("prod-ecs", 8), ("reuse", 5)):
         assert sum(k.startswith(f"{env}:") for k in all_policies) == count
     for text in all_policies.values():
         json.loads(text)

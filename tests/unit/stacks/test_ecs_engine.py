@@ -337,8 +337,9 @@ def test_hook_answers_ecs_and_reads_only_its_service_revisions(
     assert "POST_TEST_TRAFFIC_SHIFT" in function["description"]
     statements = _statements(s, "verification-hook")
     name = ecs_settings[env].stack_name
-    (resource,) = statements["ReadOwnServiceRevisions"]["Resource"]
-    assert resource.endswith(f":service-revision/{name}/{name}/*")
+    service, revisions = statements["ReadOwnServiceRevisions"]["Resource"]
+    assert service.endswith(f":service/{name}/{name}")
+    assert revisions.endswith(f":service-revision/{name}/{name}/*")
     actions = {a for st in statements.values() for a in st["Action"]}
     assert not [a for a in actions if a.startswith("codedeploy:")]
 

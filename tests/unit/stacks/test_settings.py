@@ -147,6 +147,29 @@ BAD_INPUTS = [
         "deployment.termination_wait_minutes",
         "between 0 and 2880",
     ),
+    ('[deployment]\nengine = "ECS"\n', "deployment.engine", "codedeploy, ecs"),
+    (
+        '[deployment]\nengine = "ecs"\nready_wait_minutes = 5\n',
+        "deployment.ready_wait_minutes",
+        "no wait for a manual go-ahead",
+    ),
+    (
+        '[deployment]\nengine = "ecs"\ntermination_wait_minutes = 1500\n',
+        "deployment.termination_wait_minutes",
+        "between 0 and 1440",
+    ),
+    (
+        '[deployment]\nengine = "ecs"\nconfig = "custom"\n'
+        '[deployment.custom]\nkind = "linear"\npercentage = 2\ninterval_minutes = 1\n',
+        "deployment.custom.percentage",
+        "at least 3 %",
+    ),
+    (
+        '[deployment]\nengine = "ecs"\nconfig = "CodeDeployDefault.ECSCanary10Percent15Minutes"'
+        "\ntermination_wait_minutes = 31\n",
+        "deployment.termination_wait_minutes",
+        "exceed the 60 minutes",
+    ),
 ]
 
 
@@ -220,6 +243,20 @@ def test_custom_traffic_shift(tmp_path: Path) -> None:
     )
     assert s.deployment.config == TrafficShift(kind="linear", percentage=25, interval_minutes=2)
     assert s.deployment.ready_wait_minutes == 30
+    assert s.deployment.engine == "codedeploy"
+
+
+def test_ecs_engine_takes_the_same_release_settings(tmp_path: Path) -> None:
+    s = _load(
+        tmp_path,
+        MINIMAL
+        + '[deployment]\nengine = "ecs"\nconfig = "CodeDeployDefault.ECSCanary10Percent15Minutes"'
+        + "\ntermination_wait_minutes = 30\n",
+    )
+    assert s.deployment.engine == "ecs"
+    # 15 minutes of canary + 30 of bake + 15 to start and verify: just within the 60 the
+    # ECS deploy action waits.
+    assert s.deployment.termination_wait_minutes == 30
 
 
 # --- Holes the property tests (test_settings_properties.py) found, one example each. ---
