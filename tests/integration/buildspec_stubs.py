@@ -5,6 +5,19 @@ check what the real tools would reject (a build context without a Dockerfile, an
 stage, a push of an image never built, a login with the wrong password) and answer the few
 AWS calls the build makes from ``$STUB_PARAMETERS`` (SSM values) and ``$STUB_IMAGES`` (tags
 already in ECR).
+
+The ECS calls (engine ``ecs``) answer from the scenario in ``$STUB_ECS``::
+
+    {"cluster": "...", "service": "...",
+     "running": "<task definition ARN the service runs>",
+     "task_definitions": {"<ARN>": {<taskDefinition>}, ...},
+     "rollout": [["new" | "old", "<rolloutState>"], ...]}
+
+``rollout`` is the service's PRIMARY deployment on each ``describe-services`` after
+``update-service`` (the last entry repeats): ``new`` is the revision the update moved to,
+``old`` the one it ran before (ECS rolled back). What the build registered, the service's
+revision and the polls so far are kept in ``<$STUB_LOG stem>.ecs.json``. ``--query`` is
+applied with jmespath, and ``--output text`` printed as the AWS CLI prints it.
 """
 
 from __future__ import annotations
@@ -14,6 +27,9 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
+
+import jmespath  # type: ignore[import-untyped]  # botocore's dependency
 
 TOKEN = "stub-ecr-token"  # noqa: S105 - what the stub aws hands the stub docker
 
@@ -81,6 +97,143 @@ def docker(args: list[str]) -> int:
     return commands[args[0]](args)
 
 
+def _ecs_state_file() -> Path:
+    return Path(os.environ["STUB_LOG"]).with_suffix(".ecs.json")
+
+
+def _ecs_state(scenario: dict[str, Any]) -> dict[str, Any]:
+    path = _ecs_state_file()
+    if path.exists():
+        state: dict[str, Any] = json.loads(path.read_text())
+        return state
+    return {"running": scenario["running"], "previous": None, "registered": [], "polls": 0}
+
+
+def _text(value: Any) -> str:
+    """The AWS CLI's ``--output text`` of a query result (the shapes the build asks for)."""
+    if value is None:
+        return "None"
+    if isinstance(value, list):
+        if value and all(isinstance(item, list) for item in value):
+            return "\n".join(_text(item) for item in value)
+        return "\t".join(_text(item) for item in value)
+    if isinstance(value, dict):
+        return "\t".join(_text(item) for item in value.values())
+    return str(value)
+
+
+def _answer(args: list[str], response: dict[str, Any]) -> int:
+    query = _option(args, "--query")
+    result = jmespath.search(query, response) if query else response
+    print(_text(result) if _option(args, "--output") == "text" else json.dumps(result))
+    return 0
+
+
+def _client_error(code: str, message: str) -> int:
+    print(f"An error occurred ({code}): {message}", file=sys.stderr)
+    return 254
+
+
+def _deployments(scenario: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    if state["previous"] is None:  # not updated: one deployment, done long ago
+        return [
+            {"status": "PRIMARY", "taskDefinition": state["running"], "rolloutState": "COMPLETED"}
+        ]
+    rollout = scenario["rollout"]
+    which, rollout_state = rollout[min(state["polls"], len(rollout) - 1)]
+    state["polls"] += 1
+    new, old = state["running"], state["previous"]
+    if which == "old":  # rolled back: the old revision is PRIMARY again, the new one failed
+        return [
+            {"status": "PRIMARY", "taskDefinition": old, "rolloutState": rollout_state},
+            {"status": "ACTIVE", "taskDefinition": new, "rolloutState": "FAILED"},
+        ]
+    deployments = [{"status": "PRIMARY", "taskDefinition": new, "rolloutState": rollout_state}]
+    if rollout_state != "COMPLETED":
+        deployments.append({"status": "ACTIVE", "taskDefinition": old, "rolloutState": "COMPLETED"})
+    return deployments
+
+
+def _known_task_definitions(
+    scenario: dict[str, Any], state: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    known = dict(scenario["task_definitions"])
+    known.update({r["taskDefinitionArn"]: r for r in state["registered"]})
+    return known
+
+
+def _register(scenario: dict[str, Any], state: dict[str, Any], args: list[str]) -> int:
+    source = _option(args, "--cli-input-json") or ""
+    if not source.startswith("file://"):
+        return _client_error("ParamValidation", f"expected file://..., got {source!r}")
+    try:
+        given = json.loads(Path(source.removeprefix("file://")).read_text())
+    except (OSError, ValueError) as error:
+        return _client_error("ParamValidation", f"{source}: {error}")
+    family = given["family"]
+    known = _known_task_definitions(scenario, state)
+    revisions = [
+        int(arn.rsplit(":", 1)[1]) for arn in known if arn.split("/")[-1].startswith(family + ":")
+    ]
+    prefix = scenario["running"].rsplit("/", 1)[0]  # arn:aws:ecs:<region>:<account>:task-definition
+    arn = f"{prefix}/{family}:{max(revisions, default=0) + 1}"
+    state["registered"].append({**given, "taskDefinitionArn": arn})
+    return _answer(args, {"taskDefinition": {**given, "taskDefinitionArn": arn}})
+
+
+def _describe_services(scenario: dict[str, Any], state: dict[str, Any], args: list[str]) -> int:
+    if _option(args, "--services") != scenario["service"]:
+        return _answer(args, {"services": [], "failures": [{"reason": "MISSING"}]})
+    service = {
+        "serviceName": scenario["service"],
+        "taskDefinition": state["running"],
+        "deployments": _deployments(scenario, state),
+    }
+    return _answer(args, {"services": [service], "failures": []})
+
+
+def _describe_task_definition(
+    scenario: dict[str, Any], state: dict[str, Any], args: list[str]
+) -> int:
+    arn = _option(args, "--task-definition") or ""
+    found = _known_task_definitions(scenario, state).get(arn)
+    if found is None:
+        return _client_error("ClientException", f"Unable to describe task definition {arn}.")
+    return _answer(args, {"taskDefinition": found})
+
+
+def _update_service(scenario: dict[str, Any], state: dict[str, Any], args: list[str]) -> int:
+    if _option(args, "--service") != scenario["service"]:
+        return _client_error("ServiceNotFoundException", "Service not found.")
+    arn = _option(args, "--task-definition") or ""
+    if arn not in _known_task_definitions(scenario, state):
+        return _client_error("ClientException", f"TaskDefinition not found: {arn}")
+    state["previous"], state["running"], state["polls"] = state["running"], arn, 0
+    return _answer(args, {"service": {"serviceName": scenario["service"], "taskDefinition": arn}})
+
+
+ECS_OPERATIONS = {
+    "describe-services": _describe_services,
+    "describe-task-definition": _describe_task_definition,
+    "register-task-definition": _register,
+    "update-service": _update_service,
+}
+
+
+def ecs(operation: str, args: list[str]) -> int:
+    if operation not in ECS_OPERATIONS:
+        print(f"stub aws: unexpected call ecs {operation} {args}", file=sys.stderr)
+        return 2
+    scenario = json.loads(Path(os.environ["STUB_ECS"]).read_text())
+    state = _ecs_state(scenario)
+    needs_cluster = operation in ("describe-services", "update-service")
+    if needs_cluster and _option(args, "--cluster") != scenario["cluster"]:
+        return _client_error("ClusterNotFoundException", "Cluster not found.")
+    rc = ECS_OPERATIONS[operation](scenario, state, args)
+    _ecs_state_file().write_text(json.dumps(state))
+    return rc
+
+
 def aws(args: list[str]) -> int:
     service, operation = args[0], args[1]
     if (service, operation) == ("ecr", "get-login-password"):
@@ -112,7 +265,9 @@ def aws(args: list[str]) -> int:
 def main() -> int:
     tool, args = sys.argv[1], sys.argv[2:]
     _log(tool, args)
-    return docker(args) if tool == "docker" else aws(args)
+    if tool == "docker":
+        return docker(args)
+    return ecs(args[1], args[2:]) if args[0] == "ecs" else aws(args)
 
 
 if __name__ == "__main__":

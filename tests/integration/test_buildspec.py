@@ -1,18 +1,25 @@
 """app/buildspec.yml run for real in bash, as CodeBuild would, with stub docker and aws.
 
-The environment is the one the dev stack gives the CodeBuild project (references resolved to
-plausible values) plus what the pipeline passes (the commit id). The test reads back what the
-build produced: the calls it made, the tags, and the three artifacts CodeDeploy consumes.
+Engine ``codedeploy``: the environment is the one the dev stack gives the CodeBuild project
+(references resolved to plausible values) plus what the pipeline passes (the commit id). The
+test reads back what the build produced: the calls it made, the tags, and the three artifacts
+CodeDeploy consumes.
+
+Engine ``ecs``: no stack renders that project yet, so its environment and task definition
+template are literal here; the stub ``aws ecs`` answers from a scenario (the revision the
+service runs, then its deployments poll after poll) and the test reads back
+imagedefinitions.json and what the build registered and deployed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +45,11 @@ class BuildRun:
     output: str
     calls: list[list[str]]
     artifacts: dict[str, str]
+    registered: list[dict[str, Any]] = field(default_factory=list)
+    """Engine ecs: the task definitions the build registered (stub aws ecs)."""
+
+    def aws_calls(self, service: str) -> list[list[str]]:
+        return [call[2:] for call in self.calls if call[:2] == ["aws", service]]
 
 
 @pytest.fixture(scope="module")
@@ -124,12 +136,15 @@ def _run_build(
     artifacts_spec = spec["artifacts"]
     base = source / artifacts_spec.get("base-directory", ".")
     artifacts = {
-        name: (base / name).read_text()
-        for name in artifacts_spec["files"]
-        if (base / name).exists()
+        str(path.relative_to(base)): path.read_text()
+        for pattern in artifacts_spec["files"]
+        for path in sorted(base.glob(pattern))
+        if path.is_file()
     }
     calls = [json.loads(line) for line in log.read_text().splitlines()]
-    return BuildRun(result.returncode, result.stdout + result.stderr, calls, artifacts)
+    ecs_state = log.with_suffix(".ecs.json")
+    registered = json.loads(ecs_state.read_text())["registered"] if ecs_state.exists() else []
+    return BuildRun(result.returncode, result.stdout + result.stderr, calls, artifacts, registered)
 
 
 @pytest.fixture
@@ -177,7 +192,9 @@ def test_buildspec_shape(buildspec: dict[str, Any]) -> None:
     assert buildspec["version"] == 0.2
     assert buildspec["env"]["shell"] == "bash"
     assert set(buildspec["phases"]) <= set(PHASES)
-    assert buildspec["artifacts"]["files"] == ["imageDetail.json", "taskdef.json", "appspec.yaml"]
+    # One glob for both engines: .release/ holds exactly what the engine's deploy action reads
+    # (the tests below check each engine's set), scratch files go elsewhere.
+    assert buildspec["artifacts"] == {"base-directory": ".release", "files": ["*"]}
     text = BUILDSPEC.read_text()
     assert "get-login-password" in text and "ecr get-login " not in text  # CLI v2 login
 
@@ -190,13 +207,43 @@ def test_logs_in_then_tests_then_builds_and_pushes_both_images(
     assert docker[0] == ["login", "--username", "AWS", "--password-stdin", registry]
     assert docker[1] == ["build", "--target", "test", "app"]  # go vet + go test stage
     repos = _repositories(project_env)
+    assert docker[2:] == _release_image_builds(repos)
+
+
+def _release_image_builds(repos: dict[str, str]) -> list[list[str]]:
+    """The docker calls that build and push the release images: the version goes in as a
+    build argument (the app image bakes it in) and as the revision label."""
     label = f"org.opencontainers.image.revision={COMMIT}"
-    assert docker[2:] == [
-        ["build", "--label", label, "--tag", f"{repos['app']}:{COMMIT}", "app"],
+    version = f"VERSION={COMMIT}"
+    return [
+        [
+            "build",
+            "--build-arg",
+            version,
+            "--label",
+            label,
+            "--tag",
+            f"{repos['app']}:{COMMIT}",
+            "app",
+        ],
         ["push", f"{repos['app']}:{COMMIT}"],
-        ["build", "--label", label, "--tag", f"{repos['nginx']}:{COMMIT}", "app/nginx"],
+        [
+            "build",
+            "--build-arg",
+            version,
+            "--label",
+            label,
+            "--tag",
+            f"{repos['nginx']}:{COMMIT}",
+            "app/nginx",
+        ],
         ["push", f"{repos['nginx']}:{COMMIT}"],
     ]
+
+
+def test_codedeploy_release_publishes_exactly_its_three_files(release: BuildRun) -> None:
+    assert set(release.artifacts) == {"imageDetail.json", "taskdef.json", "appspec.yaml"}
+    assert not release.aws_calls("ecs")
 
 
 def test_image_detail_points_codedeploy_at_the_app_image(
@@ -280,3 +327,334 @@ def test_falls_back_to_codebuild_source_version(run_build: Callable[..., BuildRu
     )
     assert run.returncode == 0, run.output
     assert f":{COMMIT}" in json.loads(run.artifacts["imageDetail.json"])["ImageURI"]
+
+
+def test_app_image_takes_the_version_as_a_build_argument() -> None:
+    """The build's --build-arg VERSION must reach the app's environment: the ECS deploy action
+    copies task definitions, so under engine ecs only the image can carry the version."""
+    final_stage = re.split(r"(?im)^FROM\s", (ROOT / "app" / "Dockerfile").read_text())[-1]
+    assert re.search(r"(?m)^ARG VERSION=?$", final_stage)
+    assert re.search(r"(?m)^ENV (.*\s)?VERSION=\$VERSION\b", final_stage)
+
+
+def test_explicit_codedeploy_engine_is_the_default(
+    run_build: Callable[..., BuildRun], release: BuildRun
+) -> None:
+    run = run_build(SOURCE_COMMIT=COMMIT, RELEASE_ENGINE="codedeploy")
+    assert run.returncode == 0, run.output
+    assert run.artifacts == release.artifacts
+    for tool in ("docker", "aws"):  # per tool: the login pipeline's two calls may interleave
+        assert [c for c in run.calls if c[0] == tool] == [c for c in release.calls if c[0] == tool]
+
+
+def test_unknown_engine_stops_the_build(run_build: Callable[..., BuildRun]) -> None:
+    run = run_build(SOURCE_COMMIT=COMMIT, RELEASE_ENGINE="lambda")
+    assert run.returncode != 0
+    assert 'unknown RELEASE_ENGINE "lambda"' in run.output
+    assert run.calls == []
+    assert run.artifacts == {}
+
+
+# Engine ecs: the project environment and the SSM template as the stack would render them.
+
+ECS_REGION = "ap-northeast-1"
+ECS_REGISTRY = f"{ACCOUNT}.dkr.ecr.{ECS_REGION}.amazonaws.com"
+ECS_REPOS = {
+    "app": f"{ECS_REGISTRY}/ecs-blue-green-dev/app",
+    "nginx": f"{ECS_REGISTRY}/ecs-blue-green-dev/nginx",
+}
+SPEC = "5d41402abc4b2a76"
+OLD_SPEC = "7b52009b64fd0a2a"
+OLD_COMMIT = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
+TASKDEF_PARAMETER = "/ecs-blue-green-dev/release/taskdef-template"
+TASK_DEFINITION_ARN = f"arn:aws:ecs:{ECS_REGION}:{ACCOUNT}:task-definition/ecs-blue-green-dev"
+ECS_ENV = {
+    "RELEASE_ENGINE": "ecs",
+    "RELEASE_IMAGES": f"app,app,{ECS_REPOS['app']} nginx,app/nginx,{ECS_REPOS['nginx']}",
+    "TEST_TARGETS": "app,test",
+    "PRIMARY_CONTAINER": "app",
+    "TASKDEF_PARAMETER": TASKDEF_PARAMETER,
+    "RELEASE_SPEC": SPEC,
+    "ECS_CLUSTER": "ecs-blue-green-dev",
+    "ECS_SERVICE": "ecs-blue-green-dev-web",
+    "ECS_POLL_SECONDS": "0",
+}
+
+
+def _log_configuration(container: str) -> dict[str, Any]:
+    return {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": f"/ecs/ecs-blue-green-dev/{container}",
+            "awslogs-region": ECS_REGION,
+            "awslogs-stream-prefix": container,
+        },
+    }
+
+
+def _ecs_template(spec: str = SPEC) -> dict[str, Any]:
+    """The stack's task definition for engine ecs: every image at <SOURCE_VERSION>, no
+    VERSION variable, the spec id in the primary container."""
+    return {
+        "family": "ecs-blue-green-dev",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-blue-green-dev-execution",
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-blue-green-dev-task",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"},
+        "containerDefinitions": [
+            {
+                "name": "app",
+                "image": f"{ECS_REPOS['app']}:<SOURCE_VERSION>",
+                "essential": True,
+                "environment": [
+                    {"name": "PORT", "value": "8080"},
+                    {"name": "RELEASE_SPEC", "value": spec},
+                    {"name": "SHUTDOWN_GRACE_PERIOD", "value": "10s"},
+                ],
+                "healthCheck": {
+                    "command": ["CMD", "/app", "-healthcheck"],
+                    "interval": 5,
+                    "retries": 3,
+                    "startPeriod": 10,
+                    "timeout": 2,
+                },
+                "logConfiguration": _log_configuration("app"),
+                "mountPoints": [{"containerPath": "/tmp", "sourceVolume": "app-tmp"}],
+                "readonlyRootFilesystem": True,
+                "stopTimeout": 15,
+            },
+            {
+                "name": "nginx",
+                "image": f"{ECS_REPOS['nginx']}:<SOURCE_VERSION>",
+                "essential": True,
+                "dependsOn": [{"containerName": "app", "condition": "HEALTHY"}],
+                "environment": [
+                    {"name": "APP_PORT", "value": "8080"},
+                    {"name": "NGINX_PORT", "value": "80"},
+                ],
+                "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
+                "logConfiguration": _log_configuration("nginx"),
+                "mountPoints": [{"containerPath": "/tmp", "sourceVolume": "nginx-tmp"}],
+                "readonlyRootFilesystem": True,
+                "stopTimeout": 15,
+            },
+        ],
+        "volumes": [{"name": "app-tmp"}, {"name": "nginx-tmp"}],
+    }
+
+
+def _registered(rendered: dict[str, Any], revision: int) -> dict[str, Any]:
+    """A task definition as DescribeTaskDefinition returns it."""
+    arn = f"{TASK_DEFINITION_ARN}:{revision}"
+    return {**rendered, "taskDefinitionArn": arn, "revision": revision, "status": "ACTIVE"}
+
+
+def _release_of(commit: str, spec: str) -> dict[str, Any]:
+    """A revision an earlier release registered from the template of ``spec``."""
+    rendered: dict[str, Any] = json.loads(
+        json.dumps(_ecs_template(spec)).replace("<SOURCE_VERSION>", commit)
+    )
+    return rendered
+
+
+def _bootstrap_revision() -> dict[str, Any]:
+    """What the first apply registers: public stand-ins, command overrides, no spec id."""
+    template = _ecs_template()
+    app, nginx = template["containerDefinitions"]
+    app.update(
+        image="public.ecr.aws/docker/library/busybox:1.37.0",
+        entryPoint=["sh", "-c"],
+        command=["mkdir -p /tmp/www && echo ok > /tmp/www/health && httpd -f -p 8080 -h /tmp/www"],
+        healthCheck={"command": ["CMD", "wget", "-qO-", "http://127.0.0.1:8080/health"]},
+    )
+    del app["environment"]
+    nginx.update(image="public.ecr.aws/docker/library/nginx:1.30.6-alpine")
+    return template
+
+
+RUNNING = {
+    "stack spec": _release_of(OLD_COMMIT, SPEC),
+    "bootstrap": _bootstrap_revision(),
+    "older spec": _release_of(OLD_COMMIT, OLD_SPEC),
+}
+
+
+def _scenario(running: str, rollout: list[list[str]] | None = None) -> dict[str, Any]:
+    current = _registered(RUNNING[running], 3)
+    return {
+        "cluster": ECS_ENV["ECS_CLUSTER"],
+        "service": ECS_ENV["ECS_SERVICE"],
+        "running": current["taskDefinitionArn"],
+        "task_definitions": {current["taskDefinitionArn"]: current},
+        "rollout": rollout
+        or [["new", "IN_PROGRESS"], ["new", "IN_PROGRESS"], ["new", "COMPLETED"]],
+    }
+
+
+@pytest.fixture
+def run_ecs_build(tmp_path: Path, buildspec: dict[str, Any]) -> Callable[..., BuildRun]:
+    """Run the buildspec with engine ecs against a scenario of the service."""
+
+    def run(
+        scenario: dict[str, Any], template: dict[str, Any] | None = None, **extra_env: str
+    ) -> BuildRun:
+        parameters = {TASKDEF_PARAMETER: json.dumps(template or _ecs_template(), indent=1)}
+        (tmp_path / "ecs-scenario.json").write_text(json.dumps(scenario))
+        env = {
+            **ECS_ENV,
+            "SOURCE_COMMIT": COMMIT,
+            "STUB_ECS": str(tmp_path / "ecs-scenario.json"),
+            **extra_env,
+        }
+        return _run_build(tmp_path, buildspec, env, parameters, ECS_REGION)
+
+    return run
+
+
+def _reads() -> list[list[str]]:
+    """The two calls that tell which spec the service runs."""
+    cluster, service = ECS_ENV["ECS_CLUSTER"], ECS_ENV["ECS_SERVICE"]
+    return [
+        [
+            "describe-services",
+            "--cluster",
+            cluster,
+            "--services",
+            service,
+            "--query",
+            "services[0].taskDefinition",
+            "--output",
+            "text",
+        ],
+        [
+            "describe-task-definition",
+            "--task-definition",
+            f"{TASK_DEFINITION_ARN}:3",
+            "--query",
+            "taskDefinition.containerDefinitions[?name=='app'] | [0].environment[?name=='RELEASE_SPEC'] | [0].value",
+            "--output",
+            "text",
+        ],
+    ]
+
+
+def _image_definitions() -> list[dict[str, str]]:
+    return [
+        {"name": "app", "imageUri": f"{ECS_REPOS['app']}:{COMMIT}"},
+        {"name": "nginx", "imageUri": f"{ECS_REPOS['nginx']}:{COMMIT}"},
+    ]
+
+
+def test_ecs_service_on_the_stack_spec_is_only_read(
+    run_ecs_build: Callable[..., BuildRun],
+) -> None:
+    run = run_ecs_build(_scenario("stack spec"))
+    assert run.returncode == 0, run.output
+    assert run.aws_calls("ecs") == _reads()
+    assert not run.aws_calls("ssm")
+    assert run.registered == []
+    assert set(run.artifacts) == {"imagedefinitions.json"}
+    assert json.loads(run.artifacts["imagedefinitions.json"]) == _image_definitions()
+
+
+def test_ecs_builds_images_with_the_version(run_ecs_build: Callable[..., BuildRun]) -> None:
+    run = run_ecs_build(_scenario("stack spec"))
+    assert run.returncode == 0, run.output
+    docker = [call[1:] for call in run.calls if call[0] == "docker"]
+    assert docker[0] == ["login", "--username", "AWS", "--password-stdin", ECS_REGISTRY]
+    assert docker[1] == ["build", "--target", "test", "app"]
+    assert docker[2:] == _release_image_builds(ECS_REPOS)
+
+
+@pytest.mark.parametrize("running", ["bootstrap", "older spec"])
+def test_ecs_service_is_moved_onto_the_stack_spec_first(
+    run_ecs_build: Callable[..., BuildRun], running: str
+) -> None:
+    run = run_ecs_build(_scenario(running))
+    assert run.returncode == 0, run.output
+    running_spec = {"bootstrap": "(none", "older spec": OLD_SPEC}[running]
+    assert f"service runs spec {running_spec}" in run.output
+    assert f"the stack's is {SPEC}: " in run.output
+
+    # The stack's template with this release's commit everywhere, valid API input.
+    (registered,) = run.registered
+    new = registered.pop("taskDefinitionArn")
+    assert new == f"{TASK_DEFINITION_ARN}:4"
+    assert registered == _release_of(COMMIT, SPEC)
+    assert api_input_errors("ecs", "RegisterTaskDefinition", registered) == ""
+
+    calls = run.aws_calls("ecs")
+    assert calls[:2] == _reads()
+    assert calls[2][0] == "register-task-definition"
+    cluster, service = ECS_ENV["ECS_CLUSTER"], ECS_ENV["ECS_SERVICE"]
+    assert calls[3] == [
+        "update-service",
+        "--cluster",
+        cluster,
+        "--service",
+        service,
+        "--task-definition",
+        new,
+    ]
+    polls = calls[4:]
+    assert len(polls) == 3  # IN_PROGRESS, IN_PROGRESS, COMPLETED: waits for the end, no more
+    assert all(
+        p[0] == "describe-services" and p[1:5] == ["--cluster", cluster, "--services", service]
+        for p in polls
+    )
+    assert f"service now runs {new}" in run.output
+    assert json.loads(run.artifacts["imagedefinitions.json"]) == _image_definitions()
+    assert set(run.artifacts) == {"imagedefinitions.json"}
+
+
+def test_ecs_rollback_fails_the_build(run_ecs_build: Callable[..., BuildRun]) -> None:
+    """The circuit breaker rolled back: the stack's spec does not run, so the ECS action must
+    not go on to copy the old revision."""
+    run = run_ecs_build(_scenario("bootstrap", [["new", "IN_PROGRESS"], ["old", "IN_PROGRESS"]]))
+    assert run.returncode != 0
+    assert (
+        f"ECS rolled the service back from {TASK_DEFINITION_ARN}:4 to {TASK_DEFINITION_ARN}:3"
+        in run.output
+    )
+    assert len(run.aws_calls("ecs")) == 4 + 2
+    assert run.artifacts == {}
+
+
+def test_ecs_failed_rollout_fails_the_build(run_ecs_build: Callable[..., BuildRun]) -> None:
+    run = run_ecs_build(_scenario("older spec", [["new", "IN_PROGRESS"], ["new", "FAILED"]]))
+    assert run.returncode != 0
+    assert f"the deployment of {TASK_DEFINITION_ARN}:4 failed (rolloutState FAILED)" in run.output
+    assert run.artifacts == {}
+
+
+def test_ecs_deployment_that_never_becomes_primary_fails(
+    run_ecs_build: Callable[..., BuildRun],
+) -> None:
+    """Another update took the service over: stop polling instead of waiting for ever."""
+    run = run_ecs_build(_scenario("bootstrap", [["old", "COMPLETED"]]))
+    assert run.returncode != 0
+    assert f"{TASK_DEFINITION_ARN}:4 never became the service's PRIMARY deployment" in run.output
+    assert len(run.aws_calls("ecs")) == 4 + 10
+    assert run.artifacts == {}
+
+
+def test_ecs_template_of_another_spec_is_not_registered(
+    run_ecs_build: Callable[..., BuildRun],
+) -> None:
+    """A template that does not carry the project's RELEASE_SPEC would be re-registered on
+    every release: the build stops instead."""
+    run = run_ecs_build(_scenario("older spec"), template=_ecs_template("ffffffffffffffff"))
+    assert run.returncode != 0
+    assert f"does not carry RELEASE_SPEC {SPEC}" in run.output
+    assert run.registered == []
+    assert [c[0] for c in run.aws_calls("ecs")] == ["describe-services", "describe-task-definition"]
+
+
+def test_ecs_needs_its_whole_environment(run_ecs_build: Callable[..., BuildRun]) -> None:
+    run = run_ecs_build(_scenario("stack spec"), ECS_SERVICE="", RELEASE_SPEC="")
+    assert run.returncode != 0
+    assert "RELEASE_ENGINE=ecs needs in the environment: RELEASE_SPEC ECS_SERVICE" in run.output
+    assert run.calls == []

@@ -131,7 +131,13 @@ def test_app_image() -> None:
     assert user == "65532:65532"
     assert last(runtime, "EXPOSE") == "8080"
     assert last(runtime, "ENTRYPOINT") == '["/app"]'
-    assert env_of(runtime) == {"PORT": "8080", "SHUTDOWN_GRACE_PERIOD": "10s"}
+    # VERSION comes in as a build argument: with the ECS engine the image carries it.
+    assert next(rest for word, rest in runtime if word == "ARG").startswith("VERSION")
+    assert env_of(runtime) == {
+        "PORT": "8080",
+        "SHUTDOWN_GRACE_PERIOD": "10s",
+        "VERSION": "$VERSION",
+    }
     assert last(runtime, "HEALTHCHECK").endswith('CMD ["/app", "-healthcheck"]')
 
 
