@@ -658,3 +658,20 @@ def test_ecs_needs_its_whole_environment(run_ecs_build: Callable[..., BuildRun])
     assert run.returncode != 0
     assert "RELEASE_ENGINE=ecs needs in the environment: RELEASE_SPEC ECS_SERVICE" in run.output
     assert run.calls == []
+
+
+def test_ecs_environment_is_the_one_the_ecs_stack_gives(ecs_synths: dict[str, Synth]) -> None:
+    """The literal ecs-mode environment above names exactly the variables the synthesized
+    ecs stack gives its CodeBuild project (plus the test's poll interval)."""
+    variables = ecs_synths["dev"].body("aws_codebuild_project")["environment"]
+    names = {v["name"]: v["value"] for v in variables["environment_variable"]}
+    assert set(names) == set(ECS_ENV) - {"ECS_POLL_SECONDS"}
+    for name in ("RELEASE_ENGINE", "TEST_TARGETS", "PRIMARY_CONTAINER"):
+        assert names[name] == ECS_ENV[name], name
+
+    def containers_and_contexts(images: str) -> list[str]:
+        return [",".join(image.split(",")[:2]) for image in images.split()]
+
+    assert containers_and_contexts(names["RELEASE_IMAGES"]) == containers_and_contexts(
+        ECS_ENV["RELEASE_IMAGES"]
+    )
