@@ -16,8 +16,13 @@ renders them from the props, and the tests feed the result to the handler's own 
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import os
 import re
+import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -309,6 +314,34 @@ def probes_json(probes: Sequence[Probe]) -> str:
     return json.dumps([p.render() for p in probes], separators=(",", ":"))
 
 
+def package_zip(source: Path = PACKAGE_DIR, cache_dir: Path | None = None) -> Path:
+    """The Lambda package: the ``.py`` files of ``source`` in a zip whose bytes depend on
+    their content only (fixed timestamps and modes, sorted), so the asset hash and the
+    synthesized JSON are the same on every machine, whatever ``__pycache__`` a test run left.
+
+    Built here rather than by cdktf's ``ARCHIVE`` asset, which zips in the jsii runtime and
+    was a third of the whole synth time. The file is content-addressed in the temp folder:
+    building it again is a no-op, and no build state lives in the project.
+    """
+    files = sorted(p for p in source.iterdir() if p.suffix == ".py" and p.is_file())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            entry = zipfile.ZipInfo(path.name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, path.read_bytes())
+    content = buffer.getvalue()
+    folder = cache_dir or Path(tempfile.gettempdir()) / "ecs-blue-green-packages"
+    target = folder / hashlib.sha256(content).hexdigest()[:16] / f"{source.name}.zip"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(content)
+        partial.replace(target)  # atomic: a concurrent synth never reads half a zip
+    return target
+
+
 def function_name(name_prefix: str) -> str:
     return aws_name(name_prefix, FUNCTION_SUFFIX, max_length=FUNCTION_NAME_MAX)
 
@@ -362,7 +395,7 @@ class VerificationHook(Construct):
         self.security_group_id: str = self.security_group.id
         self.role, policy = self._role(name)
         package = aws.TerraformAsset(
-            self, "package", path=str(PACKAGE_DIR), type=aws.AssetType.ARCHIVE
+            self, "package", path=str(package_zip()), type=aws.AssetType.FILE
         )
         self.function = aws.LambdaFunction(
             self,
@@ -529,8 +562,7 @@ class VerificationHook(Construct):
                     # IAM checks both the service and the revision asked about.
                     [
                         str(props.service_arn),
-                        str(props.service_arn).replace(":service/", ":service-revision/", 1)
-                        + "/*",
+                        str(props.service_arn).replace(":service/", ":service-revision/", 1) + "/*",
                     ],
                 )
             ]

@@ -8,7 +8,9 @@ do not, so the version-only permissions can be seen present in one and absent in
 from __future__ import annotations
 
 import json
+import os
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +31,7 @@ from constructs_lib.verification_hook import (
     function_name,
     hook_environment,
     lambda_timeout,
+    package_zip,
 )
 from tests.lambda_package import load_verify_test_traffic
 from tests.synth import Synth
@@ -214,7 +217,9 @@ def test_function_waits_for_its_policy_and_log_group(s: Synth) -> None:
 
 def test_package_is_a_relative_asset_whose_hash_redeploys_changes(s: Synth) -> None:
     function = _body(s, "aws_lambda_function", "verify")
-    match = re.fullmatch(r"assets/[\w-]+/([0-9A-F]{32})/archive\.zip", function["filename"])
+    match = re.fullmatch(
+        r"assets/[\w-]+/([0-9A-F]{32})/verify_test_traffic\.zip", function["filename"]
+    )
     assert match, function["filename"]
     assert function["source_code_hash"] == match.group(1)
     # The other hook ships the same code: same package, same hash.
@@ -227,9 +232,33 @@ def test_synthesized_stack_holds_no_machine_paths(s: Synth) -> None:
 
 
 def test_package_directory_holds_only_the_handler() -> None:
-    """It is zipped as it stands: a stray file (e.g. __pycache__) would ship and change the
-    hash, redeploying the function for nothing."""
-    assert sorted(p.name for p in PACKAGE_DIR.iterdir()) == ["index.py"]
+    assert sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__") == ["index.py"]
+
+
+def test_package_zip_ships_the_python_files_only_and_depends_on_content_only(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "handler"
+    source.mkdir()
+    (source / "index.py").write_text("def handler(event, context):\n    return 1\n")
+    (source / "__pycache__").mkdir()
+    (source / "__pycache__" / "index.cpython-311.pyc").write_bytes(b"stale")
+    (source / "notes.txt").write_text("not shipped")
+    first = package_zip(source, tmp_path / "cache")
+    with zipfile.ZipFile(first) as archive:
+        assert archive.namelist() == ["index.py"]
+        (entry,) = archive.infolist()
+        assert entry.date_time == (1980, 1, 1, 0, 0, 0)
+        assert archive.read("index.py").startswith(b"def handler")
+    # Same content later (new mtime, other stray files): the same bytes, the same file.
+    os.utime(source / "index.py", (0, 0))
+    (source / "other.txt").write_text("x")
+    again = package_zip(source, tmp_path / "cache")
+    assert again == first and again.read_bytes() == first.read_bytes()
+    assert first.name == "handler.zip"
+    # Changed code: another package.
+    (source / "index.py").write_text("def handler(event, context):\n    return 2\n")
+    assert package_zip(source, tmp_path / "cache") != first
 
 
 def test_log_group_is_the_functions_with_retention(s: Synth) -> None:

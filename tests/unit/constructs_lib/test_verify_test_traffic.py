@@ -395,10 +395,6 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
 # --- the Lambda package ---------------------------------------------------------------
 
 
-def test_package_directory_holds_only_index() -> None:
-    assert sorted(p.name for p in PACKAGE_DIR.iterdir()) == ["index.py"]
-
-
 def _import_roots(nodes: list[ast.stmt] | list[ast.AST]) -> set[str]:
     roots: set[str] = set()
     for node in nodes:
