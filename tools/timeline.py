@@ -64,6 +64,7 @@ HOOK_DEFAULTS: Mapping[str, float] = {
 ``constructs_lib/handlers/verify_test_traffic/index.py``; a test keeps them equal)."""
 HOOK_EVENT = "AfterAllowTestTraffic"
 
+NATIVE_STRATEGIES = ("BLUE_GREEN", "CANARY", "LINEAR")
 DEFAULT_STACKS_DIR = Path("cdktf.out/stacks")
 STACK_FILE = "cdk.tf.json"
 
@@ -171,6 +172,9 @@ class Stack:
     termination_wait_minutes: int
     alarms: tuple[Alarm, ...]
     """Alarms that stop and roll back a deployment (empty when none do)."""
+    engine: Literal["codedeploy", "ecs"] = "codedeploy"
+    """Who releases: the termination wait is ECS's bake time, a listener swap its rule
+    weight flip."""
 
 
 # --- Reading the synthesized JSON ---------------------------------------------------------
@@ -448,9 +452,13 @@ def read_alarms(tf: Mapping[str, Any], group: Mapping[str, Any]) -> tuple[Alarm,
         and "DEPLOYMENT_STOP_ON_ALARM" in (rollback.get("events") or ())
     ):
         return ()
+    return _alarms_named(tf, config.get("alarms") or ())
+
+
+def _alarms_named(tf: Mapping[str, Any], names: Iterable[object]) -> tuple[Alarm, ...]:
     alarms = _resources(tf, "aws_cloudwatch_metric_alarm")
     found = []
-    for name in config.get("alarms") or ():
+    for name in names:
         alarm_id = _referenced(name, "aws_cloudwatch_metric_alarm")
         body = alarms.get(alarm_id) if alarm_id is not None else None
         if body is None:
@@ -476,8 +484,82 @@ def read_alarm(name: str, body: Mapping[str, Any]) -> Alarm:
     return Alarm(name=name, period=max(values), breaching_periods=datapoints)
 
 
+def _native_service(tf: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The service ECS itself releases blue/green (engine ``ecs``), if the stack has one."""
+    for service in _resources(tf, "aws_ecs_service").values():
+        controller = _block(service, "deployment_controller").get("type", "ECS")
+        strategy = _block(service, "deployment_configuration").get("strategy", "ROLLING")
+        if controller == "ECS" and strategy in NATIVE_STRATEGIES:
+            return service
+    return None
+
+
+def read_native_stack(tf: Mapping[str, Any], service: Mapping[str, Any], name: str = "") -> Stack:
+    """An ECS-native blue/green service: the same phases, read from the service. Its bake
+    time plays the termination wait (both revisions up, rollback by a weight flip)."""
+    all_groups = _resources(tf, "aws_lb_target_group")
+    references = []
+    for balancer in service.get("load_balancer") or ():
+        advanced = _block(balancer, "advanced_configuration")
+        references += [balancer.get("target_group_arn"), advanced.get("alternate_target_group_arn")]
+    ids = [_referenced(r, "aws_lb_target_group") for r in references]
+    target_groups = [all_groups[i] for i in ids if i is not None and i in all_groups]
+    if not target_groups:
+        raise TimelineError("the ECS service's target groups are not target groups of this stack")
+    configuration = _block(service, "deployment_configuration")
+    definitions, source = _container_definitions(tf)
+    alarms = _block(service, "alarms")
+    rolls_back = alarms.get("enable", False) and alarms.get("rollback", False)
+    return Stack(
+        name=name,
+        target_health=_slowest(read_target_health(t) for t in target_groups),
+        deregistration_delay=max(
+            parse_deregistration_delay(t.get("deregistration_delay")) for t in target_groups
+        ),
+        containers=read_containers(definitions),
+        container_source=source,
+        hook=read_hook(tf),
+        ready_wait_minutes=None,
+        shift=read_native_shift(configuration),
+        termination_wait_minutes=_whole(
+            configuration.get("bake_time_in_minutes"), "bake_time_in_minutes", 0
+        ),
+        alarms=_alarms_named(tf, alarms.get("alarm_names") or ()) if rolls_back else (),
+        engine="ecs",
+    )
+
+
+def read_native_shift(configuration: Mapping[str, Any]) -> Shift:
+    """ECS's strategy as a shift: CANARY and LINEAR bake each step like CodeDeploy's
+    interval; BLUE_GREEN moves all production traffic at once."""
+    strategy = str(configuration.get("strategy"))
+    label = f"ECS {strategy}"
+    if strategy == "CANARY":
+        step = _block(configuration, "canary_configuration")
+        return Shift(
+            label,
+            "canary",
+            _whole(step.get("canary_percent"), "canary_percent"),
+            _whole(step.get("canary_bake_time_in_minutes"), "canary_bake_time_in_minutes"),
+        )
+    if strategy == "LINEAR":
+        step = _block(configuration, "linear_configuration")
+        return Shift(
+            label,
+            "linear",
+            _whole(step.get("step_percent"), "step_percent"),
+            _whole(step.get("step_bake_time_in_minutes"), "step_bake_time_in_minutes"),
+        )
+    return Shift(label, "all-at-once")
+
+
 def read_stack(tf: Mapping[str, Any], name: str = "") -> Stack:
-    """Everything the timeline needs from one parsed ``cdk.tf.json``."""
+    """Everything the timeline needs from one parsed ``cdk.tf.json``: a CodeDeploy
+    deployment group's release, or an ECS-native one."""
+    if not _resources(tf, "aws_codedeploy_deployment_group"):
+        service = _native_service(tf)
+        if service is not None:
+            return read_native_stack(tf, service, name)
     group = _deployment_group(tf)
     target_groups = _target_groups(tf, group)
     definitions, source = _container_definitions(tf)
@@ -760,13 +842,15 @@ def build_timeline(stack: Stack) -> Timeline:
         ready_wait=ready_wait,
         traffic_shift=traffic_shift,
         termination_wait=Phase(
-            "termination wait (configured)",
+            "termination wait (configured)" if stack.engine == "codedeploy" else "bake time",
             stack.termination_wait_minutes * 60.0,
-            "blue stays for a rollback by listener swap; not in the total",
+            "blue stays for a rollback by listener swap; not in the total"
+            if stack.engine == "codedeploy"
+            else "both revisions stay for a rollback by rule weights; not in the total",
             counted=False,
         ),
         blue_drain=blue_drain,
-        rollback_swap=_rollback_phase(stack.termination_wait_minutes, release),
+        rollback_swap=_rollback_phase(stack, release),
         alarm_detection=_alarm_phase(stack.alarms),
     )
 
@@ -868,11 +952,13 @@ def _drain_phase(stack: Stack) -> Phase:
     )
 
 
-def _rollback_phase(termination_wait_minutes: int, release_seconds: float) -> Phase:
-    """Traffic back on blue: one listener swap while blue waits, else a whole release."""
+def _rollback_phase(stack: Stack, release_seconds: float) -> Phase:
+    """Traffic back on blue: one listener swap (ECS: one rule update) while blue waits, else
+    a whole release."""
+    termination_wait_minutes = stack.termination_wait_minutes
     if termination_wait_minutes > 0:
         return Phase(
-            "listener swap back to blue",
+            "listener swap back to blue" if stack.engine == "codedeploy" else "rule back to blue",
             LISTENER_SWAP_SECONDS,
             "blue's targets are still registered and healthy, so traffic is back after one "
             f"listener update ({LISTENER_SWAP_SECONDS:g} s, assumed); the window lasts "

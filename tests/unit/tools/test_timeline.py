@@ -162,6 +162,55 @@ def test_prod_figures(prod: Synth) -> None:
     assert t.rollback_from_decision_seconds == tl.LISTENER_SWAP_SECONDS
 
 
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_ecs_engine_releases_in_the_same_time(
+    synths: dict[str, Synth], ecs_synths: dict[str, Synth], env: str
+) -> None:
+    """One setting, two engines: the ECS-native stack is read from its service (strategy,
+    bake time, alarms block, alternate target group) and times exactly like CodeDeploy's."""
+    codedeploy = tl.read_stack(synths[env].tf, env)
+    ecs = tl.read_stack(ecs_synths[env].tf, env)
+    assert ecs.shift.name.startswith("ECS ")
+    # The same but for the shift's label and the alarms' names (the stacks differ in name).
+    assert ecs.engine == "ecs"
+    assert dataclasses.replace(
+        ecs, shift=codedeploy.shift, alarms=(), engine="codedeploy"
+    ) == dataclasses.replace(codedeploy, alarms=())
+    assert [(a.period, a.breaching_periods) for a in ecs.alarms] == [
+        (a.period, a.breaching_periods) for a in codedeploy.alarms
+    ]
+    assert ecs.alarms
+    assert (ecs.shift.kind, ecs.shift.percentage, ecs.shift.interval_minutes) == (
+        codedeploy.shift.kind,
+        codedeploy.shift.percentage,
+        codedeploy.shift.interval_minutes,
+    )
+    ecs_timeline, codedeploy_timeline = tl.build_timeline(ecs), tl.build_timeline(codedeploy)
+    assert ecs_timeline.release_seconds == codedeploy_timeline.release_seconds
+    assert (
+        ecs_timeline.rollback_from_decision_seconds
+        == codedeploy_timeline.rollback_from_decision_seconds
+    )
+
+
+def test_ecs_engine_linear_strategy_is_read() -> None:
+    shift = tl.read_native_shift(
+        {
+            "strategy": "LINEAR",
+            "linear_configuration": {"step_percent": 25, "step_bake_time_in_minutes": "2"},
+        }
+    )
+    assert shift == Shift("ECS LINEAR", "linear", 25, 2)
+    assert tl.shift_steps(shift) == 4  # 25, 50, 75, 100 %
+
+
+def test_ecs_engine_alarms_roll_back_only_when_enabled(ecs_synths: dict[str, Synth]) -> None:
+    tf = copy.deepcopy(ecs_synths["dev"].tf)
+    assert tl.read_stack(tf, "dev").alarms
+    _one(tf, "aws_ecs_service")["alarms"]["rollback"] = False
+    assert tl.read_stack(tf, "dev").alarms == ()
+
+
 def test_release_and_bootstrap_task_definitions_time_alike(dev: Synth) -> None:
     """Without the release template the Terraform (bootstrap) task definition is read."""
     tf = copy.deepcopy(dev.tf)
