@@ -353,3 +353,92 @@ def test_endpoints_follow_the_engine(prod: Synth, ecs_synths: dict[str, Synth]) 
     assert "codedeploy" in services(prod)
     assert "codedeploy" not in services(ecs_synths["prod"])
     assert {"ec2", "ecs"} <= services(ecs_synths["prod"])
+
+
+# --- the constructs refuse an inconsistent engine choice ---------------------------------
+
+
+def _traffic(**overrides: Any) -> Any:
+    from constructs_lib.release_spec import TrafficRoutes
+
+    fields: dict[str, Any] = {
+        "production_listener_arn": "arn:listener/p",
+        "test_listener_arn": "arn:listener/t",
+        "blue_target_group_name": "blue",
+        "green_target_group_name": "green",
+        "blue_target_group_arn": "arn:tg/blue",
+        "green_target_group_arn": "arn:tg/green",
+        "production_listener_rule_arn": "arn:rule/p",
+        "test_listener_rule_arn": "arn:rule/t",
+    }
+    return TrafficRoutes(**{**fields, **overrides})
+
+
+def _fargate(**overrides: Any) -> None:
+    from tests.unit.constructs_lib.test_fargate_service import _props
+
+    _props(**overrides)
+
+
+def _pipeline(**overrides: Any) -> None:
+    from tests.unit.constructs_lib.test_codedeploy_pipeline import _props
+
+    _props(**overrides)
+
+
+def _hook(**overrides: Any) -> None:
+    from tests.unit.constructs_lib.test_verification_hook import _props
+
+    _props(**overrides)
+
+
+def _native(**overrides: Any) -> Any:
+    from constructs_lib.fargate_service import NativeRelease
+
+    return NativeRelease(**{"traffic": _traffic(), **overrides})
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "reason"),
+    [
+        (lambda: _fargate(engine="ecs"), "native_release", "required with engine 'ecs'"),
+        (lambda: _fargate(native_release=_native()), "native_release", "refused with"),
+        (lambda: _fargate(engine="lambda"), "engine", "codedeploy, ecs"),
+        (
+            lambda: _fargate(
+                engine="ecs", native_release=_native(traffic=_traffic(test_listener_rule_arn=None))
+            ),
+            "native_release.traffic.test_listener_rule_arn",
+            "AlbBlueGreen with engine 'ecs'",
+        ),
+        (
+            lambda: _fargate(engine="ecs", native_release=_native(bake_time_minutes=1441)),
+            "native_release.bake_time_minutes",
+            "between 0 and 1440",
+        ),
+        (
+            lambda: _pipeline(
+                engine="ecs", hooks={"AfterAllowTestTraffic": "arn:aws:lambda:::function:f"}
+            ),
+            "hooks",
+            "belong to the service",
+        ),
+        (
+            lambda: _pipeline(engine="ecs", hooks={}, alarm_names=("a",)),
+            "alarm_names",
+            "belong to the service",
+        ),
+        (
+            lambda: _hook(engine="ecs", deployment_group_arn=None),
+            "service_arn",
+            "an ECS service ARN",
+        ),
+    ],
+)
+def test_constructs_refuse_an_inconsistent_engine(build, field: str, reason: str) -> None:
+    from constructs_lib.validation import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        build()
+    assert caught.value.field == field
+    assert reason in str(caught.value)
