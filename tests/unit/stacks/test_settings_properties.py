@@ -162,6 +162,7 @@ SETTING_KINDS: dict[tuple[str, ...], str] = {
     ("pipeline", "build_timeout_minutes"): "count",
     ("pipeline", "artifact_expiry_days"): "count",
     ("pipeline", "artifact_force_destroy"): "bool",
+    ("deployment", "engine"): "engine",
     ("deployment", "config"): "deployment_config",
     ("deployment", "ready_wait_minutes"): "count",
     ("deployment", "termination_wait_minutes"): "count",
@@ -460,6 +461,7 @@ TARGETED: dict[str, st.SearchStrategy[Any]] = {
     "buildspec": buildspecs,
     "compute": _one_of([*BUILD_COMPUTE_TYPES, "BUILD_GENERAL1_HUGE", "small"]),
     "deployment_config": _one_of([*PREDEFINED_ECS_CONFIGS, "custom", "AllAtOnce", ""]),
+    "engine": _one_of(["codedeploy", "ecs", "ECS", "native", ""]),
     "shift_kind": _one_of(["canary", "linear", "Canary", "blue", ""]),
 }
 
@@ -1017,13 +1019,19 @@ def deployment_parts(draw: st.DrawFn) -> tuple[Any, Any]:
 
 
 @settings(PROFILE, max_examples=300)
-@given(deployment_parts(), _int(0, 7200), _int(0, 2880))
+@given(
+    deployment_parts(),
+    _int(0, 7200),
+    _int(0, 2880),
+    _mostly(st.sampled_from(["codedeploy", "ecs"]), TARGETED["engine"]),
+)
 def test_any_deployment_parses_or_fails_on_one_line(
-    parts: tuple[Any, Any], ready_wait: Any, termination_wait: Any
+    parts: tuple[Any, Any], ready_wait: Any, termination_wait: Any, engine: Any
 ) -> None:
     config_name, custom = parts
     config = copy.deepcopy(DEV)
     config["deployment"] = {
+        "engine": engine,
         "config": config_name,
         "ready_wait_minutes": ready_wait,
         "termination_wait_minutes": termination_wait,
