@@ -13,6 +13,7 @@ Usage: ``python -m tools.tf_validate cdktf.out/stacks/<stack> [...]``
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROVIDER_DIR = Path("registry.terraform.io/hashicorp/aws")
 _CANDIDATE_ROOTS = (
@@ -126,6 +128,23 @@ def prepare_copy(stack_dir: Path, work_dir: Path, provider_version: str) -> None
     if assets.is_dir():
         shutil.rmtree(work_dir / "assets", ignore_errors=True)
         shutil.copytree(assets, work_dir / "assets")
+
+
+# Arguments of aws_ecs_service that the ECS engine sets and the machine's provider mirror
+# (hashicorp/aws 5.100.0) predates: ECS-native blue/green arrived in provider 6.4
+# (deployment_configuration, load_balancer.advanced_configuration), canary/linear in 6.21.
+POST_MIRROR_SERVICE_ARGUMENTS = ("deployment_configuration", "advanced_configuration")
+
+
+def without_post_mirror_arguments(tf: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a synthesized stack without :data:`POST_MIRROR_SERVICE_ARGUMENTS`, so the
+    mirror's provider can check (or apply) everything else of an ECS-engine stack."""
+    stripped = copy.deepcopy(tf)
+    for service in stripped.get("resource", {}).get("aws_ecs_service", {}).values():
+        service.pop("deployment_configuration", None)
+        for balancer in service.get("load_balancer", ()):
+            balancer.pop("advanced_configuration", None)
+    return stripped
 
 
 QUIET_ENV = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
