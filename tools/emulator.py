@@ -296,6 +296,11 @@ class Workspace:
             cli_config = tf_validate.write_mirror_config(mirror, directory / "mirror.tfrc")
             env["TF_CLI_CONFIG_FILE"] = str(cli_config)
             source = f"hashicorp/aws {mirror.version} from the mirror {mirror.root}"
+            if _leave_out_post_mirror_arguments(directory / "cdk.tf.json"):
+                source += (
+                    "; the ECS-native blue/green arguments are left out (provider >= 6.4): "
+                    "everything else of the ecs engine is applied"
+                )
         (directory / "emulator_override.tf.json").write_text(
             json.dumps(endpoint_override(endpoint), indent=2)
         )
@@ -333,6 +338,17 @@ class Workspace:
 
 
 # --- the commands ---------------------------------------------------------------------------
+
+
+def _leave_out_post_mirror_arguments(stack_file: Path) -> bool:
+    """Drop what an older mirrored provider cannot plan (see
+    :func:`tools.tf_validate.without_post_mirror_arguments`); True if anything was."""
+    config = json.loads(stack_file.read_text())
+    stripped = tf_validate.without_post_mirror_arguments(config)
+    if stripped == config:
+        return False
+    stack_file.write_text(json.dumps(stripped, indent=2))
+    return True
 
 
 class CommandError(Exception):

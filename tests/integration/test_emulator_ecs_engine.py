@@ -3,9 +3,9 @@ checked through the AWS API, re-planned after what ECS changes during a native b
 release (rule weights, a new revision, the alternate target group) and destroyed.
 
 The emulator runs the provider from the machine's mirror (5.100.0), which predates the
-ECS-native arguments (``deployment_configuration``, ``advanced_configuration``): they are
-left out of the applied copy (``tools.tf_validate.without_post_mirror_arguments``, the same
-the offline validation test uses). Everything else of the ``ecs`` stack is applied: the
+ECS-native arguments (``deployment_configuration``, ``advanced_configuration``): the
+emulator's working copy leaves them out (``tools.tf_validate.without_post_mirror_arguments``,
+the same the offline validation test uses; ``make deploy-local`` does the same). Everything else of the ``ecs`` stack is applied: the
 weighted listener rules, the 404 listeners, the ECS-controlled service, the infrastructure
 role, the pipeline with the ECS deploy action, and no CodeDeploy resource.
 """
@@ -47,12 +47,12 @@ def deployment(
     )
     work = tmp_path_factory.mktemp("emulator-ecs")
     stack_dir = synth(settings, work / "synth")
-    stack_file = stack_dir / "cdk.tf.json"
-    tf = tf_validate.without_post_mirror_arguments(json.loads(stack_file.read_text()))
-    stack_file.write_text(json.dumps(tf))
+    tf = json.loads((stack_dir / "cdk.tf.json").read_text())
     stack_resources = sum(len(instances) for instances in tf["resource"].values())
     with Emulator() as emulator:
         workspace = Workspace.create(stack_dir, work / "terraform", emulator.endpoint)
+        if "from the mirror" in workspace.provider_source:
+            assert "ECS-native blue/green arguments are left out" in workspace.provider_source
         init = workspace.run("init", "-input=false", timeout=TERRAFORM_TIMEOUT)
         assert init.returncode == 0, init.stdout[-3000:] + init.stderr
         started = time.monotonic()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from stacks.settings import Settings
 from tests.synth import Synth
 from tools.emulator import ENDPOINT_SERVICES, endpoint_override, failures, for_emulator
@@ -117,3 +119,38 @@ def test_without_a_mirror_the_products_own_provider_pin_is_kept(
     assert "registry" in workspace.provider_source
     override = json.loads((workspace.directory / "emulator_override.tf.json").read_text())
     assert override["provider"]["aws"]["endpoints"][0]["ecs"] == "http://127.0.0.1:1"
+
+
+@pytest.mark.parametrize("mirrored", [True, False])
+def test_ecs_engine_arguments_are_left_out_only_for_an_older_mirror(
+    ecs_synths: dict[str, Synth], tmp_path, monkeypatch, mirrored: bool
+) -> None:
+    """The mirror's provider (5.100.0) cannot plan the ECS-native arguments: the working copy
+    drops them and says so. The registry's 6.25.0 can: then they stay."""
+    import json
+
+    from tools import tf_validate
+    from tools.emulator import Workspace
+
+    def mirror() -> tf_validate.Mirror:
+        if not mirrored:
+            raise tf_validate.ValidationUnavailableError("no mirror here")
+        return tf_validate.Mirror(root=tmp_path / "mirror", version="5.100.0")
+
+    monkeypatch.setattr(tf_validate, "find_mirror", mirror)
+    monkeypatch.setattr(tf_validate, "find_terraform", lambda: "/usr/bin/terraform")
+    stack_dir = tmp_path / "stack"
+    stack_dir.mkdir()
+    (stack_dir / "cdk.tf.json").write_text(ecs_synths["dev"].text)
+    workspace = Workspace.create(stack_dir, tmp_path / "work", "http://127.0.0.1:1")
+    copied = json.loads((workspace.directory / "cdk.tf.json").read_text())
+    (service,) = copied["resource"]["aws_ecs_service"].values()
+    assert ("deployment_configuration" in service) is not mirrored
+    assert ("advanced_configuration" in service["load_balancer"][0]) is not mirrored
+    assert service["deployment_controller"] == {"type": "ECS"}
+    assert ("left out" in workspace.provider_source) is mirrored
+    # Everything else is the synthesized stack's.
+    assert (
+        copied["resource"]["aws_lb_listener_rule"]
+        == (ecs_synths["dev"].tf["resource"]["aws_lb_listener_rule"])
+    )
