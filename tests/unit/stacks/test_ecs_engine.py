@@ -442,3 +442,24 @@ def test_constructs_refuse_an_inconsistent_engine(build, field: str, reason: str
         build()
     assert caught.value.field == field
     assert reason in str(caught.value)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cdktf_matchers_agree_for_each_engine(
+    synths: dict[str, Synth], ecs_synths: dict[str, Synth], env
+) -> None:
+    import cdktf
+
+    from constructs_lib.bindings import CodedeployDeploymentGroup, EcsService, LbListenerRule
+
+    testing = cdktf.Testing
+    ecs, codedeploy = ecs_synths[env].text, synths[env].text
+    assert testing.to_have_resource_with_properties(
+        ecs, EcsService.TF_RESOURCE_TYPE, {"deployment_controller": {"type": "ECS"}}
+    )
+    assert testing.to_have_resource_with_properties(
+        ecs, LbListenerRule.TF_RESOURCE_TYPE, {"lifecycle": {"ignore_changes": ["action"]}}
+    )
+    assert not testing.to_have_resource(ecs, CodedeployDeploymentGroup.TF_RESOURCE_TYPE)
+    assert testing.to_have_resource(codedeploy, CodedeployDeploymentGroup.TF_RESOURCE_TYPE)
+    assert not testing.to_have_resource(codedeploy, LbListenerRule.TF_RESOURCE_TYPE)
