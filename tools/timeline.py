@@ -507,9 +507,31 @@ def read_native_stack(tf: Mapping[str, Any], service: Mapping[str, Any], name: s
     if not target_groups:
         raise TimelineError("the ECS service's target groups are not target groups of this stack")
     configuration = _block(service, "deployment_configuration")
-    definitions, source = _container_definitions(tf)
     alarms = _block(service, "alarms")
     rolls_back = alarms.get("enable", False) and alarms.get("rollback", False)
+    return _stack(
+        tf,
+        name,
+        target_groups,
+        ready_wait_minutes=None,
+        shift=read_native_shift(configuration),
+        termination_wait_minutes=_whole(
+            configuration.get("bake_time_in_minutes"), "bake_time_in_minutes", 0
+        ),
+        alarms=_alarms_named(tf, alarms.get("alarm_names") or ()) if rolls_back else (),
+        engine="ecs",
+    )
+
+
+def _stack(
+    tf: Mapping[str, Any],
+    name: str,
+    target_groups: Sequence[Mapping[str, Any]],
+    **release: Any,
+) -> Stack:
+    """What both engines share (target groups, containers, hook) plus ``release``: the
+    engine's own fields of :class:`Stack`."""
+    definitions, source = _container_definitions(tf)
     return Stack(
         name=name,
         target_health=_slowest(read_target_health(t) for t in target_groups),
@@ -519,13 +541,7 @@ def read_native_stack(tf: Mapping[str, Any], service: Mapping[str, Any], name: s
         containers=read_containers(definitions),
         container_source=source,
         hook=read_hook(tf),
-        ready_wait_minutes=None,
-        shift=read_native_shift(configuration),
-        termination_wait_minutes=_whole(
-            configuration.get("bake_time_in_minutes"), "bake_time_in_minutes", 0
-        ),
-        alarms=_alarms_named(tf, alarms.get("alarm_names") or ()) if rolls_back else (),
-        engine="ecs",
+        **release,
     )
 
 
@@ -561,23 +577,16 @@ def read_stack(tf: Mapping[str, Any], name: str = "") -> Stack:
         if service is not None:
             return read_native_stack(tf, service, name)
     group = _deployment_group(tf)
-    target_groups = _target_groups(tf, group)
-    definitions, source = _container_definitions(tf)
     blue_green = _block(group, "blue_green_deployment_config")
     ready = _block(blue_green, "deployment_ready_option")
     ready_wait = None
     if ready.get("action_on_timeout", "CONTINUE_DEPLOYMENT") == "STOP_DEPLOYMENT":
         ready_wait = _whole(ready.get("wait_time_in_minutes"), "wait_time_in_minutes", 0)
     terminate = _block(blue_green, "terminate_blue_instances_on_deployment_success")
-    return Stack(
-        name=name,
-        target_health=_slowest(read_target_health(t) for t in target_groups),
-        deregistration_delay=max(
-            parse_deregistration_delay(t.get("deregistration_delay")) for t in target_groups
-        ),
-        containers=read_containers(definitions),
-        container_source=source,
-        hook=read_hook(tf),
+    return _stack(
+        tf,
+        name,
+        _target_groups(tf, group),
         ready_wait_minutes=ready_wait,
         shift=read_shift(tf, group.get("deployment_config_name")),
         termination_wait_minutes=_whole(

@@ -75,18 +75,16 @@ class Deployment:
         return service
 
 
-@pytest.fixture(scope="module")
-def deployment(
-    settings_by_env: dict[str, Settings], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Deployment]:
+def deployed(settings: Settings, work: Path) -> Iterator[Deployment]:
+    """Synthesize ``settings`` (made fit for the emulator), apply them to a fresh emulator
+    and yield the deployment; the emulator stops afterwards, also when a test failed."""
     try:
         tf_validate.find_terraform()
     except tf_validate.ValidationUnavailableError as error:
         pytest.skip(f"no Terraform here: {error}")
     from tools.emulator import Emulator, Workspace, for_emulator, synth
 
-    settings = with_autoscaling(for_emulator(settings_by_env["dev"]))
-    work = tmp_path_factory.mktemp("emulator")
+    settings = for_emulator(settings)
     stack_dir = synth(settings, work / "synth")
     stack_resources = sum(
         len(instances) for instances in _synthesized(stack_dir)["resource"].values()
@@ -103,6 +101,15 @@ def deployment(
         yield Deployment(
             settings, workspace, emulator.endpoint, time.monotonic() - started, stack_resources
         )
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    settings_by_env: dict[str, Settings], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    yield from deployed(
+        with_autoscaling(settings_by_env["dev"]), tmp_path_factory.mktemp("emulator")
+    )
 
 
 def with_autoscaling(settings: Settings) -> Settings:

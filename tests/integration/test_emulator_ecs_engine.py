@@ -13,8 +13,6 @@ role, the pipeline with the ECS deploy action, and no CodeDeploy resource.
 from __future__ import annotations
 
 import dataclasses
-import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,9 +22,9 @@ from stacks.settings import Settings
 from tests.integration.test_emulator_deploy import (
     TERRAFORM_TIMEOUT,
     Deployment,
+    deployed,
     remaining_resources,
 )
-from tools import tf_validate
 
 pytestmark = pytest.mark.slow
 
@@ -35,34 +33,13 @@ pytestmark = pytest.mark.slow
 def deployment(
     settings_by_env: dict[str, Settings], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployment]:
-    try:
-        tf_validate.find_terraform()
-    except tf_validate.ValidationUnavailableError as error:
-        pytest.skip(f"no Terraform here: {error}")
-    from tools.emulator import Emulator, Workspace, for_emulator, synth
-
     dev = settings_by_env["dev"]
-    settings = for_emulator(
-        dataclasses.replace(dev, deployment=dataclasses.replace(dev.deployment, engine="ecs"))
-    )
-    work = tmp_path_factory.mktemp("emulator-ecs")
-    stack_dir = synth(settings, work / "synth")
-    tf = json.loads((stack_dir / "cdk.tf.json").read_text())
-    stack_resources = sum(len(instances) for instances in tf["resource"].values())
-    with Emulator() as emulator:
-        workspace = Workspace.create(stack_dir, work / "terraform", emulator.endpoint)
-        if "from the mirror" in workspace.provider_source:
-            assert "ECS-native blue/green arguments are left out" in workspace.provider_source
-        init = workspace.run("init", "-input=false", timeout=TERRAFORM_TIMEOUT)
-        assert init.returncode == 0, init.stdout[-3000:] + init.stderr
-        started = time.monotonic()
-        apply = workspace.run(
-            "apply", "-auto-approve", "-input=false", "-parallelism=20", timeout=TERRAFORM_TIMEOUT
-        )
-        assert apply.returncode == 0, apply.stdout[-4000:] + apply.stderr
-        yield Deployment(
-            settings, workspace, emulator.endpoint, time.monotonic() - started, stack_resources
-        )
+    ecs = dataclasses.replace(dev, deployment=dataclasses.replace(dev.deployment, engine="ecs"))
+    for deployment in deployed(ecs, tmp_path_factory.mktemp("emulator-ecs")):
+        source = deployment.workspace.provider_source
+        if "from the mirror" in source:
+            assert "ECS-native blue/green arguments are left out" in source
+        yield deployment
 
 
 def _rules(deployment: Deployment) -> dict[int, dict[str, Any]]:
