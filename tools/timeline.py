@@ -8,8 +8,9 @@ deregistration delay, 30 s x 5 health checks) shows up here and fails the budget
 
 Each phase is computed from the stack's own values (target group health check and
 deregistration delay, the release task definition's health checks, dependencies and stop
-timeouts, the hook Lambda's environment, the deployment group and its deployment config,
-the rollback alarms) plus a few stated assumptions for latencies the stack cannot tell: the
+timeouts, the hook Lambda's environment, the deployment group and its deployment config —
+or, for an ECS-native stack, the service's strategy, bake time and alarms block — the
+rollback alarms) plus a few stated assumptions for latencies the stack cannot tell: the
 ``*_SECONDS`` constants under "Assumptions" below. Next to each figure the same stack is
 timed with AWS's defaults for the values this project tunes, to show what the tuning buys.
 
@@ -30,6 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from constructs_lib.release_spec import PREDEFINED_SHIFTS
 
 # --- Assumptions: AWS latencies the stack cannot tell; not read from it ------------------
 
@@ -70,14 +73,6 @@ STACK_FILE = "cdk.tf.json"
 
 ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"
 ShiftKind = Literal["all-at-once", "canary", "linear"]
-PREDEFINED_SHIFTS: Mapping[str, tuple[ShiftKind, int, int]] = {
-    "CodeDeployDefault.ECSAllAtOnce": ("all-at-once", 100, 0),
-    "CodeDeployDefault.ECSCanary10Percent5Minutes": ("canary", 10, 5),
-    "CodeDeployDefault.ECSCanary10Percent15Minutes": ("canary", 10, 15),
-    "CodeDeployDefault.ECSLinear10PercentEvery1Minutes": ("linear", 10, 1),
-    "CodeDeployDefault.ECSLinear10PercentEvery3Minutes": ("linear", 10, 3),
-}
-"""CodeDeploy's predefined ECS deployment configs: (kind, percentage, interval minutes)."""
 
 _REF = re.compile(r"\$\{(?P<kind>[\w-]+)\.(?P<id>[\w-]+)\.(?P<attribute>[\w-]+)\}")
 _HOOK_REF = re.compile(
@@ -414,8 +409,10 @@ def read_shift(tf: Mapping[str, Any], config_name: object) -> Shift:
     ``aws_codedeploy_deployment_config`` of this stack (by reference or by name)."""
     name = ALL_AT_ONCE if config_name is None else config_name
     if isinstance(name, str) and name in PREDEFINED_SHIFTS:
-        kind, percentage, minutes = PREDEFINED_SHIFTS[name]
-        return Shift(name, kind, percentage, minutes)
+        predefined = PREDEFINED_SHIFTS[name]
+        if predefined is None:
+            return Shift(name, "all-at-once")
+        return Shift(name, predefined.kind, predefined.percentage, predefined.interval_minutes)
     configs = _resources(tf, "aws_codedeploy_deployment_config")
     config_id = _referenced(name, "aws_codedeploy_deployment_config")
     body = configs.get(config_id) if config_id is not None else None
