@@ -12,7 +12,7 @@ from constructs import Construct
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import TerraformResourceLifecycle, Token
 from constructs_lib.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, aws_name
-from constructs_lib.release_spec import DEPLOYMENT_ENGINES, DeploymentEngine, TrafficRoutes
+from constructs_lib.release_spec import DeploymentEngine, TrafficRoutes, check_engine
 from constructs_lib.secure_bucket import BucketWriter, SecureBucket, SecureBucketProps
 from constructs_lib.validation import (
     ValidationError,
@@ -146,10 +146,7 @@ class AlbBlueGreenProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
-        if self.engine not in DEPLOYMENT_ENGINES:
-            raise ValidationError(
-                "engine", f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {self.engine!r}"
-            )
+        check_engine("engine", self.engine)
         check_port("target_port", self.target_port)
         if self.access_logs is not None:
             self.access_logs.validate()

@@ -32,12 +32,12 @@ from constructs_lib.container_spec import TaskSpec
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.release_spec import (
-    DEPLOYMENT_ENGINES,
     PREDEFINED_SHIFTS,
     DeploymentEngine,
     ServiceTarget,
     TrafficRoutes,
     TrafficShift,
+    check_engine,
     release_appspec,
     release_task_definition,
     shift_minutes,
@@ -150,10 +150,7 @@ class CodeDeployPipelineProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=90)
-        if self.engine not in DEPLOYMENT_ENGINES:
-            raise ValidationError(
-                "engine", f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {self.engine!r}"
-            )
+        check_engine("engine", self.engine)
         if self.engine == "ecs":
             for name, value in (("hooks", self.hooks), ("alarm_names", self.alarm_names)):
                 if value:
@@ -255,10 +252,7 @@ def validate_deployment_settings(
     shift_prefix: str = "traffic_shift.",
 ) -> None:
     f = field_prefix
-    if engine not in DEPLOYMENT_ENGINES:
-        raise ValidationError(
-            f"{f}engine", f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {engine!r}"
-        )
+    check_engine(f"{f}engine", engine)
     if isinstance(deployment_config, TrafficShift):
         deployment_config.validate(f"{f}{shift_prefix}")
     elif deployment_config not in PREDEFINED_ECS_CONFIGS:

@@ -15,12 +15,12 @@ from constructs_lib.container_spec import RenderTarget, TaskSpec, render_contain
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.release_spec import (
-    DEPLOYMENT_ENGINES,
     NATIVE_HOOK_STAGE,
     DeploymentEngine,
     ServiceTarget,
     TrafficRoutes,
     TrafficShift,
+    check_engine,
 )
 from constructs_lib.validation import (
     ValidationError,
@@ -92,10 +92,7 @@ class FargateServiceProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
-        if self.engine not in DEPLOYMENT_ENGINES:
-            raise ValidationError(
-                "engine", f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {self.engine!r}"
-            )
+        check_engine("engine", self.engine)
         if (self.engine == "ecs") != (self.native_release is not None):
             raise ValidationError(
                 "native_release", "is required with engine 'ecs' and refused with 'codedeploy'"

@@ -34,6 +34,15 @@ DeploymentEngine = Literal["codedeploy", "ecs"]
 """Who runs a blue/green release: CodeDeploy (task sets, listener swaps, an AppSpec) or ECS
 itself (``deploymentController = ECS``: service revisions, weighted listener rules)."""
 DEPLOYMENT_ENGINES: tuple[DeploymentEngine, ...] = ("codedeploy", "ecs")
+
+
+def check_engine(field: str, engine: object) -> DeploymentEngine:
+    """``engine`` as a :data:`DeploymentEngine`, or a one-line error naming ``field``."""
+    if engine in DEPLOYMENT_ENGINES:
+        return engine
+    raise ValidationError(field, f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {engine!r}")
+
+
 NATIVE_HOOK_STAGE = "POST_TEST_TRAFFIC_SHIFT"
 """Engine ``ecs``: where the verification hook runs (test rule on the new revision,
 production still on the old one)."""

@@ -34,7 +34,7 @@ from constructs_lib import bindings as aws
 from constructs_lib.bindings import Token
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
-from constructs_lib.release_spec import DEPLOYMENT_ENGINES, NATIVE_HOOK_STAGE, DeploymentEngine
+from constructs_lib.release_spec import NATIVE_HOOK_STAGE, DeploymentEngine, check_engine
 from constructs_lib.validation import (
     ValidationError,
     check_cidr,
@@ -222,10 +222,7 @@ class VerificationHookProps:
             "a security group id",
         )
         check_cidr("api_egress_cidr", self.api_egress_cidr)
-        if self.engine not in DEPLOYMENT_ENGINES:
-            raise ValidationError(
-                "engine", f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {self.engine!r}"
-            )
+        check_engine("engine", self.engine)
         if self.engine == "codedeploy":
             _check_format(
                 "deployment_group_arn",

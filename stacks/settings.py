@@ -27,7 +27,7 @@ from constructs_lib.codedeploy_pipeline import (
 from constructs_lib.fargate_service import validate_service_settings
 from constructs_lib.network import NatGateways, plan_subnets
 from constructs_lib.release_alarms import AlarmThresholds
-from constructs_lib.release_spec import DEPLOYMENT_ENGINES, DeploymentEngine, TrafficShift
+from constructs_lib.release_spec import DeploymentEngine, TrafficShift, check_engine
 from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
     ValidationError,
@@ -587,13 +587,9 @@ def _deployment(t: _Table) -> DeploymentSettings:
         config.validate(custom.prefix)
     elif "custom" in t:
         raise ValidationError(t.name("custom"), "only applies when config = 'custom'")
-    engine = t.get("engine", str, d.engine)
-    if engine not in DEPLOYMENT_ENGINES:
-        raise ValidationError(
-            t.name("engine"), f"must be one of {', '.join(DEPLOYMENT_ENGINES)}, got {engine!r}"
-        )
+    engine = check_engine(t.name("engine"), t.get("engine", str, d.engine))
     deployment = DeploymentSettings(
-        engine="ecs" if engine == "ecs" else "codedeploy",
+        engine=engine,
         config=config,
         ready_wait_minutes=t.get("ready_wait_minutes", int, d.ready_wait_minutes),
         termination_wait_minutes=t.get("termination_wait_minutes", int, d.termination_wait_minutes),
