@@ -849,30 +849,24 @@ class CodeDeployPipeline(Construct):
         )
 
     def _deploy_stage(self) -> aws.CodepipelineStage:
+        """CodeDeployToECS with the build's release files, or ECS's own deploy action with
+        its image definitions."""
+        configuration: dict[str, str]
         if self.application_name is None or self.deployment_group_name is None:
+            provider = "ECS"
             service = self.props.service
-            return self._stage(
-                "Deploy",
-                category="Deploy",
-                provider="ECS",
-                input_artifacts=[BUILD_ARTIFACT],
-                configuration={
-                    "ClusterName": service.cluster_name,
-                    "ServiceName": service.service_name,
-                    "FileName": IMAGE_DEFINITIONS,
-                    "DeploymentTimeout": str(
-                        ecs_release_minutes(
-                            self.props.deployment_config, self.props.termination_wait_minutes
-                        )
-                    ),
-                },
+            minutes = ecs_release_minutes(
+                self.props.deployment_config, self.props.termination_wait_minutes
             )
-        return self._stage(
-            "Deploy",
-            category="Deploy",
-            provider="CodeDeployToECS",
-            input_artifacts=[BUILD_ARTIFACT],
-            configuration={
+            configuration = {
+                "ClusterName": service.cluster_name,
+                "ServiceName": service.service_name,
+                "FileName": IMAGE_DEFINITIONS,
+                "DeploymentTimeout": str(minutes),
+            }
+        else:
+            provider = "CodeDeployToECS"
+            configuration = {
                 "ApplicationName": self.application_name,
                 "DeploymentGroupName": self.deployment_group_name,
                 "TaskDefinitionTemplateArtifact": BUILD_ARTIFACT,
@@ -881,7 +875,13 @@ class CodeDeployPipeline(Construct):
                 "AppSpecTemplatePath": "appspec.yaml",
                 "Image1ArtifactName": BUILD_ARTIFACT,
                 "Image1ContainerName": IMAGE_DETAIL_CONTAINER,
-            },
+            }
+        return self._stage(
+            "Deploy",
+            category="Deploy",
+            provider=provider,
+            input_artifacts=[BUILD_ARTIFACT],
+            configuration=configuration,
         )
 
     @staticmethod

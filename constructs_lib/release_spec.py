@@ -75,7 +75,13 @@ class TrafficShift:
     @property
     def steps(self) -> int:
         """Waits of ``interval_minutes`` before all traffic has moved."""
-        return 1 if self.kind == "canary" else -(-100 // self.percentage) - 1
+        return shift_waits(self.kind, self.percentage)
+
+
+def shift_waits(kind: Literal["canary", "linear"], percentage: int) -> int:
+    """Waits of one interval a gradual shift makes: one for a canary (then the rest moves),
+    ``ceil(100 / percentage) - 1`` for linear (the last step needs no wait after it)."""
+    return 1 if kind == "canary" else -(-100 // percentage) - 1
 
 
 def _predefined_shifts() -> dict[str, TrafficShift | None]:

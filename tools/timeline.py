@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from constructs_lib.release_spec import PREDEFINED_SHIFTS
+from constructs_lib.release_spec import PREDEFINED_SHIFTS, shift_waits
 
 # --- Assumptions: AWS latencies the stack cannot tell; not read from it ------------------
 
@@ -68,11 +68,22 @@ HOOK_DEFAULTS: Mapping[str, float] = {
 HOOK_EVENT = "AfterAllowTestTraffic"
 
 NATIVE_STRATEGIES = ("BLUE_GREEN", "CANARY", "LINEAR")
+
 DEFAULT_STACKS_DIR = Path("cdktf.out/stacks")
 STACK_FILE = "cdk.tf.json"
 
 ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"
 ShiftKind = Literal["all-at-once", "canary", "linear"]
+NATIVE_STEPS: Mapping[str, tuple[ShiftKind, str, str, str]] = {
+    "CANARY": (
+        "canary",
+        "canary_configuration",
+        "canary_percent",
+        "canary_bake_time_in_minutes",
+    ),
+    "LINEAR": ("linear", "linear_configuration", "step_percent", "step_bake_time_in_minutes"),
+}
+"""ECS's gradual strategies: (kind, block, percentage argument, bake argument)."""
 
 _REF = re.compile(r"\$\{(?P<kind>[\w-]+)\.(?P<id>[\w-]+)\.(?P<attribute>[\w-]+)\}")
 _HOOK_REF = re.compile(
@@ -547,23 +558,11 @@ def read_native_shift(configuration: Mapping[str, Any]) -> Shift:
     interval; BLUE_GREEN moves all production traffic at once."""
     strategy = str(configuration.get("strategy"))
     label = f"ECS {strategy}"
-    if strategy == "CANARY":
-        step = _block(configuration, "canary_configuration")
-        return Shift(
-            label,
-            "canary",
-            _whole(step.get("canary_percent"), "canary_percent"),
-            _whole(step.get("canary_bake_time_in_minutes"), "canary_bake_time_in_minutes"),
-        )
-    if strategy == "LINEAR":
-        step = _block(configuration, "linear_configuration")
-        return Shift(
-            label,
-            "linear",
-            _whole(step.get("step_percent"), "step_percent"),
-            _whole(step.get("step_bake_time_in_minutes"), "step_bake_time_in_minutes"),
-        )
-    return Shift(label, "all-at-once")
+    if strategy not in NATIVE_STEPS:
+        return Shift(label, "all-at-once")
+    kind, block, percent, bake = NATIVE_STEPS[strategy]
+    step = _block(configuration, block)
+    return Shift(label, kind, _whole(step.get(percent), percent), _whole(step.get(bake), bake))
 
 
 def read_stack(tf: Mapping[str, Any], name: str = "") -> Stack:
@@ -705,9 +704,7 @@ def shift_steps(shift: Shift) -> int:
     (``percentage``, then the rest), ``ceil(100 / percentage)`` for linear."""
     if shift.kind == "all-at-once":
         return 1
-    if shift.kind == "canary":
-        return 2
-    return math.ceil(100 / shift.percentage)
+    return 1 + shift_waits(shift.kind, shift.percentage)
 
 
 def shift_seconds(shift: Shift) -> float:
