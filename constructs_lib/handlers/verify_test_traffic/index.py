@@ -32,6 +32,11 @@ Why it works the way it does:
   its DNS name resolves to public addresses the function cannot reach. It connects instead to
   the private IPs of the ALB's network interfaces (whose description is ``ELB <arn-suffix>``)
   and sends the ALB's DNS name as the ``Host`` header.
+* With ``TEST_HOST_NAME`` set (the test listener serves a certificate for a custom domain),
+  the probes go over HTTPS to those same private IPs, sending the domain as SNI and ``Host``,
+  and the certificate is verified against the domain, not the IP, with the runtime's default
+  trust store (ACM's public certificates chain to Amazon's roots). A wrong name, an untrusted
+  chain or an expired certificate fails the probe like any error: clients would reject it too.
 * Every ALB node is probed: a node that cannot reach the green tasks fails the round.
 * A verdict is always given, whatever goes wrong (configuration, lookups, a malformed ECS
   event): without one, CodeDeploy waits for the hook to time out (an hour) before it rolls
@@ -50,13 +55,14 @@ import math
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Status = Literal["Succeeded", "Failed"]
 HookStatus = Literal["SUCCEEDED", "FAILED"]
@@ -64,6 +70,7 @@ LogRecord = dict[str, Any]
 Log = Callable[[LogRecord], None]
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+TlsContext = Callable[[], ssl.SSLContext]
 
 # Defaults of the optional environment variables.
 DEFAULT_VERSION_VARIABLE = "VERSION"
@@ -85,6 +92,14 @@ USER_AGENT = "codedeploy-verify-test-traffic"
 
 _LOAD_BALANCER_SUFFIX = re.compile(r"app/[A-Za-z0-9-]+/[0-9a-f]+")
 _HOSTNAME = re.compile(r"[A-Za-z0-9.-]+")
+# TEST_HOST_NAME: a DNS host name, lowercase (one spelling, so the construct's check and this
+# one agree), labels of 1-63 characters without a hyphen at either end, 253 in all.
+_DNS_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DNS_NAME = re.compile(rf"(?=.{{1,253}}\Z){_DNS_LABEL}(?:\.{_DNS_LABEL})*")
+_DNS_NAME_RULES = (
+    "lowercase labels of 1-63 letters, digits or hyphens, no hyphen at either end of a label, "
+    "at most 253 characters, no trailing dot"
+)
 # A task definition ARN in an AppSpec, YAML or JSON: only characters an ARN can hold, so a
 # quote, comma or bracket after it (JSON, flow-style YAML) is left out.
 _TASK_DEFINITION_ARN = re.compile(
@@ -134,11 +149,22 @@ class Config:
     interval_seconds: float
     request_timeout_seconds: float
     required_passes: int
+    test_host_name: str | None = None
 
     @property
     def needs_version(self) -> bool:
         """Whether a probe compares against the deployed version, which costs two API calls."""
         return any(p.body_is_version for p in self.probes)
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when the test listener serves a certificate for ``test_host_name``."""
+        return "http" if self.test_host_name is None else "https"
+
+    @property
+    def probe_host(self) -> str:
+        """The ``Host`` of every probe; over HTTPS also the SNI and the certificate's name."""
+        return self.load_balancer_dns if self.test_host_name is None else self.test_host_name
 
 
 @dataclass(frozen=True)
@@ -162,7 +188,19 @@ class Outcome:
     rounds: int = 0
 
 
-Fetch = Callable[[str, int, str, str, float], ProbeResult]
+class Fetch(Protocol):
+    """How :func:`verify` sends one probe: :func:`probe`, or a test's stand-in."""
+
+    def __call__(
+        self,
+        ip: str,
+        port: int,
+        host: str,
+        path: str,
+        timeout: float,
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> ProbeResult: ...
 
 
 # --- configuration --------------------------------------------------------------------
@@ -189,6 +227,9 @@ def load_config(env: Mapping[str, str]) -> Config:
     if dns and not _HOSTNAME.fullmatch(dns):
         errors.append(f"LOAD_BALANCER_DNS must be a bare host name: {dns!r}")
     port = _number(env, "TEST_PORT", errors, kind=int, minimum=1, maximum=_PORT_MAX)
+    host_name = env.get("TEST_HOST_NAME", "").strip() or None
+    if host_name is not None and not _DNS_NAME.fullmatch(host_name):
+        errors.append(f"TEST_HOST_NAME must be a DNS host name ({_DNS_NAME_RULES}): {host_name!r}")
     probes = _probes(required("PROBES"), errors)
     container = env.get("VERSION_CONTAINER", "").strip() or None
     if container is None and any(p.body_is_version for p in probes):
@@ -230,6 +271,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         interval_seconds=float(interval),
         request_timeout_seconds=float(timeout),
         required_passes=int(passes),
+        test_host_name=host_name,
     )
 
 
@@ -486,9 +528,13 @@ class _Watchdog:
 
 
 def _cut(sock: socket.socket) -> None:
-    """Shut a socket down: a read blocked on it in another thread returns at once."""
+    """Shut a socket down: a read blocked on it in another thread returns at once.
+
+    The plain socket's ``shutdown`` even for a TLS socket: it acts on the connection only,
+    where ``SSLSocket.shutdown`` would also drop the TLS state under the thread using it.
+    """
     with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class _WatchedConnection(http.client.HTTPConnection):
@@ -515,16 +561,118 @@ class _WatchedHTTPHandler(urllib.request.HTTPHandler):
         return self.do_open(connection, req)
 
 
-def probe(ip: str, port: int, host: str, path: str, timeout: float) -> ProbeResult:
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    """An HTTPS connection to an address whose certificate is verified against a name.
+
+    ``http.client`` would send the address as SNI and match the certificate against it; an
+    ALB node's certificate is for the domain, so the handshake is done here with
+    ``server_name``. The socket is watched before the handshake, where a stalled server
+    would otherwise hold it for as long as the socket timeout allows.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        watchdog: _Watchdog,
+        server_name: str,
+        context: ssl.SSLContext,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, context=context, **kwargs)
+        self._watchdog = watchdog
+        self._server_name = server_name
+        self._tls = context
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)  # TCP only: the TLS part follows
+        tls_socket = self._tls.wrap_socket(
+            self.sock, server_hostname=self._server_name, do_handshake_on_connect=False
+        )
+        self.sock = tls_socket  # closed with the connection, even if the handshake fails
+        self._watchdog.watch(tls_socket)
+        tls_socket.do_handshake()
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    """urllib's HTTPS handler, opening watched connections verified against ``server_name``."""
+
+    def __init__(self, watchdog: _Watchdog, tls: ssl.SSLContext, server_name: str) -> None:
+        super().__init__(context=tls)  # given, so urllib builds no default context of its own
+        self._watchdog = watchdog
+        self._tls = tls
+        self._server_name = server_name
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        connection = functools.partial(
+            _WatchedHTTPSConnection,
+            watchdog=self._watchdog,
+            server_name=self._server_name,
+            context=self._tls,
+        )
+        return self.do_open(connection, req)
+
+
+def default_tls_context() -> ssl.SSLContext:
+    """What HTTPS probes verify with: the runtime's default trust store, chain and name checked.
+
+    ACM's public certificates chain to Amazon's roots, which the Lambda runtime's system
+    store holds. HTTP/1.1 is offered by ALPN because it is all ``http.client`` speaks.
+    """
+    context = ssl.create_default_context()
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def _verifies(tls: ssl.SSLContext) -> bool:
+    """Whether ``tls`` checks both the chain and the host name: without either check, a
+    probe would pass a listener serving a certificate that clients reject."""
+    return tls.verify_mode == ssl.CERT_REQUIRED and tls.check_hostname
+
+
+def _opener(
+    watchdog: _Watchdog, host: str, tls: ssl.SSLContext | None
+) -> urllib.request.OpenerDirector:
+    """No proxy (the request must reach the ALB node it names), no redirects (they could
+    leave the test listener), and connections the watchdog can cut."""
+    transport: urllib.request.BaseHandler = (
+        _WatchedHTTPHandler(watchdog) if tls is None else _WatchedHTTPSHandler(watchdog, tls, host)
+    )
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects(), transport)
+
+
+def _error_text(reason: object) -> str:
+    """A request error in one line; a rejected certificate says which check failed (host
+    name mismatch, unknown issuer, expiry) without OpenSSL's codes around it."""
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {reason.verify_message or reason}"
+    return str(reason) or type(reason).__name__
+
+
+def probe(
+    ip: str,
+    port: int,
+    host: str,
+    path: str,
+    timeout: float,
+    *,
+    tls: ssl.SSLContext | None = None,
+) -> ProbeResult:
     """One GET to one ALB node's test listener; never raises, errors come back as results.
 
-    ``timeout`` bounds the whole request, connection to last byte, and only the first
-    ``MAX_BODY_BYTES`` of the body are read. No proxy is used: the request must reach the
-    ALB node it names.
+    ``timeout`` bounds the whole request, connection (and TLS handshake) to last byte, and
+    only the first ``MAX_BODY_BYTES`` of the body are read. No proxy is used: the request
+    must reach the ALB node it names. Without ``tls``: plain HTTP, ``host`` sent as
+    ``Host``. With ``tls``: HTTPS, ``host`` sent as SNI and ``Host``, and the certificate
+    must chain to a CA ``tls`` trusts and be valid for ``host`` (not for ``ip``); a context
+    that would skip either check is refused.
     """
+    if tls is not None and not _verifies(tls):
+        refused = "TLS context refused: it does not verify certificate chains and host names"
+        return ProbeResult(ip, path, None, None, refused, 0)
     target = f"[{ip}]" if ":" in ip else ip
-    request = urllib.request.Request(
-        f"http://{target}:{port}{path}",
+    scheme = "http" if tls is None else "https"
+    request = urllib.request.Request(  # noqa: S310 - the scheme is http or https, never file:
+        f"{scheme}://{target}:{port}{path}",
         headers={"Host": host, "User-Agent": USER_AGENT},
     )
     start = time.monotonic()
@@ -532,9 +680,7 @@ def probe(ip: str, port: int, host: str, path: str, timeout: float) -> ProbeResu
     body: str | None = None
     error: str | None = None
     with _Watchdog(timeout) as watchdog:
-        opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), _NoRedirects(), _WatchedHTTPHandler(watchdog)
-        )
+        opener = _opener(watchdog, host, tls)
         try:
             with opener.open(request, timeout=timeout) as response:
                 status = response.status
@@ -548,9 +694,9 @@ def probe(ip: str, port: int, host: str, path: str, timeout: float) -> ProbeResu
             finally:
                 exc.close()
         except urllib.error.URLError as exc:
-            error = str(exc.reason)
+            error = _error_text(exc.reason)
         except (OSError, http.client.HTTPException) as exc:
-            error = str(exc) or type(exc).__name__
+            error = _error_text(exc)
     if watchdog.fired:  # whatever arrived, the response did not arrive in time
         status, body, error = None, None, f"timed out after {timeout:g}s"
     elapsed_ms = round((time.monotonic() - start) * 1000)
@@ -588,6 +734,7 @@ def verify(
     *,
     budget_seconds: float | None = None,
     fetch: Fetch = probe,
+    tls_context: TlsContext = default_tls_context,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
     log: Log = emit,
@@ -597,7 +744,10 @@ def verify(
     A round sends every probe to every ALB node and passes only if all of them pass; one
     lucky round is not enough, so a failed round resets the count. No request starts and no
     sleep ends after the deadline, so this returns within the budget plus one request.
+    With ``test_host_name`` set, every probe is HTTPS, verified with one context made by
+    ``tls_context`` (the runtime's trust store; tests inject one trusting their own CA).
     """
+    tls = tls_context() if config.test_host_name is not None else None
     budget = config.deadline_seconds if budget_seconds is None else budget_seconds
     deadline = clock() + budget
     rounds = passes = 0
@@ -611,6 +761,7 @@ def verify(
             version=version,
             deadline=deadline,
             fetch=fetch,
+            tls=tls,
             clock=clock,
             log=log,
         )
@@ -643,6 +794,7 @@ def _round(
     version: str | None,
     deadline: float,
     fetch: Fetch,
+    tls: ssl.SSLContext | None,
     clock: Clock,
     log: Log,
 ) -> tuple[bool, str | None]:
@@ -658,9 +810,10 @@ def _round(
             result = fetch(
                 ip,
                 config.test_port,
-                config.load_balancer_dns,
+                config.probe_host,
                 check.path,
                 config.request_timeout_seconds,
+                tls=tls,
             )
             reason = failure_reason(result, check, version)
             log(
@@ -668,6 +821,8 @@ def _round(
                     "event": "probe",
                     "round": number,
                     "ip": result.ip,
+                    "scheme": config.scheme,
+                    "host": config.probe_host,
                     "path": result.path,
                     "status": result.status,
                     "error": result.error,

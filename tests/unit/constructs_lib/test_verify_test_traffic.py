@@ -1,6 +1,7 @@
 """The test-traffic hook Lambda, against a real HTTP server on 127.0.0.1: its CodeDeploy
 entry point (``handler``, AfterAllowTestTraffic) and its ECS-native one (``ecs_handler``,
-POST_TEST_TRAFFIC_SHIFT).
+POST_TEST_TRAFFIC_SHIFT). With ``TEST_HOST_NAME`` it probes over HTTPS: a real HTTPS server
+on 127.0.0.1 serves certificates from a CA made for the session.
 
 The AWS calls go to real boto3 clients under ``botocore.stub.Stubber``, so every request is
 checked against the service model and an unexpected call fails the test. The handler's
@@ -11,22 +12,30 @@ imported as part of a package.
 from __future__ import annotations
 
 import ast
+import contextlib
+import datetime
 import json
 import os
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import pytest
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 from botocore.stub import Stubber  # type: ignore[import-untyped]
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from constructs_lib.verification_hook import PACKAGE_DIR
 from tests.lambda_package import load_verify_test_traffic
@@ -73,7 +82,11 @@ CONFIG_VARIABLES = (
     "INTERVAL_SECONDS",
     "REQUEST_TIMEOUT_SECONDS",
     "REQUIRED_PASSES",
+    "TEST_HOST_NAME",
 )
+# The custom domain of the HTTPS cases: the name the test listener's certificate is for.
+NAME = "app.example.test"
+OTHER_NAME = "other.example.test"
 
 # What CodeDeploy stores for this project's release (release_spec.to_yaml writes scalars as
 # JSON), with the task definition placeholder already replaced by CodePipeline.
@@ -120,6 +133,8 @@ class Behaviour:
     trickle_seconds: float = 0.0  # between the bytes of the body
     failures_left: int = 0
     requests: list[tuple[str, str | None]] = field(default_factory=list)
+    certificate: str = "valid"  # HTTPS only: which of Pki.servers the node presents
+    server_names: list[str | None] = field(default_factory=list)  # HTTPS only: SNI received
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def healthy(self, version: str = VERSION) -> None:
@@ -168,16 +183,25 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep test output clean."""
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[_Server]:
-    httpd = _Server(("127.0.0.1", 0), _Handler)
+@contextlib.contextmanager
+def serving(httpd: _Server) -> Iterator[None]:
+    """Run ``httpd`` in a thread for the duration of the block."""
     httpd.behaviour = Behaviour()
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    try:
+        yield
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[_Server]:
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    with serving(httpd):
+        yield httpd
 
 
 @pytest.fixture
@@ -823,8 +847,8 @@ def scripted_fetch(
     """A fetch answering ``statuses`` in turn (the last one forever), taking ``seconds``."""
     calls: list[tuple[float, str, str]] = []
 
-    def fetch(ip: str, port: int, host: str, path: str, timeout: float) -> Any:
-        assert (port, host, timeout) == (8080, DNS, 1.0)
+    def fetch(ip: str, port: int, host: str, path: str, timeout: float, *, tls: Any = None) -> Any:
+        assert (port, host, timeout, tls) == (8080, DNS, 1.0, None)
         calls.append((clock.now, ip, path))
         clock.now += seconds
         status = statuses[min(len(calls), len(statuses)) - 1]
@@ -861,7 +885,7 @@ def test_verify_probes_every_node_and_logs_each_result() -> None:
     clock = FakeClock()
     calls: list[tuple[str, str]] = []
 
-    def fetch(ip: str, port: int, host: str, path: str, timeout: float) -> Any:
+    def fetch(ip: str, port: int, host: str, path: str, timeout: float, *, tls: Any = None) -> Any:
         calls.append((ip, path))
         status = 503 if ip == "10.0.0.2" and path == "/" else 200
         return hook.ProbeResult(ip, path, status, "", None, 7)
@@ -882,6 +906,8 @@ def test_verify_probes_every_node_and_logs_each_result() -> None:
         "event": "probe",
         "round": 1,
         "ip": "10.0.0.2",
+        "scheme": "http",
+        "host": DNS,
         "path": "/",
         "status": 503,
         "error": None,
@@ -982,6 +1008,7 @@ def test_healthy_release_succeeds(
     lines = log_lines(capsys)
     assert [line["event"] for line in lines] == ["probe"] * 4 + ["summary"]
     assert {line["ip"] for line in lines[:4]} == {"127.0.0.1"}
+    assert {(line["scheme"], line["host"]) for line in lines[:4]} == {("http", DNS)}
     assert all(line["ok"] and line["status"] == 200 for line in lines[:4])
     assert lines[-1]["status"] == "Succeeded"
     assert lines[-1]["version"] == VERSION
@@ -1415,3 +1442,553 @@ def test_ecs_short_lambda_time_left_fails(
     assert run_ecs(aws, env, context=Context()) == {"hookStatus": "FAILED"}
     assert log_lines(capsys)[-1]["reason"].startswith("deadline of 0s reached after 0 rounds")
     assert alb.requests == []
+
+
+# --- HTTPS: a custom domain on the test listener --------------------------------------
+
+
+@dataclass(frozen=True)
+class Pki:
+    """A CA made for the session and the server certificates it signed, as PEM files."""
+
+    ca_file: Path
+    servers: dict[str, tuple[Path, Path]]  # kind -> (certificate, key)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _certificate(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: tuple[str, ec.EllipticCurvePrivateKey] | None = None,
+    *,
+    dns_name: str | None = None,
+    valid_days: tuple[int, int] = (-1, 30),
+) -> x509.Certificate:
+    """A CA certificate (no ``issuer``: self-signed) or a server certificate for
+    ``dns_name``, valid from and to the given days around now."""
+    now = datetime.datetime.now(datetime.UTC)
+    issuer_name, issuer_key = issuer or (subject, key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer_name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(days=valid_days[0]))
+        .not_valid_after(now + datetime.timedelta(days=valid_days[1]))
+        .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    )
+    if issuer is None:
+        usage = {"key_cert_sign": True, "crl_sign": True, "digital_signature": False}
+    else:
+        usage = {"key_cert_sign": False, "crl_sign": False, "digital_signature": True}
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(dns_name or subject)]), critical=False
+        ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    builder = builder.add_extension(
+        x509.KeyUsage(
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            encipher_only=False,
+            decipher_only=False,
+            **usage,
+        ),
+        critical=True,
+    )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A private CA, and server certificates it signed: for NAME (``valid``), for another
+    name (``other-name``) and for NAME but expired yesterday (``expired``)."""
+    folder = tmp_path_factory.mktemp("pki")
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = ("ecs-blue-green test CA", ca_key)
+    ca_file = folder / "ca.pem"
+    ca_file.write_bytes(_certificate(ca[0], ca_key).public_bytes(serialization.Encoding.PEM))
+    servers: dict[str, tuple[Path, Path]] = {}
+    for kind, dns_name, valid_days in (
+        ("valid", NAME, (-1, 30)),
+        ("other-name", OTHER_NAME, (-1, 30)),
+        ("expired", NAME, (-30, -1)),
+    ):
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate = _certificate(dns_name, key, ca, valid_days=valid_days)
+        cert_file, key_file = folder / f"{kind}.pem", folder / f"{kind}.key"
+        cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        servers[kind] = (cert_file, key_file)
+    return Pki(ca_file, servers)
+
+
+class _TlsServer(_Server):
+    """The fake ALB node behind an HTTPS listener: the certificate it presents is the one
+    ``behaviour.certificate`` names, and the SNI each client sends is recorded."""
+
+    contexts: dict[str, ssl.SSLContext]
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """The handshake runs in the connection's own thread: a client that stalls it, or
+        rejects the certificate, holds no one else up."""
+        request.settimeout(5)
+        context = self.contexts[self.behaviour.certificate]
+        try:
+            connection = context.wrap_socket(request, server_side=True)
+        except OSError:  # the client rejected the certificate, or went away
+            return
+        with connection:
+            super().finish_request(connection, client_address)
+
+    def record_server_name(self, _sock: Any, server_name: str | None, _context: Any) -> None:
+        with self.behaviour.lock:
+            self.behaviour.server_names.append(server_name)
+
+
+@pytest.fixture(scope="module")
+def tls_server(pki: Pki) -> Iterator[_TlsServer]:
+    httpd = _TlsServer(("127.0.0.1", 0), _Handler)
+    httpd.contexts = {}
+    for kind, (cert_file, key_file) in pki.servers.items():
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        context.sni_callback = httpd.record_server_name
+        httpd.contexts[kind] = context
+    with serving(httpd):
+        yield httpd
+
+
+@pytest.fixture
+def tls_alb(tls_server: _TlsServer) -> Behaviour:
+    """A healthy node serving VERSION over HTTPS with a valid certificate for NAME."""
+    tls_server.behaviour = Behaviour()
+    tls_server.behaviour.healthy()
+    return tls_server.behaviour
+
+
+@pytest.fixture
+def tls_port(tls_server: _TlsServer) -> int:
+    return int(tls_server.server_address[1])
+
+
+@pytest.fixture
+def trusting(pki: Pki) -> ssl.SSLContext:
+    """A verifying client context whose only trusted CA is the session's."""
+    return ssl.create_default_context(cafile=str(pki.ca_file))
+
+
+@pytest.fixture
+def stalled_port() -> Iterator[int]:
+    """A listener nobody accepts on: the kernel completes the TCP handshake, and the TLS
+    handshake then waits forever for the server's answer."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield int(listener.getsockname()[1])
+
+
+@pytest.fixture
+def https_env(
+    env: pytest.MonkeyPatch, pki: Pki, tls_port: int, tls_alb: Behaviour
+) -> pytest.MonkeyPatch:
+    """The handler configured for the HTTPS node, its default trust store being the
+    session's CA: OpenSSL reads ``SSL_CERT_FILE`` when ``ssl.create_default_context()``
+    loads the default store, so the handler runs exactly its production code."""
+    env.setenv("TEST_PORT", str(tls_port))
+    env.setenv("TEST_HOST_NAME", NAME)
+    env.setenv("SSL_CERT_FILE", str(pki.ca_file))
+    env.delenv("SSL_CERT_DIR", raising=False)
+    return env
+
+
+# configuration
+
+
+def test_config_without_test_host_name_probes_over_http(env: pytest.MonkeyPatch) -> None:
+    for value in (None, "", "  "):
+        if value is None:
+            env.delenv("TEST_HOST_NAME", raising=False)
+        else:
+            env.setenv("TEST_HOST_NAME", value)
+        config = hook.load_config(dict(os.environ))
+        assert (config.test_host_name, config.scheme, config.probe_host) == (None, "http", DNS)
+
+
+LONGEST_NAME = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])  # 253 characters
+
+
+@pytest.mark.parametrize(
+    "name",
+    [NAME, "a", f"{'x' * 63}.example.com", LONGEST_NAME, "1-2.example.com", "xn--bcher-kva.ch"],
+)
+def test_config_accepts_test_host_names(env: pytest.MonkeyPatch, name: str) -> None:
+    env.setenv("TEST_HOST_NAME", f" {name} ")
+    config = hook.load_config(dict(os.environ))
+    assert (config.test_host_name, config.scheme, config.probe_host) == (name, "https", name)
+    assert config.load_balancer_dns == DNS
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "App.example.test",
+        f"{NAME}.",
+        f"-{NAME}",
+        "app-.example.test",
+        "app..example.test",
+        f"{'a' * 64}.example.test",
+        LONGEST_NAME + "d",
+        f"https://{NAME}",
+        f"{NAME}:443",
+        f"*.{NAME}",
+        "app_1.example.test",
+        "café.example.test",
+    ],
+    ids=[
+        "uppercase",
+        "trailing-dot",
+        "leading-hyphen",
+        "label-ending-hyphen",
+        "empty-label",
+        "label-over-63",
+        "name-over-253",
+        "url",
+        "port",
+        "wildcard",
+        "underscore",
+        "non-ascii",
+    ],
+)
+def test_config_rejects_bad_test_host_names(env: pytest.MonkeyPatch, name: str) -> None:
+    env.setenv("TEST_HOST_NAME", name)
+    with pytest.raises(hook.ConfigError) as raised:
+        hook.load_config(dict(os.environ))
+    assert "TEST_HOST_NAME must be a DNS host name (lowercase labels of 1-63" in str(raised.value)
+    assert repr(name) in str(raised.value)
+
+
+# one HTTPS probe
+
+
+def test_https_probe_verifies_the_certificate_against_the_domain(
+    tls_alb: Behaviour, tls_port: int, trusting: ssl.SSLContext
+) -> None:
+    """Connected to the IP, the probe sends the domain as SNI and Host, and the certificate
+    (for the domain only) passes because it is checked against the domain."""
+    result = hook.probe("127.0.0.1", tls_port, NAME, "/health", 1.0, tls=trusting)
+    assert (result.ip, result.status, result.body, result.error) == ("127.0.0.1", 200, "ok\n", None)
+    assert tls_alb.server_names == [NAME]
+    assert tls_alb.requests == [("/health", NAME)]
+
+
+@pytest.mark.parametrize(
+    ("certificate", "message"),
+    [
+        ("other-name", f"Hostname mismatch, certificate is not valid for '{NAME}'."),
+        ("expired", "certificate has expired"),
+    ],
+)
+def test_https_probe_rejects_a_bad_certificate_from_the_right_address(
+    tls_alb: Behaviour,
+    tls_port: int,
+    trusting: ssl.SSLContext,
+    *,
+    certificate: str,
+    message: str,
+) -> None:
+    tls_alb.certificate = certificate
+    result = hook.probe("127.0.0.1", tls_port, NAME, "/health", 1.0, tls=trusting)
+    assert (result.status, result.body) == (None, None)
+    assert result.error == f"certificate verify failed: {message}"
+    assert tls_alb.server_names == [NAME]
+    assert tls_alb.requests == []  # nothing is sent over a connection that failed the check
+
+
+def test_https_probe_with_the_default_trust_store_rejects_an_unknown_ca(
+    tls_alb: Behaviour, tls_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    result = hook.probe("127.0.0.1", tls_port, NAME, "/health", 1.0, tls=hook.default_tls_context())
+    assert result.error == "certificate verify failed: unable to get local issuer certificate"
+    assert tls_alb.requests == []
+
+
+def test_default_tls_context_checks_chain_and_host_name() -> None:
+    context = hook.default_tls_context()
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+
+
+@pytest.mark.parametrize("weaken", ["check_hostname", "verify_mode"])
+def test_https_probe_refuses_a_context_that_skips_a_check(
+    tls_alb: Behaviour, tls_port: int, pki: Pki, weaken: str
+) -> None:
+    context = ssl.create_default_context(cafile=str(pki.ca_file))
+    if weaken == "verify_mode":
+        context.verify_mode = ssl.CERT_OPTIONAL  # the host name alone would still be checked
+    else:
+        context.check_hostname = False  # the chain alone would still be checked
+    result = hook.probe("127.0.0.1", tls_port, NAME, "/health", 1.0, tls=context)
+    assert result.error is not None
+    assert result.error.startswith("TLS context refused")
+    assert tls_alb.server_names == []  # not even connected
+
+
+def test_https_probe_to_a_plain_http_listener_fails(
+    alb: Behaviour, port: int, trusting: ssl.SSLContext
+) -> None:
+    result = hook.probe("127.0.0.1", port, NAME, "/health", 1.0, tls=trusting)
+    assert (result.status, result.body) == (None, None)
+    assert result.error is not None
+    assert "SSL" in result.error or "ssl" in result.error
+
+
+def test_https_probe_does_not_follow_redirects(
+    tls_alb: Behaviour, tls_port: int, trusting: ssl.SSLContext
+) -> None:
+    tls_alb.routes["/"] = (302, "", {"Location": f"https://{NAME}/health"})
+    result = hook.probe("127.0.0.1", tls_port, NAME, "/", 1.0, tls=trusting)
+    assert result.status == 302
+    assert tls_alb.requests == [("/", NAME)]
+
+
+def test_https_probe_reads_at_most_max_body_bytes(
+    tls_alb: Behaviour, tls_port: int, trusting: ssl.SSLContext
+) -> None:
+    tls_alb.routes["/"] = (200, "v" * (hook.MAX_BODY_BYTES + 1000), {})
+    result = hook.probe("127.0.0.1", tls_port, NAME, "/", 2.0, tls=trusting)
+    assert (result.status, result.error) == (200, None)
+    assert result.body == "v" * hook.MAX_BODY_BYTES
+
+
+def test_https_probe_timeout_bounds_the_whole_request(
+    tls_alb: Behaviour, tls_port: int, trusting: ssl.SSLContext
+) -> None:
+    """Over TLS too, a trickled body is cut when the request's time is up."""
+    tls_alb.routes["/health"] = (200, "x" * 100, {})
+    tls_alb.trickle_seconds = 0.02  # 2 s for the whole body
+    result = hook.probe("127.0.0.1", tls_port, NAME, "/health", 0.2, tls=trusting)
+    assert (result.status, result.body, result.error) == (None, None, "timed out after 0.2s")
+    assert result.elapsed_ms < 1000
+
+
+def test_https_probe_cuts_a_stalled_handshake(stalled_port: int, trusting: ssl.SSLContext) -> None:
+    result = hook.probe("127.0.0.1", stalled_port, NAME, "/health", 0.1, tls=trusting)
+    assert (result.status, result.body, result.error) == (None, None, "timed out after 0.1s")
+    assert result.elapsed_ms < 1000
+
+
+def test_watchdog_cuts_a_stalled_handshake_before_the_socket_timeout(
+    stalled_port: int, trusting: ssl.SSLContext
+) -> None:
+    """The watchdog, not the 10 s socket timeout, ends the handshake: the socket it cuts is
+    the one the handshake runs on."""
+    start = time.monotonic()
+    with hook._Watchdog(0.1) as watchdog:
+        connection = hook._WatchedHTTPSConnection(
+            "127.0.0.1",
+            stalled_port,
+            timeout=10,
+            watchdog=watchdog,
+            server_name=NAME,
+            context=trusting,
+        )
+        with pytest.raises(ssl.SSLError, match="EOF"):
+            connection.connect()
+        connection.close()
+    assert watchdog.fired
+    assert time.monotonic() - start < 2
+
+
+# the verification loop over HTTPS
+
+
+def test_verify_over_https_makes_one_context_and_sends_the_domain() -> None:
+    clock = FakeClock()
+    context = ssl.create_default_context()
+    made: list[ssl.SSLContext] = []
+    calls: list[tuple[str, Any]] = []
+
+    def tls_context() -> ssl.SSLContext:
+        made.append(context)
+        return context
+
+    def fetch(ip: str, port: int, host: str, path: str, timeout: float, *, tls: Any = None) -> Any:
+        calls.append((host, tls))
+        return hook.ProbeResult(ip, path, 200, "", None, 1)
+
+    logged: list[dict[str, Any]] = []
+    outcome = hook.verify(
+        ["10.0.0.1", "10.0.0.2"],
+        loop_config(test_host_name=NAME),
+        None,
+        fetch=fetch,
+        tls_context=tls_context,
+        clock=clock,
+        sleep=clock.sleep,
+        log=logged.append,
+    )
+    assert outcome.status == "Succeeded"
+    assert made == [context]
+    assert calls == [(NAME, context)] * 4
+    assert {(r["scheme"], r["host"]) for r in logged} == {("https", NAME)}
+
+
+def test_verify_over_http_makes_no_tls_context() -> None:
+    clock = FakeClock()
+    fetch, calls = scripted_fetch(clock, [200])  # asserts tls is None and host is DNS
+
+    def no_context() -> ssl.SSLContext:
+        raise AssertionError("no TLS context for plain HTTP")
+
+    outcome = hook.verify(
+        ["10.0.0.1"],
+        loop_config(),
+        None,
+        fetch=fetch,
+        tls_context=no_context,
+        clock=clock,
+        sleep=clock.sleep,
+        log=lambda record: None,
+    )
+    assert outcome.status == "Succeeded"
+    assert len(calls) == 2
+
+
+def test_verify_over_https_against_the_node(
+    tls_alb: Behaviour, tls_port: int, trusting: ssl.SSLContext
+) -> None:
+    config = loop_config(
+        test_port=tls_port,
+        test_host_name=NAME,
+        interval_seconds=0.01,
+        request_timeout_seconds=1.0,
+        probes=(hook.Probe("/health", 200, body="ok"),),
+    )
+    logged: list[dict[str, Any]] = []
+    outcome = hook.verify(
+        ["127.0.0.1"], config, None, tls_context=lambda: trusting, log=logged.append
+    )
+    assert (outcome.status, outcome.rounds) == ("Succeeded", 2)
+    assert tls_alb.server_names == [NAME, NAME]
+
+
+# the handlers, end to end over HTTPS
+
+
+def test_https_healthy_release_succeeds(
+    https_env: pytest.MonkeyPatch,
+    tls_alb: Behaviour,
+    aws: Aws,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Succeeded")
+    result = run(aws)
+    assert (result["status"], result["rounds"]) == ("Succeeded", 2)
+    assert tls_alb.requests == [("/health", NAME), ("/", NAME)] * 2
+    assert tls_alb.server_names == [NAME] * 4
+    lines = log_lines(capsys)
+    assert [line["event"] for line in lines] == ["probe"] * 4 + ["summary"]
+    assert {(line["scheme"], line["host"], line["ok"]) for line in lines[:4]} == {
+        ("https", NAME, True)
+    }
+
+
+def test_https_certificate_for_another_name_fails_the_release(
+    https_env: pytest.MonkeyPatch, tls_alb: Behaviour, aws: Aws
+) -> None:
+    failing_fast(https_env)
+    tls_alb.certificate = "other-name"
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Failed")
+    result = run(aws)
+    assert result["status"] == "Failed"
+    assert (
+        "127.0.0.1/health: request failed: certificate verify failed: Hostname mismatch, "
+        f"certificate is not valid for '{NAME}'"
+    ) in result["reason"]
+    assert tls_alb.requests == []
+
+
+def test_https_untrusted_certificate_fails_the_release(
+    https_env: pytest.MonkeyPatch, tls_alb: Behaviour, aws: Aws
+) -> None:
+    """Without the session's CA in the default trust store, the same node fails."""
+    failing_fast(https_env)
+    https_env.delenv("SSL_CERT_FILE")
+    aws.enis("127.0.0.1")
+    aws.version_lookup()
+    aws.status("Failed")
+    result = run(aws)
+    assert "certificate verify failed: unable to get local issuer certificate" in result["reason"]
+    assert tls_alb.requests == []
+
+
+def test_bad_test_host_name_is_reported_as_failed(
+    env: pytest.MonkeyPatch, aws: Aws, alb: Behaviour
+) -> None:
+    env.setenv("TEST_HOST_NAME", "App.Example.test")
+    aws.status("Failed")  # and no lookup with a broken configuration
+    result = run(aws)
+    assert result["reason"].startswith("ConfigError: invalid configuration")
+    assert "TEST_HOST_NAME must be a DNS host name" in result["reason"]
+    assert alb.requests == []
+
+
+def test_ecs_https_healthy_release_succeeds(
+    https_env: pytest.MonkeyPatch,
+    tls_alb: Behaviour,
+    aws: Aws,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    aws.enis("127.0.0.1")
+    aws.revision()
+    aws.task_definition()
+    assert run_ecs(aws, https_env) == {"hookStatus": "SUCCEEDED"}
+    assert tls_alb.requests == [("/health", NAME), ("/", NAME)] * 2
+    assert tls_alb.server_names == [NAME] * 4
+    assert log_lines(capsys)[-1]["reason"] == "2 consecutive passing rounds"
+
+
+@pytest.mark.parametrize(
+    ("certificate", "message"),
+    [
+        ("other-name", "Hostname mismatch"),
+        ("expired", "certificate has expired"),
+    ],
+)
+def test_ecs_https_bad_certificate_fails_the_release(
+    https_env: pytest.MonkeyPatch,
+    tls_alb: Behaviour,
+    aws: Aws,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    certificate: str,
+    message: str,
+) -> None:
+    failing_fast(https_env)
+    tls_alb.certificate = certificate
+    aws.enis("127.0.0.1")
+    aws.revision()
+    aws.task_definition()
+    assert run_ecs(aws, https_env) == {"hookStatus": "FAILED"}
+    reason = log_lines(capsys)[-1]["reason"]
+    assert f"127.0.0.1/health: request failed: certificate verify failed: {message}" in reason
+    assert tls_alb.requests == []
