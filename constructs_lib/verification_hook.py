@@ -10,6 +10,8 @@ on or rolls back.
 
 The function runs in the VPC: it reaches the ALB nodes by their private IPs (an
 internet-facing ALB's DNS name resolves to public addresses it cannot reach without NAT).
+With ``test_host_name`` (a custom domain whose certificate the test listener serves) it
+probes those IPs over HTTPS and verifies the certificate against that name.
 Its environment variables are the handler's whole configuration; :func:`hook_environment`
 renders them from the props, and the tests feed the result to the handler's own loader.
 """
@@ -77,6 +79,12 @@ MAX_PROBES_JSON = 2048
 # value fails the synth instead of every release.
 _LOAD_BALANCER_SUFFIX_RE = re.compile(r"app/[A-Za-z0-9-]+/[0-9a-f]+")
 _HOSTNAME_RE = re.compile(r"[A-Za-z0-9.-]+")
+_DNS_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DNS_NAME_RE = re.compile(rf"(?=.{{1,253}}\Z){_DNS_LABEL}(?:\.{_DNS_LABEL})*")
+_DNS_NAME = (
+    "a DNS host name (lowercase labels of 1-63 letters, digits or hyphens, no hyphen at "
+    "either end of a label, at most 253 characters, no trailing dot)"
+)
 _DEPLOYMENT_GROUP_ARN_RE = re.compile(
     r"arn:aws[a-z-]*:codedeploy:[a-z0-9-]+:\d{12}:deploymentgroup:[\w.+=,@-]+/[\w.+=,@-]+"
 )
@@ -153,9 +161,13 @@ class VerificationHookProps:
     """The ALB's ARN suffix ``app/<name>/<id>`` (``aws_lb.arn_suffix``): it names the ALB's
     network interfaces, whose private IPs are probed."""
     load_balancer_dns_name: str
-    """The ALB's DNS name, sent as the ``Host`` header."""
+    """The ALB's DNS name, sent as the ``Host`` header (unless ``test_host_name`` is set)."""
     test_port: int
     """Port of the ALB's test listener."""
+    test_host_name: str | None = None
+    """The name the test listener's certificate is for: probes use HTTPS, verify the
+    certificate against it and send it as SNI and ``Host``. None: the test listener speaks
+    plain HTTP (and ``Host`` is ``load_balancer_dns_name``)."""
     load_balancer_security_group_id: str
     """The ALB's security group: given one ingress rule admitting this function on
     ``test_port``."""
@@ -215,6 +227,8 @@ class VerificationHookProps:
             "load_balancer_dns_name", self.load_balancer_dns_name, _HOSTNAME_RE, "a host name"
         )
         check_port("test_port", self.test_port)
+        if self.test_host_name is not None:
+            _check_format("test_host_name", self.test_host_name, _DNS_NAME_RE, _DNS_NAME)
         _check_format(
             "load_balancer_security_group_id",
             self.load_balancer_security_group_id,
@@ -351,8 +365,12 @@ def lambda_timeout(props: VerificationHookProps) -> int:
 
 
 def hook_environment(props: VerificationHookProps) -> dict[str, str]:
-    """The handler's environment contract (``load_config`` in the handler), from the props."""
-    return {
+    """The handler's environment contract (``load_config`` in the handler), from the props.
+
+    ``TEST_HOST_NAME`` only with a ``test_host_name``: without one, the environment (and so
+    the synthesized stack) is what it was before HTTPS probes existed.
+    """
+    environment = {
         "LOAD_BALANCER": props.load_balancer_arn_suffix,
         "LOAD_BALANCER_DNS": props.load_balancer_dns_name,
         "TEST_PORT": str(props.test_port),
@@ -364,6 +382,9 @@ def hook_environment(props: VerificationHookProps) -> dict[str, str]:
         "REQUEST_TIMEOUT_SECONDS": str(props.request_timeout_seconds),
         "REQUIRED_PASSES": str(props.required_passes),
     }
+    if props.test_host_name is not None:
+        environment["TEST_HOST_NAME"] = props.test_host_name
+    return environment
 
 
 class VerificationHook(Construct):
@@ -401,6 +422,7 @@ class VerificationHook(Construct):
             description=(
                 f"{'CodeDeploy' if props.engine == 'codedeploy' else 'ECS'} "
                 f"{HOOK_STAGES[props.engine]} hook: probes the test listener"
+                + ("" if props.test_host_name is None else " over HTTPS")
             ),
             role=self.role.arn,
             runtime=RUNTIME,

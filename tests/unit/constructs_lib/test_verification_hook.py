@@ -3,6 +3,8 @@
 One stack holds two hooks and is synthesized once for the module: ``verify`` with the
 default probes (one compares the body with the deployed version) and ``plain`` whose probes
 do not, so the version-only permissions can be seen present in one and absent in the other.
+A second stack holds ``tls``, whose test listener has a certificate for a custom domain
+(``test_host_name``): its probes are HTTPS.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ def _props(**overrides: Any) -> VerificationHookProps:
 
 VERIFY = _props()
 PLAIN = _props(name_prefix="plain", probes=(Probe(path="/health", body="ok"),))
+DOMAIN = "orders.example.com"
+TLS = _props(name_prefix="tls", test_host_name=DOMAIN)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +94,14 @@ def stack(new_stack: Callable[..., Any]) -> Any:
 @pytest.fixture(scope="module")
 def s(stack: Any, synth: Callable[[Any], Synth]) -> Synth:
     return synth(stack)
+
+
+@pytest.fixture(scope="module")
+def tls(new_stack: Callable[..., Any], synth: Callable[[Any], Synth]) -> Synth:
+    """The ``tls`` hook alone: its own stack, so the two hooks above stay all there is."""
+    built = new_stack("verification-hook-tls")
+    VerificationHook(built, "tls", TLS)
+    return synth(built)
 
 
 @pytest.fixture(scope="module")
@@ -157,12 +169,51 @@ def test_environment_is_exactly_the_handlers_contract(s: Synth) -> None:
     }
 
 
+def test_https_hook_environment_adds_only_the_test_host_name(s: Synth, tls: Synth) -> None:
+    verify = _body(s, "aws_lambda_function", "verify")["environment"]["variables"]
+    https = _body(tls, "aws_lambda_function", "tls")["environment"]["variables"]
+    assert https == {**verify, "TEST_HOST_NAME": DOMAIN}
+
+
+def test_environment_has_no_test_host_name_without_one(s: Synth) -> None:
+    """So the synthesized stacks without a domain stay what they were."""
+    for hook in ("verify", "plain"):
+        variables = _body(s, "aws_lambda_function", hook)["environment"]["variables"]
+        assert "TEST_HOST_NAME" not in variables
+    assert "TEST_HOST_NAME" not in hook_environment(PLAIN)
+    assert hook_environment(TLS)["TEST_HOST_NAME"] == DOMAIN
+
+
+def test_description_says_https_only_with_a_test_host_name(s: Synth, tls: Synth) -> None:
+    assert _body(s, "aws_lambda_function", "verify")["description"] == (
+        "CodeDeploy AfterAllowTestTraffic hook: probes the test listener"
+    )
+    assert _body(tls, "aws_lambda_function", "tls")["description"] == (
+        "CodeDeploy AfterAllowTestTraffic hook: probes the test listener over HTTPS"
+    )
+
+
+def test_https_hook_has_the_same_network_rules(tls: Synth) -> None:
+    """HTTPS goes to the same test port: the ALB admits the hook there, as for HTTP."""
+    group = tls.ref("aws_security_group", _name(tls, "aws_security_group", "tls"), "id")
+    assert _rules(tls, "aws_vpc_security_group_ingress_rule", ALB_SG) == [
+        {"ip_protocol": "tcp", "from_port": TEST_PORT, "to_port": TEST_PORT, "peer": group}
+    ]
+    assert sorted(_rules(tls, "aws_vpc_security_group_egress_rule", group), key=str) == sorted(
+        [
+            {"ip_protocol": "tcp", "from_port": TEST_PORT, "to_port": TEST_PORT, "peer": ALB_SG},
+            {"ip_protocol": "tcp", "from_port": 443, "to_port": 443, "peer": API_CIDR},
+        ],
+        key=str,
+    )
+
+
 def test_handler_reads_the_synthesized_environment_as_the_props_say(
-    s: Synth, handler: ModuleType
+    s: Synth, tls: Synth, handler: ModuleType
 ) -> None:
     """The handler's own loader accepts what was synthesized and reads back every prop."""
-    for hook, props in (("verify", VERIFY), ("plain", PLAIN)):
-        variables = _body(s, "aws_lambda_function", hook)["environment"]["variables"]
+    for synthesized, hook, props in ((s, "verify", VERIFY), (s, "plain", PLAIN), (tls, "tls", TLS)):
+        variables = _body(synthesized, "aws_lambda_function", hook)["environment"]["variables"]
         config = handler.load_config(variables)
         assert config.load_balancer == props.load_balancer_arn_suffix
         assert config.load_balancer_dns == props.load_balancer_dns_name
@@ -177,8 +228,10 @@ def test_handler_reads_the_synthesized_environment_as_the_props_say(
         assert config.request_timeout_seconds == props.request_timeout_seconds
         assert config.required_passes == props.required_passes
         assert config.needs_version == props.needs_version
+        assert config.test_host_name == props.test_host_name
+        assert config.scheme == ("http" if props.test_host_name is None else "https")
         # The Lambda timeout leaves the handler its whole probing deadline.
-        timeout_ms = _body(s, "aws_lambda_function", hook)["timeout"] * 1000
+        timeout_ms = _body(synthesized, "aws_lambda_function", hook)["timeout"] * 1000
         assert handler.time_budget(config, timeout_ms) == props.deadline_seconds
 
 
@@ -498,6 +551,52 @@ def test_props_rules(overrides: dict[str, Any], field: str) -> None:
     assert error.value.field == field
 
 
+LONGEST_NAME = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])  # 253 characters
+GOOD_HOST_NAMES = ["app.example.com", "a", f"{'x' * 63}.example.com", LONGEST_NAME, "1-2.a.io"]
+BAD_HOST_NAMES = [
+    "App.example.com",
+    "app.example.com.",
+    "-app.example.com",
+    "app-.example.com",
+    "app..example.com",
+    f"{'a' * 64}.example.com",
+    LONGEST_NAME + "d",
+    "https://app.example.com",
+    "app.example.com:443",
+    "*.example.com",
+    "app_1.example.com",
+]
+
+
+@pytest.mark.parametrize("name", GOOD_HOST_NAMES)
+def test_test_host_name_accepts_dns_host_names(name: str) -> None:
+    assert _props(test_host_name=name).test_host_name == name
+
+
+@pytest.mark.parametrize("name", [*BAD_HOST_NAMES, "", "app.example.com\n", 1, b"app.example.com"])
+def test_test_host_name_refuses_anything_else_in_one_line(name: object) -> None:
+    with pytest.raises(ValidationError) as error:
+        _props(test_host_name=name)
+    assert error.value.field == "test_host_name"
+    assert str(error.value).startswith("test_host_name: must be a DNS host name (lowercase")
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("name", GOOD_HOST_NAMES + BAD_HOST_NAMES)
+def test_test_host_name_rules_are_the_handlers(handler: ModuleType, name: str) -> None:
+    """The construct refuses exactly what the handler's loader would. (The handler also
+    trims whitespace and reads an empty value as unset, like all its variables; the props
+    refuse both: None is how they say "plain HTTP".)"""
+    try:
+        environment = hook_environment(_props(test_host_name=name))
+    except ValidationError:
+        environment = {**hook_environment(VERIFY), "TEST_HOST_NAME": name}
+        with pytest.raises(handler.ConfigError, match="TEST_HOST_NAME must be a DNS host name"):
+            handler.load_config(environment)
+    else:
+        assert handler.load_config(environment).test_host_name == name
+
+
 def test_valid_edges_are_accepted() -> None:
     _props(deadline_seconds=30, interval_seconds=10, required_passes=3)  # 20 s of pauses
     _props(subnet_ids=tuple(f"subnet-{i:x}" for i in range(16)), deadline_seconds=900)
@@ -513,5 +612,6 @@ def test_terraform_references_pass_the_format_checks() -> None:
         load_balancer_arn_suffix=Fn.lower("app/x/0"),
         deployment_group_arn=Fn.lower("arn"),
         subnet_ids=(Fn.lower("subnet"),),
+        test_host_name=Fn.lower("Orders.Example.com"),
     )
     assert props.needs_version
