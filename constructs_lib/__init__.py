@@ -17,6 +17,8 @@ from constructs_lib.container_spec import (
     ContainerSpec,
     TaskSpec,
 )
+from constructs_lib.dns_alias import DnsAlias, DnsAliasProps
+from constructs_lib.dns_certificate import DnsValidatedCertificate, DnsValidatedCertificateProps
 from constructs_lib.fargate_service import FargateService, FargateServiceProps, NativeRelease
 from constructs_lib.network import NetworkConstruct, NetworkProps
 from constructs_lib.release_alarms import AlarmThresholds, ReleaseAlarms, ReleaseAlarmsProps
@@ -47,6 +49,10 @@ __all__ = [
     "ContainerHealthCheck",
     "ContainerSpec",
     "DeploymentEngine",
+    "DnsAlias",
+    "DnsAliasProps",
+    "DnsValidatedCertificate",
+    "DnsValidatedCertificateProps",
     "FargateService",
     "FargateServiceProps",
     "NativeRelease",

@@ -137,6 +137,9 @@ class AlbBlueGreenProps:
     http_redirect_port: int | None = 80
     """With a certificate: an HTTP listener on this port answers 301 to the HTTPS one.
     None: no redirect listener."""
+    test_listener_tls: bool = False
+    """With a certificate: the test listener speaks HTTPS with it too. Whoever probes it
+    (the verification hook) must then know the name the certificate is for."""
     access_logs: AccessLogs | None = None
     """Where access logs go; None: no access logs."""
     engine: DeploymentEngine = "codedeploy"
@@ -152,6 +155,8 @@ class AlbBlueGreenProps:
             self.access_logs.validate()
         if len(self.subnet_ids) < 2:
             raise ValidationError("subnet_ids", "an ALB needs subnets in at least two AZs")
+        if self.test_listener_tls and self.certificate_arn is None:
+            raise ValidationError("test_listener_tls", "needs a certificate_arn")
         validate_listener_settings(
             production_port=self.production_port,
             test_port=self.test_port,
@@ -179,9 +184,11 @@ def validate_listener_settings(
     ssl_policy: object = DEFAULT_SSL_POLICY,
     http_redirect_port: object = None,
     field_prefix: str = "",
+    https: bool = False,
 ) -> None:
     """The rules for the user-tunable part of :class:`AlbBlueGreenProps`; ``field_prefix``
-    names the fields as the caller's user knows them."""
+    names the fields as the caller's user knows them. ``https``: the listeners speak HTTPS
+    with a certificate made alongside (no ARN to check yet), so the TLS options apply."""
     f = field_prefix
     _validate_tls(
         certificate_arn=certificate_arn,
@@ -189,6 +196,7 @@ def validate_listener_settings(
         http_redirect_port=http_redirect_port,
         listener_ports=(production_port, test_port),
         field_prefix=f,
+        https=https,
     )
     check_port(f"{f}production_port", production_port)
     check_port(f"{f}test_port", test_port)
@@ -215,12 +223,16 @@ def _validate_tls(
     http_redirect_port: object,
     listener_ports: tuple[object, object],
     field_prefix: str,
+    https: bool,
 ) -> None:
     f = field_prefix
-    if certificate_arn is None:
+    if certificate_arn is None and not https:
         return
-    if not isinstance(certificate_arn, str) or not (
-        Token.is_unresolved(certificate_arn) or _CERTIFICATE_ARN_RE.fullmatch(certificate_arn)
+    if certificate_arn is not None and (
+        not isinstance(certificate_arn, str)
+        or not (
+            Token.is_unresolved(certificate_arn) or _CERTIFICATE_ARN_RE.fullmatch(certificate_arn)
+        )
     ):
         raise ValidationError(
             f"{f}certificate_arn", f"must be an ACM certificate ARN, got {show(certificate_arn)}"
@@ -309,6 +321,8 @@ class AlbBlueGreen(Construct):
         self.load_balancer_arn: str = self.load_balancer.arn
         self.load_balancer_arn_suffix: str = self.load_balancer.arn_suffix
         """``app/<name>/<id>``: the LoadBalancer dimension of the ALB's CloudWatch metrics."""
+        self.canonical_hosted_zone_id: str = self.load_balancer.zone_id
+        """The ALB's own Route 53 zone: what an alias record pointing at it names."""
         self.production_listener_arn: str = self.production_listener.arn
         self.test_listener_arn: str = self.test_listener.arn
         self.target_group_names: tuple[str, str] = (
@@ -382,10 +396,11 @@ class AlbBlueGreen(Construct):
         )
 
     def _listener(self, role: str, port: int, target: aws.LbTargetGroup) -> aws.LbListener:
-        # Only production speaks HTTPS: the test listener is reached from inside the VPC
-        # (the verification hook probes it by the ALB's private addresses).
+        # Production speaks HTTPS once there is a certificate; the test listener only when
+        # asked (test_listener_tls): the verification hook reaches it by the ALB's private
+        # addresses and must know which name to verify the certificate against.
         tls = {}
-        if role == "production" and self.props.certificate_arn:
+        if self.props.certificate_arn and (role == "production" or self.props.test_listener_tls):
             tls = {
                 "protocol": "HTTPS",
                 "certificate_arn": self.props.certificate_arn,

@@ -47,6 +47,8 @@ from cdktf import (
 
 # Provider submodule -> the classes this project uses from it.
 PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
+    "acm_certificate": ("AcmCertificate",),
+    "acm_certificate_validation": ("AcmCertificateValidation",),
     "appautoscaling_policy": (
         "AppautoscalingPolicy",
         "AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration",
@@ -173,6 +175,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
         "AwsProviderDefaultTags",
     ),
     "route": ("Route",),
+    "route53_record": ("Route53Record", "Route53RecordAlias"),
     "route_table": ("RouteTable",),
     "route_table_association": ("RouteTableAssociation",),
     "s3_bucket": ("S3Bucket",),

@@ -6,16 +6,19 @@ renders the same data into ``taskdef.json``. Nothing here imports cdktf.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from constructs_lib.container_secrets import parse_secret_arn
 from constructs_lib.validation import (
     ValidationError,
     check_fargate_size,
     check_int_range,
     check_port,
+    show,
 )
 
 DependencyCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
@@ -24,6 +27,17 @@ _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Passed to the build as a word list: no spaces or commas, relative to the repository root.
 _BUILD_CONTEXT_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
+TASK_DEFINITION_MAX_BYTES = 64 * 1024
+"""ECS's limit on the size of a task definition (RegisterTaskDefinition's input)."""
+# Stand-ins as long as what a rendering holds once Terraform has resolved it: an image
+# (registry host, a 256-character repository, a 128-character tag), a 512-character log group,
+# a 40-character version; and room for the task-level fields (family, two role ARNs,
+# volumes, sizes).
+_WORST_CASE_IMAGE = "i" * 450
+_WORST_CASE_LOG_GROUP = "g" * 512
+_WORST_CASE_VERSION = "v" * 40
+_WORST_CASE_REGION = "r" * 25
+_TASK_LEVEL_BYTES = 4 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +100,12 @@ class ContainerSpec:
     port: int | None = None
     """Container port exposed on the task ENI, if any."""
     environment: Mapping[str, str] = field(default_factory=dict)
+    """Plain environment variables (name -> value): configuration, never a secret (the
+    values are in the task definition for anyone who may describe it)."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables ECS fills at start from Secrets Manager or SSM Parameter Store
+    (name -> ``valueFrom`` ARN, see :mod:`constructs_lib.container_secrets`); the task
+    execution role is granted exactly these."""
     version_variable: str | None = None
     """Environment variable that receives the release version (e.g. ``VERSION``)."""
     health_check: ContainerHealthCheck | None = None
@@ -110,13 +130,7 @@ class ContainerSpec:
             raise ValidationError(f"{f}test_target", f"{self.test_target!r} is not a stage name")
         if self.port is not None:
             check_port(f"{f}port", self.port)
-        for key in self.environment:
-            if not _ENV_NAME_RE.match(key):
-                raise ValidationError(f"{f}environment", f"{key!r} is not a variable name")
-        if self.version_variable is not None and not _ENV_NAME_RE.match(self.version_variable):
-            raise ValidationError(
-                f"{f}version_variable", f"{self.version_variable!r} is not a variable name"
-            )
+        self._validate_variables(f)
         check_int_range(f"{f}stop_timeout_seconds", self.stop_timeout_seconds, 2, 120)
         for path in self.scratch_paths:
             if not path.startswith("/"):
@@ -125,6 +139,31 @@ class ContainerSpec:
             self.health_check.validate(f"{f}health_check.")
         if self.bootstrap.health_check is not None:
             self.bootstrap.health_check.validate(f"{f}bootstrap.health_check.")
+
+    def _validate_variables(self, f: str) -> None:
+        for kind, variables in (("environment", self.environment), ("secrets", self.secrets)):
+            for key, value in variables.items():
+                if not isinstance(key, str) or not _ENV_NAME_RE.match(key):
+                    raise ValidationError(f"{f}{kind}", f"{show(key)} is not a variable name")
+                if not isinstance(value, str):
+                    raise ValidationError(
+                        f"{f}{kind}.{key}", f"must be a string, got {show(value)}"
+                    )
+        for key, arn in self.secrets.items():
+            parse_secret_arn(f"{f}secrets.{key}", arn)
+            if key in self.environment:
+                raise ValidationError(
+                    f"{f}secrets.{key}", "is also a plain environment variable: name it once"
+                )
+        version = self.version_variable
+        if version is not None:
+            if not _ENV_NAME_RE.match(version):
+                raise ValidationError(f"{f}version_variable", f"{version!r} is not a variable name")
+            if version in self.environment or version in self.secrets:
+                raise ValidationError(
+                    f"{f}version_variable",
+                    f"{version!r} is also in environment or secrets: each release sets it",
+                )
 
     def volume_name(self, path: str) -> str:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "root"
@@ -164,6 +203,13 @@ class TaskSpec:
             raise ValidationError(
                 "load_balanced_container", f"{self.load_balanced_container!r} has no port"
             )
+        size = self.largest_definition_bytes()
+        if size > TASK_DEFINITION_MAX_BYTES:
+            raise ValidationError(
+                "containers",
+                f"the task definition could take {size} bytes; ECS allows "
+                f"{TASK_DEFINITION_MAX_BYTES} (shorten the environment)",
+            )
 
     @property
     def load_balanced(self) -> ContainerSpec:
@@ -176,6 +222,22 @@ class TaskSpec:
 
     def volume_names(self) -> list[str]:
         return [c.volume_name(p) for c in self.containers for p in c.scratch_paths]
+
+    def largest_definition_bytes(self) -> int:
+        """The size a registered task definition of this spec can reach once every
+        reference in it is resolved, bootstrap or release alike: checked against ECS's
+        limit before anything is deployed."""
+        target = RenderTarget(
+            images={c.name: _WORST_CASE_IMAGE for c in self.containers},
+            version=_WORST_CASE_VERSION,
+            log_groups={c.name: _WORST_CASE_LOG_GROUP for c in self.containers},
+            region=_WORST_CASE_REGION,
+        )
+        renderings = (
+            render_container_definitions(self, target),
+            render_container_definitions(self, replace(target, bootstrap=True)),
+        )
+        return _TASK_LEVEL_BYTES + max(len(json.dumps(r).encode()) for r in renderings)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,6 +294,7 @@ def _render_container(spec: ContainerSpec, target: RenderTarget) -> dict[str, An
         "entryPoint": list(entry_point) if entry_point else None,
         "command": list(command) if command else None,
         "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(spec.secrets.items())],
         "portMappings": (
             [{"containerPort": spec.port, "hostPort": spec.port, "protocol": "tcp"}]
             if spec.port is not None

@@ -11,6 +11,14 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import ITerraformDependable, TerraformResourceLifecycle
+from constructs_lib.container_secrets import (
+    SECRET_STORES,
+    SecretSource,
+    SecretStore,
+    check_kms_key_arn,
+    execution_role_statements,
+    parse_secret_arn,
+)
 from constructs_lib.container_spec import RenderTarget, TaskSpec, render_container_definitions
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
@@ -89,6 +97,10 @@ class FargateServiceProps:
     configured by ``native_release``."""
     native_release: NativeRelease | None = None
     """Required with engine ``ecs``, refused otherwise."""
+    secrets_kms_key_arns: Sequence[str] = ()
+    """Customer managed KMS keys that encrypt the containers' secrets: the execution role
+    may decrypt with them, only through Secrets Manager or SSM (``kms:ViaService``). Secrets
+    under the AWS managed keys need none. Only with secrets."""
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
@@ -110,6 +122,22 @@ class FargateServiceProps:
         )
         for i, cidr in enumerate(self.egress_https_cidrs):
             check_cidr(f"egress_https_cidrs[{i}]", cidr)
+        self.secret_sources()
+        for i, key in enumerate(self.secrets_kms_key_arns):
+            check_kms_key_arn(f"secrets_kms_key_arns[{i}]", key, region=self.region)
+        if self.secrets_kms_key_arns and not any(c.secrets for c in self.task.containers):
+            raise ValidationError(
+                "secrets_kms_key_arns", "only applies when a container has secrets"
+            )
+
+    def secret_sources(self) -> list[SecretSource]:
+        """Every container's secrets, each an ARN of the service's own region and
+        partition (ECS resolves them there with the execution role)."""
+        return [
+            parse_secret_arn(f"task.{c.name}.secrets.{name}", arn, region=self.region)
+            for c in self.task.containers
+            for name, arn in sorted(c.secrets.items())
+        ]
 
 
 def _no_names() -> tuple[str, ...]:
@@ -236,7 +264,25 @@ class FargateService(Construct):
             )
             self.public_image_cache_prefix = cache_rule.ecr_repository_prefix
             self._registry = f"{account}.dkr.ecr.{props.region}.{partition_data.dns_suffix}"
-        self.execution_role, execution_policy = self._execution_role(partition, account)
+        sources = props.secret_sources()
+        self.secret_stores: tuple[SecretStore, ...] = tuple(
+            store for store in SECRET_STORES if any(s.store == store for s in sources)
+        )
+        """Where the containers' secrets come from (``secretsmanager``, ``ssm``): tasks
+        without internet access need an interface endpoint for each."""
+        secret_statements = (
+            execution_role_statements(
+                sources,
+                props.secrets_kms_key_arns,
+                region=props.region,
+                dns_suffix=partition_data.dns_suffix,
+            )
+            if sources
+            else []
+        )
+        self.execution_role, execution_policy = self._execution_role(
+            partition, account, secret_statements
+        )
         self.task_role = aws.IamRole(
             self,
             "task-role",
@@ -478,10 +524,11 @@ class FargateService(Construct):
         return repo
 
     def _execution_role(
-        self, partition: str, account: str
+        self, partition: str, account: str, secret_statements: Sequence[dict[str, object]]
     ) -> tuple[aws.IamRole, aws.IamRolePolicy]:
-        """The role ECS uses to pull images and ship logs, created here (the seed assumed a
-        pre-existing ``ecsTaskExecutionRole``)."""
+        """The role ECS uses to pull images, ship logs and hand the containers their secrets,
+        created here (the seed assumed a pre-existing ``ecsTaskExecutionRole``). The task
+        role, what the application itself may do, never gets the secrets' permissions."""
         props = self.props
         role = aws.IamRole(
             self,
@@ -517,6 +564,7 @@ class FargateService(Construct):
                     [f"{group.arn}:log-stream:*" for group in self.log_groups.values()],
                 ),
                 *self._cache_statements(partition, account),
+                *secret_statements,
             ),
         )
         return role, policy

@@ -18,14 +18,17 @@ __all__ = [
     "ValidationError",
     "check_cidr",
     "check_disjoint_cidrs",
+    "check_domain_name",
     "check_fargate_size",
     "check_health_check_path",
+    "check_hosted_zone_id",
     "check_http_codes",
     "check_int_range",
     "check_log_retention",
     "check_port",
     "check_resource_prefix",
     "check_template_free",
+    "partition_of",
     "show",
 ]
 
@@ -91,6 +94,26 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 # Lowercase letters, digits and single hyphens: valid in every AWS name we derive (ALB,
 # target group, ECR, IAM, log group), starting with a letter.
 _PREFIX_RE = re.compile(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*")
+
+
+# Region name prefixes of the partitions other than "aws", longest first.
+_PARTITION_PREFIXES = (
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+    ("us-gov-", "aws-us-gov"),
+    ("cn-", "aws-cn"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The partition a region belongs to: an ARN of another partition can never name a
+    resource of a stack in ``region``."""
+    for prefix, partition in _PARTITION_PREFIXES:
+        if region.startswith(prefix):
+            return partition
+    return "aws"
 
 
 def check_int_range(field: str, value: object, low: int, high: int) -> int:
@@ -214,3 +237,55 @@ def check_unique(field: str, values: Sequence[object]) -> None:
     duplicates = sorted({str(v) for v in values if values.count(v) > 1})
     if duplicates:
         raise ValidationError(field, f"must be distinct, {', '.join(duplicates)} repeated")
+
+
+DOMAIN_NAME_MAX = 253
+_DNS_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# Route 53 hosted zone ids: "Z" and up to 31 upper-case letters or digits.
+_HOSTED_ZONE_ID_RE = re.compile(r"Z[A-Z0-9]{1,31}")
+
+
+def check_domain_name(field: str, value: object) -> str:
+    """A fully qualified name ACM can issue a certificate for and Route 53 can hold: lowercase
+    labels of letters, digits and inner hyphens (1-63 each, at least two), 253 in all, no
+    trailing dot, no wildcard, not an IP address."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(field, f"must be a domain name, got {show(value)}")
+    problem = _domain_name_problem(value)
+    if problem:
+        raise ValidationError(field, f"{show(value)}: {problem}")
+    return value
+
+
+def _domain_name_problem(name: str) -> str | None:
+    whole = (
+        (name.endswith("."), "write it without the trailing dot"),
+        (len(name) > DOMAIN_NAME_MAX, f"longer than {DOMAIN_NAME_MAX} characters"),
+        (name != name.lower(), "must be lowercase"),
+    )
+    for failed, problem in whole:
+        if failed:
+            return problem
+    labels = name.split(".")
+    if len(labels) < 2:
+        return "needs at least two labels (e.g. app.example.com)"
+    for label in labels:
+        if not _DNS_LABEL_RE.fullmatch(label):
+            return (
+                f"label {show(label)}: 1-63 letters, digits and inner hyphens "
+                "(no wildcard, no underscore)"
+            )
+    if labels[-1].isdigit():
+        return "an IP address is not a domain name"
+    return None
+
+
+def check_hosted_zone_id(field: str, value: object) -> str:
+    """A Route 53 hosted zone id, e.g. ``Z0123456789ABCDEFGHIJ`` (not ``/hostedzone/…``)."""
+    if not isinstance(value, str) or not _HOSTED_ZONE_ID_RE.fullmatch(value):
+        raise ValidationError(
+            field,
+            "must be a Route 53 hosted zone id (Z followed by letters and digits), "
+            f"got {show(value)}",
+        )
+    return value

@@ -15,6 +15,10 @@ from constructs_lib import (
     AlbBlueGreenProps,
     CodeDeployPipeline,
     CodeDeployPipelineProps,
+    DnsAlias,
+    DnsAliasProps,
+    DnsValidatedCertificate,
+    DnsValidatedCertificateProps,
     FargateService,
     FargateServiceProps,
     NativeRelease,
@@ -76,6 +80,7 @@ class BlueGreenStack(TerraformStack):
         svc = settings.service
         deploy = settings.deployment
         engine = deploy.engine
+        self.certificate = self._certificate()
         self.alb = AlbBlueGreen(
             self,
             "alb",
@@ -93,7 +98,12 @@ class BlueGreenStack(TerraformStack):
                 health_check=lb.health_check,
                 deletion_protection=lb.deletion_protection,
                 idle_timeout_seconds=lb.idle_timeout_seconds,
-                certificate_arn=lb.certificate_arn,
+                certificate_arn=(
+                    self.certificate.certificate_arn if self.certificate else lb.certificate_arn
+                ),
+                # With a domain the verification hook knows the name to check the test
+                # listener's certificate against.
+                test_listener_tls=self.certificate is not None,
                 ssl_policy=lb.ssl_policy,
                 http_redirect_port=lb.http_redirect_port,
                 access_logs=(
@@ -104,6 +114,7 @@ class BlueGreenStack(TerraformStack):
                 engine=engine,
             ),
         )
+        self.domain = self._domain()
         # Before the service: with engine "ecs" the alarms and the hook are the service's.
         self.alarms = self._release_alarms()
         self.hook = self._verification_hook()
@@ -140,6 +151,7 @@ class BlueGreenStack(TerraformStack):
                 mirror_public_images=net.task_placement == "private-endpoints",
                 engine=engine,
                 native_release=self._native_release(),
+                secrets_kms_key_arns=svc.secrets_kms_key_arns,
             ),
         )
         self.autoscaling = self._autoscaling()
@@ -180,6 +192,36 @@ class BlueGreenStack(TerraformStack):
         )
         self._outputs()
 
+    def _certificate(self) -> DnsValidatedCertificate | None:
+        """With ``load_balancer.domain_name``: the listeners' certificate, made and
+        DNS-validated here (else the user's ``certificate_arn``, or plain HTTP)."""
+        lb = self.settings.load_balancer
+        if lb.domain_name is None or lb.hosted_zone_id is None:
+            return None
+        return DnsValidatedCertificate(
+            self,
+            "certificate",
+            DnsValidatedCertificateProps(
+                domain_name=lb.domain_name, hosted_zone_id=lb.hosted_zone_id
+            ),
+        )
+
+    def _domain(self) -> DnsAlias | None:
+        """The domain's name points at the ALB (IPv4: the ALB is not dual-stack)."""
+        lb = self.settings.load_balancer
+        if lb.domain_name is None or lb.hosted_zone_id is None:
+            return None
+        return DnsAlias(
+            self,
+            "domain",
+            DnsAliasProps(
+                name=lb.domain_name,
+                hosted_zone_id=lb.hosted_zone_id,
+                target_dns_name=self.alb.dns_name,
+                target_hosted_zone_id=self.alb.canonical_hosted_zone_id,
+            ),
+        )
+
     def _native_release(self) -> NativeRelease | None:
         """Engine "ecs": ECS shifts the traffic, runs the hook and watches the alarms."""
         deploy = self.settings.deployment
@@ -213,6 +255,7 @@ class BlueGreenStack(TerraformStack):
                 load_balancer_arn_suffix=self.alb.load_balancer_arn_suffix,
                 load_balancer_dns_name=self.alb.dns_name,
                 test_port=self.settings.load_balancer.test_port,
+                test_host_name=self.settings.load_balancer.domain_name,
                 load_balancer_security_group_id=self.alb.security_group_id,
                 # Behind NAT the APIs are on the internet; otherwise interface endpoints in
                 # the VPC serve them (see _endpoints).
@@ -253,7 +296,8 @@ class BlueGreenStack(TerraformStack):
         services: list[str] = []
         clients: list[str] = []
         if placement == "private-endpoints":
-            services += TASK_SERVICES
+            # Secrets are read by the ECS agent for the task, through the task's network.
+            services += (*TASK_SERVICES, *self.service.secret_stores)
             clients.append(self.service.security_group_id)
         if self.hook:
             services += API_SERVICES[self.settings.deployment.engine]
@@ -333,14 +377,20 @@ class BlueGreenStack(TerraformStack):
     def _outputs(self) -> None:
         lb = self.settings.load_balancer
         dns = self.alb.dns_name
+        # With a domain, the URLs name it: its certificate is what both listeners present.
+        host = lb.domain_name or dns
         outputs = {
             "alb_dns_name": (dns, "DNS name of the load balancer"),
             "production_url": (
-                _url(dns, lb.production_port, tls=lb.certificate_arn is not None),
+                _url(
+                    host,
+                    lb.production_port,
+                    tls=lb.certificate_arn is not None or lb.domain_name is not None,
+                ),
                 "Production listener",
             ),
             "test_url": (
-                _url(dns, lb.test_port),
+                _url(host, lb.test_port, tls=self.certificate is not None),
                 "Test listener (green side during a release; reachable only from the VPC "
                 "and load_balancer.test_ingress_cidrs)",
             ),
@@ -403,6 +453,12 @@ class BlueGreenStack(TerraformStack):
                 Fn.join(",", list(scaling.policy_names)),
                 f"Target-tracking policies keeping the service at {scaling.min_count}-"
                 f"{scaling.max_count} tasks (Terraform ignores its desired_count)",
+            )
+        if self.certificate:
+            outputs["certificate_arn"] = (
+                self.certificate.certificate_arn,
+                f"ACM certificate of {self.certificate.domain_name} (DNS-validated, renewed "
+                "by ACM)",
             )
         if self.alb.access_log_bucket:
             outputs["access_log_bucket"] = (self.alb.access_log_bucket.bucket_name, "ALB logs")

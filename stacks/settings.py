@@ -24,6 +24,7 @@ from constructs_lib.codedeploy_pipeline import (
     validate_deployment_settings,
     validate_pipeline_settings,
 )
+from constructs_lib.container_secrets import check_kms_key_arn, parse_secret_arn
 from constructs_lib.fargate_service import validate_service_settings
 from constructs_lib.network import NatGateways, plan_subnets
 from constructs_lib.release_alarms import AlarmThresholds
@@ -31,7 +32,9 @@ from constructs_lib.release_spec import DeploymentEngine, TrafficShift, check_en
 from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
     ValidationError,
+    check_domain_name,
     check_fargate_size,
+    check_hosted_zone_id,
     check_int_range,
     check_log_retention,
     check_port,
@@ -44,6 +47,7 @@ from constructs_lib.verification_hook import (
     Probe,
     validate_verification_settings,
 )
+from stacks.workload import STACK_VARIABLES, workload_task
 
 T = TypeVar("T")
 
@@ -62,6 +66,11 @@ FILE_PATHS_MAX = 8  # CodePipeline's git push filter takes at most 8 file path p
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
+_VARIABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Fargate and the ECS agent set AWS_* (region, credentials endpoint, execution environment)
+# and ECS_* (metadata endpoints) in every container; the app relies on them being theirs.
+RESERVED_VARIABLE_PREFIXES = ("AWS_", "ECS_")
+HTTPS_PORT = 443
 
 
 TaskPlacement = Literal["private-endpoints", "private-nat", "public"]
@@ -110,6 +119,11 @@ class LoadBalancerSettings:
     idle_timeout_seconds: int = 60
     health_check: TargetHealthCheck = field(default_factory=TargetHealthCheck)
     certificate_arn: str | None = None
+    """A certificate you bring: the production listener speaks HTTPS with it."""
+    domain_name: str | None = None
+    """The service's name: the stack makes its certificate (DNS-validated in
+    ``hosted_zone_id``), points the name at the ALB, and both listeners speak HTTPS."""
+    hosted_zone_id: str | None = None
     ssl_policy: str = DEFAULT_SSL_POLICY
     http_redirect_port: int | None = 80
     access_log_retention_days: int = 30
@@ -129,6 +143,12 @@ class ServiceSettings:
     app_port: int = 8080
     proxy_port: int = 80
     shutdown_grace_seconds: int = 10
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """The app container's own configuration (``[service.environment]``)."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """The app container's secrets: variable name -> Secrets Manager / SSM ARN."""
+    secrets_kms_key_arns: tuple[str, ...] = ()
+    """Customer managed keys the secrets are encrypted with."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -309,7 +329,7 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         backend=_backend(root.table("backend"), project, environment),
         network=_network(root.table("network")),
         load_balancer=_load_balancer(root.table("load_balancer")),
-        service=_service(root.table("service")),
+        service=_service(root.table("service"), region),
         pipeline=_pipeline(root.table("pipeline")),
         deployment=_deployment(root.table("deployment")),
         alarms=_alarms(root.table("alarms")),
@@ -454,6 +474,8 @@ def _load_balancer(t: _Table) -> LoadBalancerSettings:
         idle_timeout_seconds=t.get("idle_timeout_seconds", int, d.idle_timeout_seconds),
         health_check=health_check,
         certificate_arn=t.get("certificate_arn", str, "") or None,
+        domain_name=t.get("domain_name", str, "") or None,
+        hosted_zone_id=t.get("hosted_zone_id", str, "") or None,
         ssl_policy=t.get("ssl_policy", str, d.ssl_policy),
         # 0: no redirect listener.
         http_redirect_port=t.get("http_redirect_port", int, 80) or None,
@@ -462,10 +484,13 @@ def _load_balancer(t: _Table) -> LoadBalancerSettings:
         ),
     )
     check_int_range(t.name("access_log_retention_days"), lb.access_log_retention_days, 0, 3650)
-    if lb.certificate_arn is None:
+    _check_domain(t, lb)
+    if lb.certificate_arn is None and lb.domain_name is None:
         for key in ("ssl_policy", "http_redirect_port"):
             if key in t:
-                raise ValidationError(t.name(key), "only applies with a certificate_arn")
+                raise ValidationError(
+                    t.name(key), "only applies with a certificate_arn or a domain_name"
+                )
     t.finish()
     validate_listener_settings(
         production_port=lb.production_port,
@@ -479,12 +504,47 @@ def _load_balancer(t: _Table) -> LoadBalancerSettings:
         ssl_policy=lb.ssl_policy,
         http_redirect_port=lb.http_redirect_port,
         field_prefix=t.prefix,
+        https=lb.domain_name is not None,
     )
     return lb
 
 
-def _service(t: _Table) -> ServiceSettings:
+def _check_domain(t: _Table, lb: LoadBalancerSettings) -> None:
+    """A domain needs its zone (and the reverse), excludes a certificate brought along, and
+    is served on 443: ``https://<domain>`` names no port."""
+    if lb.domain_name is None and lb.hosted_zone_id is None:
+        return
+    if lb.domain_name is None:
+        raise ValidationError(t.name("domain_name"), "required with hosted_zone_id")
+    if lb.hosted_zone_id is None:
+        raise ValidationError(
+            t.name("hosted_zone_id"), "required with domain_name: the zone holding it"
+        )
+    check_domain_name(t.name("domain_name"), lb.domain_name)
+    check_hosted_zone_id(t.name("hosted_zone_id"), lb.hosted_zone_id)
+    if lb.certificate_arn is not None:
+        raise ValidationError(
+            t.name("domain_name"),
+            "set certificate_arn (a certificate you bring) or domain_name (the stack makes "
+            "one), not both",
+        )
+    if lb.production_port != HTTPS_PORT:
+        raise ValidationError(
+            t.name("production_port"),
+            f"must be {HTTPS_PORT} with a domain_name (https://{lb.domain_name} names no port), "
+            f"got {lb.production_port}",
+        )
+
+
+def _service(t: _Table, region: str) -> ServiceSettings:
     d = ServiceSettings()
+    environment = _environment(t.table("environment"))
+    secrets = _secrets(t.table("secrets"), region, environment)
+    kms_keys = t.strings("secrets_kms_key_arns", ())
+    for i, key in enumerate(kms_keys):
+        check_kms_key_arn(t.name(f"secrets_kms_key_arns[{i}]"), key, region=region)
+    if kms_keys and not secrets:
+        raise ValidationError(t.name("secrets_kms_key_arns"), "only applies with service.secrets")
     s = ServiceSettings(
         cpu=t.get("cpu", int, d.cpu),
         memory=t.get("memory", int, d.memory),
@@ -499,6 +559,9 @@ def _service(t: _Table) -> ServiceSettings:
         app_port=t.get("app_port", int, d.app_port),
         proxy_port=t.get("proxy_port", int, d.proxy_port),
         shutdown_grace_seconds=t.get("shutdown_grace_seconds", int, d.shutdown_grace_seconds),
+        environment=environment,
+        secrets=secrets,
+        secrets_kms_key_arns=kms_keys,
     )
     t.finish()
     check_fargate_size(t.name("cpu"), s.cpu, t.name("memory"), s.memory)
@@ -519,7 +582,67 @@ def _service(t: _Table) -> ServiceSettings:
         )
     # Fargate's stopTimeout tops out at 120 s; the containers get grace + 5 s.
     check_int_range(t.name("shutdown_grace_seconds"), s.shutdown_grace_seconds, 1, 115)
+    _check_task_size(t, s)
     return s
+
+
+def _variable_name(t: _Table, key: str) -> None:
+    """An environment variable name the stack leaves to the user."""
+    if not _VARIABLE_RE.fullmatch(key):
+        raise ValidationError(
+            t.name(key), "not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"
+        )
+    if key in STACK_VARIABLES:
+        raise ValidationError(t.name(key), f"set by the stack from {STACK_VARIABLES[key]}")
+    if key.startswith(RESERVED_VARIABLE_PREFIXES):
+        raise ValidationError(
+            t.name(key),
+            f"{', '.join(p + '*' for p in RESERVED_VARIABLE_PREFIXES)} are set by Fargate and "
+            "the ECS agent",
+        )
+
+
+def _environment(t: _Table) -> dict[str, str]:
+    """``[service.environment]``: plain configuration, in the task definition for anyone
+    who may read it (secrets go in ``[service.secrets]``)."""
+    environment: dict[str, str] = {}
+    for key in t:
+        _variable_name(t, key)
+        value = t.get(key, str, "")
+        if not value:
+            raise ValidationError(
+                t.name(key), "empty: ECS drops empty values (a change in every plan); leave it out"
+            )
+        if "\0" in value:
+            raise ValidationError(t.name(key), "a NUL character cannot be in the environment")
+        check_template_free(t.name(key), value)
+        environment[key] = value
+    return environment
+
+
+def _secrets(t: _Table, region: str, environment: Mapping[str, str]) -> dict[str, str]:
+    """``[service.secrets]``: variable -> the ARN ECS reads it from at start, in the stack's
+    own region and partition."""
+    secrets: dict[str, str] = {}
+    for key in t:
+        _variable_name(t, key)
+        if key in environment:
+            raise ValidationError(
+                t.name(key), "also in service.environment: a variable is plain or secret, not both"
+            )
+        secrets[key] = parse_secret_arn(t.name(key), t.get(key, str, ""), region=region).value_from
+    return secrets
+
+
+def _check_task_size(t: _Table, service: ServiceSettings) -> None:
+    """The app's configuration must leave the task definition within ECS's limit (the
+    task spec checks it: its complaint is about what the user set here)."""
+    if not service.environment and not service.secrets:
+        return
+    try:
+        workload_task(service)
+    except ValidationError as error:
+        raise ValidationError(t.name("environment"), error.reason) from None
 
 
 def _pipeline(t: _Table) -> PipelineSettings:

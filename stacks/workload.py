@@ -6,16 +6,32 @@ pipeline's ``taskdef.json`` are both rendered from it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs_lib.container_spec import (
     BootstrapImage,
     ContainerHealthCheck,
     ContainerSpec,
     TaskSpec,
 )
-from stacks.settings import ServiceSettings
+from constructs_lib.release_spec import RELEASE_SPEC_VARIABLE
+
+if TYPE_CHECKING:  # settings validates against this module's names
+    from stacks.settings import ServiceSettings
 
 APP = "app"
 PROXY = "nginx"
+PORT_VARIABLE = "PORT"
+SHUTDOWN_VARIABLE = "SHUTDOWN_GRACE_PERIOD"
+VERSION_VARIABLE = "VERSION"
+STACK_VARIABLES: dict[str, str] = {
+    PORT_VARIABLE: "service.app_port",
+    SHUTDOWN_VARIABLE: "service.shutdown_grace_seconds",
+    VERSION_VARIABLE: "each release (the commit id)",
+    RELEASE_SPEC_VARIABLE: "engine 'ecs' releases (the container spec)",
+}
+"""What the stack itself sets in the app container, and from what: ``service.environment``
+and ``service.secrets`` may not set these."""
 # Public images the bootstrap revision runs until the first release (see BootstrapImage).
 # The nginx one is the base of app/nginx/Dockerfile, so both run the same nginx.
 BOOTSTRAP_APP_IMAGE = "public.ecr.aws/docker/library/busybox:1.37"
@@ -66,10 +82,12 @@ def workload_task(service: ServiceSettings) -> TaskSpec:
         test_target="test",  # app/Dockerfile's stage running go vet and go test
         port=None,  # reached over loopback by nginx only
         environment={
-            "PORT": str(service.app_port),
-            "SHUTDOWN_GRACE_PERIOD": f"{service.shutdown_grace_seconds}s",
+            **service.environment,
+            PORT_VARIABLE: str(service.app_port),
+            SHUTDOWN_VARIABLE: f"{service.shutdown_grace_seconds}s",
         },
-        version_variable="VERSION",
+        secrets=dict(service.secrets),
+        version_variable=VERSION_VARIABLE,
         # The app image has no shell: the binary probes itself.
         health_check=ContainerHealthCheck(
             command=("CMD", "/app", "-healthcheck"),

@@ -120,3 +120,42 @@ def ecs_synths(cdktf_app: object, ecs_settings: dict[str, Settings]) -> dict[str
         env: Synth.of(cdktf.Testing.synth(BlueGreenStack(cdktf_app, s)))  # type: ignore[arg-type]
         for env, s in ecs_settings.items()
     }
+
+
+@pytest.fixture(scope="session")
+def own_settings() -> dict[str, Settings]:
+    """dev and prod as a team's own service: environment, secrets, a KMS key, a domain
+    (tests/own_service.py)."""
+    from tests.own_service import own_service_settings
+
+    return {env: own_service_settings(env) for env in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session")
+def own_synths(cdktf_app: object, own_settings: dict[str, Settings]) -> dict[str, Synth]:
+    import cdktf
+
+    from stacks.blue_green_stack import BlueGreenStack
+
+    return {
+        env: Synth.of(cdktf.Testing.synth(BlueGreenStack(cdktf_app, s)))  # type: ignore[arg-type]
+        for env, s in own_settings.items()
+    }
+
+
+@pytest.fixture(scope="session")
+def own_ecs_synth(cdktf_app: object, own_settings: dict[str, Settings]) -> Synth:
+    """dev's own service released by the ECS-native engine."""
+    from dataclasses import replace
+
+    import cdktf
+
+    from stacks.blue_green_stack import BlueGreenStack
+
+    dev = own_settings["dev"]
+    settings = replace(
+        dev,
+        environment=f"{dev.environment}-ecs",
+        deployment=replace(dev.deployment, engine="ecs"),
+    )
+    return Synth.of(cdktf.Testing.synth(BlueGreenStack(cdktf_app, settings)))  # type: ignore[arg-type]

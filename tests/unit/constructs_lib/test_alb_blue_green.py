@@ -300,3 +300,41 @@ def test_an_existing_log_bucket_is_used_as_is(reuse: Synth) -> None:
     assert not reuse.resources("aws_s3_bucket_policy") or all(
         "AccessLogs" not in b["policy"] for b in reuse.resources("aws_s3_bucket_policy").values()
     )
+
+
+def test_test_listener_speaks_https_when_asked(new_stack, synth) -> None:
+    stack = new_stack("https-test-listener")
+    alb = AlbBlueGreen(
+        stack,
+        "alb",
+        AlbBlueGreenProps(
+            name_prefix="tls",
+            vpc_id="vpc-1",
+            vpc_cidr_block="10.0.0.0/16",
+            subnet_ids=["s-1", "s-2"],
+            production_port=443,
+            certificate_arn=CERTIFICATE,
+            test_listener_tls=True,
+        ),
+    )
+    s = synth(stack)
+    for role, port in (("production", 443), ("test", 8080)):
+        listener = _listener(s, role)
+        assert (listener["port"], listener["protocol"]) == (port, "HTTPS")
+        assert listener["certificate_arn"] == CERTIFICATE
+        assert listener["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+        assert listener["lifecycle"] == {"ignore_changes": ["default_action"]}
+    lb_name, _ = s.one("aws_lb")
+    assert alb.canonical_hosted_zone_id.startswith("${TfToken[")
+    assert s.tf["resource"]["aws_lb"][lb_name]["name"] == "tls"
+
+
+def test_an_https_test_listener_needs_a_certificate() -> None:
+    with pytest.raises(ValidationError, match="^test_listener_tls: needs a certificate_arn"):
+        AlbBlueGreenProps(
+            name_prefix="tls",
+            vpc_id="vpc-1",
+            vpc_cidr_block="10.0.0.0/16",
+            subnet_ids=["s-1", "s-2"],
+            test_listener_tls=True,
+        )

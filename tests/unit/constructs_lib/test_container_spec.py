@@ -139,3 +139,74 @@ def test_stop_timeout_within_fargate_limit() -> None:
     )
     with pytest.raises(ValidationError, match="stop_timeout_seconds"):
         TaskSpec(containers=(slow,), load_balanced_container="a")
+
+
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/db-AbCdEf:password::"
+PARAMETER = "arn:aws:ssm:eu-west-1:123456789012:parameter/web/api-key"
+
+
+def _web(**overrides: object) -> ContainerSpec:
+    fields: dict[str, object] = {
+        "name": "web",
+        "build_context": "web",
+        "port": 80,
+        "bootstrap": STANDIN,
+        "version_variable": "VERSION",
+        "environment": {"LOG_LEVEL": "info"},
+        "secrets": {"DB_PASSWORD": SECRET, "API_KEY": PARAMETER},
+    }
+    return ContainerSpec(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+def test_secrets_render_as_value_from_in_both_renderings() -> None:
+    task = TaskSpec(containers=(_web(),), load_balanced_container="web")
+    for bootstrap in (False, True):
+        (web,) = render_container_definitions(task, _target(bootstrap))
+        assert web["secrets"] == [
+            {"name": "API_KEY", "valueFrom": PARAMETER},
+            {"name": "DB_PASSWORD", "valueFrom": SECRET},
+        ]
+        assert {"name": "LOG_LEVEL", "value": "info"} in web["environment"]
+
+
+def test_no_secrets_no_key() -> None:
+    (web,) = render_container_definitions(
+        TaskSpec(containers=(_web(secrets={}),), load_balanced_container="web"),
+        _target(bootstrap=False),
+    )
+    assert "secrets" not in web
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"secrets": {"LOG_LEVEL": SECRET}}, "containers[0].secrets.LOG_LEVEL"),
+        ({"secrets": {"VERSION": SECRET}}, "containers[0].version_variable"),
+        ({"environment": {"VERSION": "1"}}, "containers[0].version_variable"),
+        ({"secrets": {"1BAD": SECRET}}, "containers[0].secrets"),
+        ({"environment": {"A-B": "1"}}, "containers[0].environment"),
+        ({"environment": {"A": 1}}, "containers[0].environment.A"),
+        ({"secrets": {"DB": "plain-text-password"}}, "containers[0].secrets.DB"),
+        (
+            {"secrets": {"DB": "arn:aws:ssm:eu-west-1:123456789012:document/x"}},
+            "containers[0].secrets.DB",
+        ),
+    ],
+)
+def test_variables_are_named_once_and_secrets_are_arns(overrides: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TaskSpec(containers=(_web(**overrides),), load_balanced_container="web")
+    assert caught.value.field == field
+
+
+def test_the_task_definition_must_fit_ecs_limit() -> None:
+    """ECS refuses a task definition over 64 KiB at registration, long after the synth."""
+    roomy = {f"V{i}": "x" * 1000 for i in range(55)}
+    fits = TaskSpec(containers=(_web(environment=roomy),), load_balanced_container="web")
+    assert 55_000 < fits.largest_definition_bytes() <= 64 * 1024
+    with pytest.raises(ValidationError, match="ECS allows 65536") as caught:
+        TaskSpec(
+            containers=(_web(environment={**roomy, "MORE": "x" * 9000}),),
+            load_balanced_container="web",
+        )
+    assert caught.value.field == "containers"

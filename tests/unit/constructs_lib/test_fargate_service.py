@@ -240,3 +240,79 @@ def test_props_reject_bad_values(overrides: dict, field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         _props(**overrides)
     assert caught.value.field == field
+
+
+# --- secrets ----------------------------------------------------------------------------
+
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:svc/db-AbCdEf:password::"
+PARAMETER = "arn:aws:ssm:eu-west-1:123456789012:parameter/svc/api-key"
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/0123abcd-4567-89ab-cdef-0123456789ab"
+
+
+def _task_with(secrets: dict[str, str]) -> object:
+    return workload_task(ServiceSettings(secrets=secrets))
+
+
+def test_execution_role_reads_exactly_the_secrets_named(new_stack, synth) -> None:
+    stack = new_stack("service-secrets")
+    service = FargateService(
+        stack,
+        "svc",
+        _props(
+            task=_task_with({"DB_PASSWORD": SECRET, "API_KEY": PARAMETER}),
+            secrets_kms_key_arns=(KEY,),
+        ),
+    )
+    assert service.secret_stores == ("secretsmanager", "ssm")
+    s = synth(stack)
+    statements = {st["Sid"]: st for st in _policy(s, "execution")["Statement"]}
+    assert statements["ReadOwnSecrets"]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statements["ReadOwnSecrets"]["Resource"] == [SECRET.removesuffix(":password::")]
+    assert statements["ReadOwnParameters"]["Action"] == ["ssm:GetParameters"]
+    assert statements["ReadOwnParameters"]["Resource"] == [PARAMETER]
+    decrypt = statements["DecryptSecretsWithListedKeys"]
+    assert (decrypt["Action"], decrypt["Resource"]) == (["kms:Decrypt"], [KEY])
+    via = decrypt["Condition"]["StringEquals"]["kms:ViaService"]
+    assert [v.split(".", 2)[:2] for v in via] == [
+        ["secretsmanager", "eu-west-1"],
+        ["ssm", "eu-west-1"],
+    ]
+    assert all(".dns_suffix}" in v for v in via)  # amazonaws.com, or .com.cn in China
+    # The application's own role gets none of it: ECS reads secrets before the app starts.
+    task_policies = [n for n in s.resources("aws_iam_role_policy") if "task-role" in n]
+    assert task_policies == []
+    (app,) = [c for c in _containers(s).values() if c["name"] == "app"]
+    assert app["secrets"] == [
+        {"name": "API_KEY", "valueFrom": PARAMETER},
+        {"name": "DB_PASSWORD", "valueFrom": SECRET},
+    ]
+
+
+def test_no_secrets_no_grants(dev: Synth) -> None:
+    sids = {st["Sid"] for st in _policy(dev, "execution")["Statement"]}
+    assert not sids & {"ReadOwnSecrets", "ReadOwnParameters", "DecryptSecretsWithListedKeys"}
+    assert all("secrets" not in c for c in _containers(dev).values())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        (
+            {"task": _task_with({"DB": SECRET.replace("eu-west-1", "us-east-1")})},
+            "task.app.secrets.DB",
+        ),
+        (
+            {"task": _task_with({"DB": SECRET.replace("arn:aws:", "arn:aws-cn:")})},
+            "task.app.secrets.DB",
+        ),
+        ({"secrets_kms_key_arns": (KEY,)}, "secrets_kms_key_arns"),
+        (
+            {"task": _task_with({"DB": SECRET}), "secrets_kms_key_arns": ("alias/aws/ssm",)},
+            "secrets_kms_key_arns[0]",
+        ),
+    ],
+)
+def test_secrets_of_another_region_or_stray_keys_are_refused(overrides: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _props(**overrides)
+    assert caught.value.field == field
