@@ -51,6 +51,7 @@ STATE_DIR = ROOT / ".emulator"
 ACCOUNT = "123456789012"  # moto's default account
 # Services the stack calls; each gets the emulator as its endpoint.
 ENDPOINT_SERVICES = (
+    "acm",
     "appautoscaling",  # Application Auto Scaling (the provider also takes applicationautoscaling)
     "cloudwatch",
     "codebuild",
@@ -63,7 +64,9 @@ ENDPOINT_SERVICES = (
     "iam",
     "lambda",
     "logs",
+    "route53",
     "s3",
+    "secretsmanager",
     "ssm",
     "sts",
 )

@@ -330,7 +330,7 @@ def test_test_listener_speaks_https_when_asked(new_stack, synth) -> None:
 
 
 def test_an_https_test_listener_needs_a_certificate() -> None:
-    with pytest.raises(ValidationError, match="^test_listener_tls: needs a certificate_arn"):
+    with pytest.raises(ValidationError, match=r"^test_listener_tls: needs a certificate_arn"):
         AlbBlueGreenProps(
             name_prefix="tls",
             vpc_id="vpc-1",

@@ -46,7 +46,7 @@ def test_validation_record_is_the_one_acm_names_in_the_zone(certificate) -> None
 
 def test_the_arn_given_out_is_known_only_once_issued(certificate) -> None:
     construct, s = certificate
-    validation_name, validation = s.one("aws_acm_certificate_validation")
+    _, validation = s.one("aws_acm_certificate_validation")
     cert_name, _ = s.one("aws_acm_certificate")
     record_name, _ = s.one("aws_route53_record")
     assert validation["certificate_arn"] == s.ref("aws_acm_certificate", cert_name, "arn")
