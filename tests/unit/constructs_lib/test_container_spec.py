@@ -141,7 +141,7 @@ def test_stop_timeout_within_fargate_limit() -> None:
         TaskSpec(containers=(slow,), load_balanced_container="a")
 
 
-SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/db-AbCdEf:password::"
+DB_VALUE_FROM = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/db-AbCdEf:password::"
 PARAMETER = "arn:aws:ssm:eu-west-1:123456789012:parameter/web/api-key"
 
 
@@ -153,7 +153,7 @@ def _web(**overrides: object) -> ContainerSpec:
         "bootstrap": STANDIN,
         "version_variable": "VERSION",
         "environment": {"LOG_LEVEL": "info"},
-        "secrets": {"DB_PASSWORD": SECRET_ARN, "API_KEY": PARAMETER},
+        "secrets": {"DB_PASSWORD": DB_VALUE_FROM, "API_KEY": PARAMETER},
     }
     return ContainerSpec(**{**fields, **overrides})  # type: ignore[arg-type]
 
@@ -164,7 +164,7 @@ def test_secrets_render_as_value_from_in_both_renderings() -> None:
         (web,) = render_container_definitions(task, _target(bootstrap))
         assert web["secrets"] == [
             {"name": "API_KEY", "valueFrom": PARAMETER},
-            {"name": "DB_PASSWORD", "valueFrom": SECRET_ARN},
+            {"name": "DB_PASSWORD", "valueFrom": DB_VALUE_FROM},
         ]
         assert {"name": "LOG_LEVEL", "value": "info"} in web["environment"]
 
@@ -180,10 +180,10 @@ def test_no_secrets_no_key() -> None:
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"secrets": {"LOG_LEVEL": SECRET_ARN}}, "containers[0].secrets.LOG_LEVEL"),
-        ({"secrets": {"VERSION": SECRET_ARN}}, "containers[0].version_variable"),
+        ({"secrets": {"LOG_LEVEL": DB_VALUE_FROM}}, "containers[0].secrets.LOG_LEVEL"),
+        ({"secrets": {"VERSION": DB_VALUE_FROM}}, "containers[0].version_variable"),
         ({"environment": {"VERSION": "1"}}, "containers[0].version_variable"),
-        ({"secrets": {"1BAD": SECRET_ARN}}, "containers[0].secrets"),
+        ({"secrets": {"1BAD": DB_VALUE_FROM}}, "containers[0].secrets"),
         ({"environment": {"A-B": "1"}}, "containers[0].environment"),
         ({"environment": {"A": 1}}, "containers[0].environment.A"),
         ({"secrets": {"DB": "plain-text-password"}}, "containers[0].secrets.DB"),

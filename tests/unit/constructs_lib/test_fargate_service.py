@@ -244,7 +244,7 @@ def test_props_reject_bad_values(overrides: dict, field: str) -> None:
 
 # --- secrets ----------------------------------------------------------------------------
 
-SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:svc/db-AbCdEf:password::"
+DB_VALUE_FROM = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:svc/db-AbCdEf:password::"
 PARAMETER = "arn:aws:ssm:eu-west-1:123456789012:parameter/svc/api-key"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/0123abcd-4567-89ab-cdef-0123456789ab"
 
@@ -259,7 +259,7 @@ def test_execution_role_reads_exactly_the_secrets_named(new_stack, synth) -> Non
         stack,
         "svc",
         _props(
-            task=_task_with({"DB_PASSWORD": SECRET_ARN, "API_KEY": PARAMETER}),
+            task=_task_with({"DB_PASSWORD": DB_VALUE_FROM, "API_KEY": PARAMETER}),
             secrets_kms_key_arns=(KEY,),
         ),
     )
@@ -267,7 +267,7 @@ def test_execution_role_reads_exactly_the_secrets_named(new_stack, synth) -> Non
     s = synth(stack)
     statements = {st["Sid"]: st for st in _policy(s, "execution")["Statement"]}
     assert statements["ReadOwnSecrets"]["Action"] == ["secretsmanager:GetSecretValue"]
-    assert statements["ReadOwnSecrets"]["Resource"] == [SECRET_ARN.removesuffix(":password::")]
+    assert statements["ReadOwnSecrets"]["Resource"] == [DB_VALUE_FROM.removesuffix(":password::")]
     assert statements["ReadOwnParameters"]["Action"] == ["ssm:GetParameters"]
     assert statements["ReadOwnParameters"]["Resource"] == [PARAMETER]
     decrypt = statements["DecryptSecretsWithListedKeys"]
@@ -284,7 +284,7 @@ def test_execution_role_reads_exactly_the_secrets_named(new_stack, synth) -> Non
     (app,) = [c for c in _containers(s).values() if c["name"] == "app"]
     assert app["secrets"] == [
         {"name": "API_KEY", "valueFrom": PARAMETER},
-        {"name": "DB_PASSWORD", "valueFrom": SECRET_ARN},
+        {"name": "DB_PASSWORD", "valueFrom": DB_VALUE_FROM},
     ]
 
 
@@ -298,16 +298,16 @@ def test_no_secrets_no_grants(dev: Synth) -> None:
     ("overrides", "field"),
     [
         (
-            {"task": _task_with({"DB": SECRET_ARN.replace("eu-west-1", "us-east-1")})},
+            {"task": _task_with({"DB": DB_VALUE_FROM.replace("eu-west-1", "us-east-1")})},
             "task.app.secrets.DB",
         ),
         (
-            {"task": _task_with({"DB": SECRET_ARN.replace("arn:aws:", "arn:aws-cn:")})},
+            {"task": _task_with({"DB": DB_VALUE_FROM.replace("arn:aws:", "arn:aws-cn:")})},
             "task.app.secrets.DB",
         ),
         ({"secrets_kms_key_arns": (KEY,)}, "secrets_kms_key_arns"),
         (
-            {"task": _task_with({"DB": SECRET_ARN}), "secrets_kms_key_arns": ("alias/aws/ssm",)},
+            {"task": _task_with({"DB": DB_VALUE_FROM}), "secrets_kms_key_arns": ("alias/aws/ssm",)},
             "secrets_kms_key_arns[0]",
         ),
     ],
