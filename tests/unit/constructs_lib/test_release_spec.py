@@ -43,13 +43,16 @@ def _without_image_and_version(container: dict[str, Any]) -> dict[str, Any]:
     return rest
 
 
+@pytest.mark.parametrize("own", [False, True], ids=["shipped", "own-service"])
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_release_task_definition_equals_terraform_except_image_and_version(
-    synths: dict[str, Synth], settings_by_env: dict[str, Settings], env: str
+    request: pytest.FixtureRequest, env: str, own: bool
 ) -> None:
     """The one-source-of-truth proof: the seed kept a hand-written taskdef.json that drifted
-    from Terraform's task definition."""
-    s = synths[env]
+    from Terraform's task definition. It holds with a team's own environment and secrets
+    (tests/own_service.py) too."""
+    s: Synth = request.getfixturevalue("own_synths" if own else "synths")[env]
+    settings: Settings = request.getfixturevalue("own_settings" if own else "settings_by_env")[env]
     terraform = s.body("aws_ecs_task_definition")
     release = _release_taskdef(s)
     task_name, _ = s.one("aws_ecs_task_definition")
@@ -68,7 +71,7 @@ def test_release_task_definition_equals_terraform_except_image_and_version(
 
     # Terraform's revision runs the bootstrap stand-ins (public images, their own command
     # and, where the real image's probe needs the real binary, their own health check).
-    spec = {c.name: c for c in workload_task(settings_by_env[env].service).containers}
+    spec = {c.name: c for c in workload_task(settings.service).containers}
     tf_containers = _by_name(json.loads(terraform["container_definitions"]))
     release_containers = _by_name(release["containerDefinitions"])
     assert set(tf_containers) == set(release_containers) == set(spec)

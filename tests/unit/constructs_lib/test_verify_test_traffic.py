@@ -1781,14 +1781,18 @@ def test_https_probe_timeout_bounds_the_whole_request(
     """Over TLS too, a trickled body is cut when the request's time is up."""
     tls_alb.routes["/health"] = (200, "x" * 100, {})
     tls_alb.trickle_seconds = 0.02  # 2 s for the whole body
-    result = hook.probe("127.0.0.1", tls_port, NAME, "/health", 0.2, tls=trusting)
-    assert (result.status, result.body, result.error) == (None, None, "timed out after 0.2s")
-    assert result.elapsed_ms < 1000
+    result = hook.probe("127.0.0.1", tls_port, NAME, "/health", 0.5, tls=trusting)
+    assert (result.status, result.body, result.error) == (None, None, "timed out after 0.5s")
+    assert result.elapsed_ms < 1500  # cut at 0.5 s, not after the body's 2 s
 
 
 def test_https_probe_cuts_a_stalled_handshake(stalled_port: int, trusting: ssl.SSLContext) -> None:
+    """(The handshake's own socket timeout is the same 0.1 s, so which of the two ends it
+    is a race: the test below shows the watchdog alone does.)"""
     result = hook.probe("127.0.0.1", stalled_port, NAME, "/health", 0.1, tls=trusting)
-    assert (result.status, result.body, result.error) == (None, None, "timed out after 0.1s")
+    assert (result.status, result.body) == (None, None)
+    assert result.error is not None
+    assert "timed out" in result.error
     assert result.elapsed_ms < 1000
 
 

@@ -698,3 +698,204 @@ def test_desired_count_outside_the_range_is_fine_while_autoscaling_is_off(tmp_pa
     s = _load(tmp_path, MINIMAL + "[autoscaling]\nenabled = false\nmin_count = 3\nmax_count = 4\n")
     assert s.autoscaling.enabled is False
     assert s.service.desired_count == 2
+
+
+# --- a team's own service: environment, secrets, domain ------------------------------
+
+SM_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/db-AbCdEf"
+SSM_ARN = "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/api-key"
+KMS_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0123abcd-4567-89ab-cdef-0123456789ab"
+DOMAIN_LB = (
+    '[load_balancer]\nproduction_port = 443\ndomain_name = "shop.example.com"\n'
+    'hosted_zone_id = "Z0123456789ABCDEFGHIJ"\n'
+)
+
+
+def test_own_service_settings_are_read(tmp_path: Path) -> None:
+    s = _load(
+        tmp_path,
+        MINIMAL
+        + DOMAIN_LB
+        + f'[service]\nsecrets_kms_key_arns = ["{KMS_ARN}"]\n'
+        + '[service.environment]\nLOG_LEVEL = "debug"\nFEATURES = "a,b"\n'
+        + f'[service.secrets]\nDB_PASSWORD = "{SM_ARN}:password::"\nAPI_KEY = "{SSM_ARN}"\n',
+    )
+    assert s.service.environment == {"LOG_LEVEL": "debug", "FEATURES": "a,b"}
+    assert s.service.secrets == {"DB_PASSWORD": f"{SM_ARN}:password::", "API_KEY": SSM_ARN}
+    assert s.service.secrets_kms_key_arns == (KMS_ARN,)
+    lb = s.load_balancer
+    assert (lb.domain_name, lb.hosted_zone_id) == ("shop.example.com", "Z0123456789ABCDEFGHIJ")
+    assert (lb.certificate_arn, lb.http_redirect_port) == (None, 80)
+
+
+def test_without_them_nothing_changes(tmp_path: Path) -> None:
+    s = _load(tmp_path, MINIMAL)
+    assert (s.service.environment, s.service.secrets, s.service.secrets_kms_key_arns) == (
+        {},
+        {},
+        (),
+    )
+    assert (s.load_balancer.domain_name, s.load_balancer.hosted_zone_id) == (None, None)
+
+
+OWN_SERVICE_BAD_INPUTS = [
+    # environment
+    ('[service.environment]\n"1ST" = "x"\n', "service.environment.1ST", "variable name"),
+    ('[service.environment]\n"A-B" = "x"\n', "service.environment.A-B", "variable name"),
+    ('[service.environment]\n"" = "x"\n', 'service.environment.""', "variable name"),
+    ('[service.environment]\nPORT = "9000"\n', "service.environment.PORT", "service.app_port"),
+    ('[service.environment]\nVERSION = "1"\n', "service.environment.VERSION", "each release"),
+    (
+        '[service.environment]\nSHUTDOWN_GRACE_PERIOD = "5s"\n',
+        "service.environment.SHUTDOWN_GRACE_PERIOD",
+        "set by the stack",
+    ),
+    (
+        '[service.environment]\nRELEASE_SPEC = "x"\n',
+        "service.environment.RELEASE_SPEC",
+        "set by the stack",
+    ),
+    ('[service.environment]\nAWS_REGION = "x"\n', "service.environment.AWS_REGION", "Fargate"),
+    (
+        '[service.environment]\nECS_CONTAINER_METADATA_URI = "x"\n',
+        "service.environment.ECS_CONTAINER_METADATA_URI",
+        "ECS agent",
+    ),
+    ("[service.environment]\nWORKERS = 4\n", "service.environment.WORKERS", "must be a str"),
+    ("[service.environment]\nDEBUG = true\n", "service.environment.DEBUG", "must be a str"),
+    ('[service.environment]\nEMPTY = ""\n', "service.environment.EMPTY", "ECS drops empty"),
+    ('[service.environment]\nT = "${var.x}"\n', "service.environment.T", "template"),
+    ('[service.environment]\nN = "a\\u0000b"\n', "service.environment.N", "NUL"),
+    ("[service]\nenvironment = 3\n", "service.environment", "must be a dict"),
+    (
+        "[service.environment]\n" + "".join(f'V{i} = "{"x" * 2000}"\n' for i in range(40)),
+        "service.environment",
+        "ECS allows 65536",
+    ),
+    # secrets
+    ('[service.secrets]\nDB = "plain-password"\n', "service.secrets.DB", "is not an ARN"),
+    (f'[service.secrets]\nDB = "{SM_ARN}:password"\n', "service.secrets.DB", "exactly"),
+    (
+        f'[service.secrets]\nDB = "{SM_ARN.replace("eu-west-1", "us-east-1")}"\n',
+        "service.secrets.DB",
+        "the stack's region is 'eu-west-1'",
+    ),
+    (
+        f'[service.secrets]\nDB = "{SM_ARN.replace("arn:aws:", "arn:aws-cn:")}"\n',
+        "service.secrets.DB",
+        "partition",
+    ),
+    (
+        '[service.secrets]\nDB = "arn:aws:ssm:eu-west-1:123456789012:document/shop"\n',
+        "service.secrets.DB",
+        "not a parameter",
+    ),
+    (f'[service.secrets]\nDB = "{SSM_ARN}:key::"\n', "service.secrets.DB", "no JSON-key"),
+    (
+        f'[service.environment]\nDB = "x"\n[service.secrets]\nDB = "{SSM_ARN}"\n',
+        "service.secrets.DB",
+        "also in service.environment",
+    ),
+    (f'[service.secrets]\nVERSION = "{SSM_ARN}"\n', "service.secrets.VERSION", "each release"),
+    (f'[service.secrets]\nAWS_KEY = "{SSM_ARN}"\n', "service.secrets.AWS_KEY", "Fargate"),
+    ("[service.secrets]\nDB = 1\n", "service.secrets.DB", "must be a str"),
+    (
+        f'[service]\nsecrets_kms_key_arns = ["{KMS_ARN}"]\n',
+        "service.secrets_kms_key_arns",
+        "only applies with service.secrets",
+    ),
+    (
+        '[service]\nsecrets_kms_key_arns = ["arn:aws:kms:eu-west-1:123456789012:alias/x"]\n'
+        f'[service.secrets]\nDB = "{SSM_ARN}"\n',
+        "service.secrets_kms_key_arns[0]",
+        "not a KMS key ARN",
+    ),
+    (
+        f'[service]\nsecrets_kms_key_arns = ["{KMS_ARN.replace("eu-west-1", "eu-west-2")}"]\n'
+        f'[service.secrets]\nDB = "{SSM_ARN}"\n',
+        "service.secrets_kms_key_arns[0]",
+        "region",
+    ),
+    # domain
+    (
+        '[load_balancer]\nproduction_port = 443\ndomain_name = "shop.example.com"\n',
+        "load_balancer.hosted_zone_id",
+        "required with domain_name",
+    ),
+    (
+        '[load_balancer]\nhosted_zone_id = "Z0123456789ABCDEFGHIJ"\n',
+        "load_balancer.domain_name",
+        "required with hosted_zone_id",
+    ),
+    (
+        DOMAIN_LB.replace("shop.example.com", "Shop.example.com"),
+        "load_balancer.domain_name",
+        "lowercase",
+    ),
+    (
+        DOMAIN_LB.replace("shop.example.com", "shop.example.com."),
+        "load_balancer.domain_name",
+        "trailing dot",
+    ),
+    (
+        DOMAIN_LB.replace("shop.example.com", "*.example.com"),
+        "load_balancer.domain_name",
+        "no wildcard",
+    ),
+    (
+        DOMAIN_LB.replace("shop.example.com", f"{'a' * 64}.example.com"),
+        "load_balancer.domain_name",
+        "1-63",
+    ),
+    (
+        DOMAIN_LB.replace("shop.example.com", ".".join(["label"] * 43)),
+        "load_balancer.domain_name",
+        "longer than 253",
+    ),
+    (DOMAIN_LB.replace("shop.example.com", "shop"), "load_balancer.domain_name", "two labels"),
+    (
+        DOMAIN_LB.replace("Z0123456789ABCDEFGHIJ", "/hostedzone/Z0123"),
+        "load_balancer.hosted_zone_id",
+        "hosted zone id",
+    ),
+    (
+        DOMAIN_LB.replace("production_port = 443", "production_port = 8443"),
+        "load_balancer.production_port",
+        "must be 443 with a domain_name",
+    ),
+    (
+        DOMAIN_LB + 'certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/'
+        '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"\n',
+        "load_balancer.domain_name",
+        "not both",
+    ),
+    (
+        DOMAIN_LB + "http_redirect_port = 8080\n",
+        "load_balancer.http_redirect_port",
+        "already a listener port",
+    ),
+    (DOMAIN_LB + 'ssl_policy = "TLSv1"\n', "load_balancer.ssl_policy", "ELBSecurityPolicy"),
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "setting", "reason"),
+    OWN_SERVICE_BAD_INPUTS,
+    ids=[f"{i}-{b[1]}" for i, b in enumerate(OWN_SERVICE_BAD_INPUTS)],
+)
+def test_bad_own_service_setting_is_one_line_naming_it(
+    tmp_path: Path, extra: str, setting: str, reason: str
+) -> None:
+    _bad(tmp_path, MINIMAL + extra, setting, reason)
+
+
+def test_tls_options_apply_with_a_domain(tmp_path: Path) -> None:
+    s = _load(
+        tmp_path,
+        MINIMAL + DOMAIN_LB + 'ssl_policy = "ELBSecurityPolicy-TLS13-1-3-2021-06"\n'
+        "http_redirect_port = 0\n",
+    )
+    assert (s.load_balancer.ssl_policy, s.load_balancer.http_redirect_port) == (
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        None,
+    )
