@@ -78,6 +78,7 @@ def _findings(policy: str) -> list[str]:
 def all_policies(
     synths: dict[str, Synth],
     ecs_synths: dict[str, Synth],
+    own_synths: dict[str, Synth],
     reuse: Synth,
     settings_by_env: dict[str, Settings],
 ) -> dict[str, str]:
@@ -86,6 +87,9 @@ def all_policies(
         found |= {f"{env}:{k}": v for k, v in _policies(s, settings_by_env[env].region)}
     for env, s in ecs_synths.items():
         found |= {f"{env}-ecs:{k}": v for k, v in _policies(s, settings_by_env[env].region)}
+    # A team's own service: the execution role also reads its secrets (tests/own_service.py).
+    for env, s in own_synths.items():
+        found |= {f"{env}-own:{k}": v for k, v in _policies(s, settings_by_env[env].region)}
     found |= {f"reuse:{k}": v for k, v in _policies(reuse, "us-east-2")}
     return found
 
@@ -95,7 +99,8 @@ def test_every_policy_is_found(all_policies: dict[str, str]) -> None:
     # log roles, and the artifact and access log buckets' policies; reuse has neither the
     # hook, the flow logs nor the access logs.
     # With the ECS engine the ECS infrastructure role's policy replaces the deploy role's.
-    for env, count in (("dev", 8), ("prod", 8), ("dev-ecs", 8), ("prod-ecs", 8), ("reuse", 5)):
+    stacks = ("dev", "prod", "dev-ecs", "prod-ecs", "dev-own", "prod-own")
+    for env, count in (*((stack, 8) for stack in stacks), ("reuse", 5)):
         assert sum(k.startswith(f"{env}:") for k in all_policies) == count
     for text in all_policies.values():
         json.loads(text)

@@ -27,6 +27,16 @@ def test_environment_stack_is_valid(env, synths, toolchain, tmp_path) -> None:
     assert not [d for d in result.diagnostics if d.get("severity") == "warning"], result.summary()
 
 
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_own_service_stack_is_valid(env, own_synths, toolchain, tmp_path) -> None:
+    """Environment, secrets, the certificate with its DNS validation and the alias record
+    (tests/own_service.py) against the provider's schema."""
+    mirror, terraform = toolchain
+    result = tf_validate.validate(_write(own_synths[env], tmp_path / env), mirror, terraform)
+    assert result.valid, result.summary()
+    assert not [d for d in result.diagnostics if d.get("severity") == "warning"], result.summary()
+
+
 def test_reuse_stack_is_valid(reuse, toolchain, tmp_path) -> None:
     mirror, terraform = toolchain
     stack_dir = _write(reuse, tmp_path / "reuse")
