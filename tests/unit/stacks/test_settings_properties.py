@@ -32,6 +32,7 @@ from constructs_lib.codedeploy_pipeline import (
     BUILD_COMPUTE_TYPES,
     PREDEFINED_ECS_CONFIGS,
 )
+from constructs_lib.container_spec import TASK_DEFINITION_MAX_BYTES
 from constructs_lib.fargate_service import CONTAINER_INSIGHTS_MODES
 from constructs_lib.naming import (
     ALB_NAME_MAX,
@@ -62,6 +63,7 @@ from stacks.settings import (
     load_settings,
     parse_settings,
 )
+from stacks.workload import workload_task
 
 ROOT = Path(__file__).resolve().parents[3]
 DEV_TEXT = (ROOT / "config" / "dev.toml").read_text()
@@ -186,6 +188,11 @@ SETTING_KINDS: dict[tuple[str, ...], str] = {
     ("verification", "request_timeout_seconds"): "count",
     ("verification", "required_passes"): "count",
     ("verification", "probes"): "probes",
+    ("load_balancer", "domain_name"): "domain",
+    ("load_balancer", "hosted_zone_id"): "zone_id",
+    ("service", "environment"): "environment",
+    ("service", "secrets"): "secrets",
+    ("service", "secrets_kms_key_arns"): "kms_keys",
 }
 TABLES: tuple[tuple[str, ...], ...] = (
     (),
@@ -195,6 +202,8 @@ TABLES: tuple[tuple[str, ...], ...] = (
     ("load_balancer",),
     ("load_balancer", "health_check"),
     ("service",),
+    ("service", "environment"),
+    ("service", "secrets"),
     ("pipeline",),
     ("deployment",),
     ("deployment", "custom"),
@@ -417,6 +426,88 @@ def _mostly(
     return coins.flatmap(lambda heads: fuzz if all(heads) else valid)
 
 
+# A team's own service: its configuration, secrets and domain (dev's region).
+OWN_REGION = DEV["region"]
+OWN_ACCOUNT = "123456789012"
+SECRET_ARN = f"arn:aws:secretsmanager:{OWN_REGION}:{OWN_ACCOUNT}:secret:shop/db-AbCdEf"
+PARAMETER_ARN = f"arn:aws:ssm:{OWN_REGION}:{OWN_ACCOUNT}:parameter/shop/api-key"
+KMS_KEY_ARN = f"arn:aws:kms:{OWN_REGION}:{OWN_ACCOUNT}:key/0123abcd-4567-89ab-cdef-0123456789ab"
+valid_variable_names = st.from_regex(r"[A-Z][A-Z0-9_]{0,20}", fullmatch=True).filter(
+    lambda n: (
+        not n.startswith(("AWS_", "ECS_"))
+        and n not in {"PORT", "VERSION", "SHUTDOWN_GRACE_PERIOD", "RELEASE_SPEC"}
+    )
+)
+variable_names = st.one_of(
+    valid_variable_names,
+    st.sampled_from(
+        ["PORT", "VERSION", "RELEASE_SPEC", "AWS_REGION", "ECS_X", "1A", "A-B", "a.b", "", "é"]
+    ),
+    text,
+)
+valid_secret_arns = st.sampled_from(
+    [
+        SECRET_ARN,
+        f"{SECRET_ARN}:password::",
+        f"{SECRET_ARN}::AWSPREVIOUS:",
+        SECRET_ARN.removesuffix("-AbCdEf"),
+        PARAMETER_ARN,
+    ]
+)
+secret_arns = st.one_of(
+    valid_secret_arns,
+    st.sampled_from(
+        [
+            SECRET_ARN.replace(OWN_REGION, "us-east-1"),
+            SECRET_ARN.replace("arn:aws:", "arn:aws-cn:"),
+            f"{SECRET_ARN}:password",
+            f"{SECRET_ARN}:::",
+            f"{PARAMETER_ARN}:key::",
+            PARAMETER_ARN.replace("parameter/", "document/"),
+            PARAMETER_ARN.replace("shop/", "aws/"),
+            f"{SECRET_ARN}${{x}}",
+            f"{SECRET_ARN}\n",
+            "hunter2",
+            "",
+        ]
+    ),
+    text.map(lambda t: f"{SECRET_ARN}{t}"),
+    text,
+)
+valid_domains = st.lists(
+    st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True), min_size=1, max_size=4
+).map(lambda labels: ".".join([*labels, "example"]))
+domains = st.one_of(
+    valid_domains,
+    st.sampled_from(
+        [
+            "App.example.com",
+            "app.example.com.",
+            "*.example.com",
+            "app",
+            "10.0.0.1",
+            "-a.example.com",
+            "a_b.example.com",
+            f"{'a' * 64}.example.com",
+            ".".join(["label"] * 43),
+            "app.example.com\n",
+            "",
+        ]
+    ),
+    text,
+)
+zone_ids = st.one_of(
+    st.from_regex(r"Z[A-Z0-9]{1,31}", fullmatch=True),
+    st.sampled_from(["", "z123", "/hostedzone/Z123", "Z" + "A" * 32, "Z123\n"]),
+    text,
+)
+environments = st.dictionaries(
+    variable_names,
+    st.one_of(text, st.sampled_from(["x" * 70000, "a\x00b"]), any_value),
+    max_size=5,
+)
+
+
 TARGETED: dict[str, st.SearchStrategy[Any]] = {
     "name": names,
     "region": regions,
@@ -463,6 +554,20 @@ TARGETED: dict[str, st.SearchStrategy[Any]] = {
     "deployment_config": _one_of([*PREDEFINED_ECS_CONFIGS, "custom", "AllAtOnce", ""]),
     "engine": _one_of(["codedeploy", "ecs", "ECS", "native", ""]),
     "shift_kind": _one_of(["canary", "linear", "Canary", "blue", ""]),
+    "domain": domains,
+    "zone_id": zone_ids,
+    "environment": environments,
+    "secrets": st.dictionaries(variable_names, _mostly(secret_arns, any_value), max_size=4),
+    "kms_keys": st.lists(
+        _mostly(
+            st.just(KMS_KEY_ARN),
+            st.sampled_from(
+                [KMS_KEY_ARN.replace("key/", "alias/"), KMS_KEY_ARN.replace(OWN_REGION, "x")]
+            )
+            | text,
+        ),
+        max_size=3,
+    ),
 }
 
 
@@ -704,6 +809,46 @@ def _assert_sound(s: Settings, data: Mapping[str, Any]) -> None:
 
     config = s.deployment.config
     assert isinstance(config, TrafficShift) or config in PREDEFINED_ECS_CONFIGS
+    _assert_own_service_sound(s)
+
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_STACK_VARIABLES = {"PORT", "SHUTDOWN_GRACE_PERIOD", "VERSION", "RELEASE_SPEC"}
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _assert_own_service_sound(s: Settings) -> None:
+    """What ECS, Secrets Manager, SSM, ACM and Route 53 require of the service's own
+    settings."""
+    svc = s.service
+    for name in (*svc.environment, *svc.secrets):
+        assert _VARIABLE.fullmatch(name), name
+        assert name not in _STACK_VARIABLES and not name.startswith(("AWS_", "ECS_")), name
+    assert not svc.environment.keys() & svc.secrets.keys()
+    for value in svc.environment.values():
+        assert isinstance(value, str) and value and "\x00" not in value, value
+        assert not _TERRAFORM_TEMPLATE.search(value), value
+    for arn in svc.secrets.values():
+        assert arn.startswith(
+            (f"arn:aws:secretsmanager:{s.region}:", f"arn:aws:ssm:{s.region}:")
+        ) or not s.region.startswith(("cn-", "us-gov-", "us-iso")), arn
+        assert f":{s.region}:" in arn and arn.isprintable(), arn
+        assert not _TERRAFORM_TEMPLATE.search(arn), arn
+        if ":ssm:" in arn:
+            assert ":parameter/" in arn and arn.count(":") == 5, arn
+    assert not svc.secrets_kms_key_arns or svc.secrets
+    for key in svc.secrets_kms_key_arns:
+        assert f":kms:{s.region}:" in key and ":key/" in key, key
+    if svc.environment or svc.secrets:
+        assert workload_task(svc).largest_definition_bytes() <= TASK_DEFINITION_MAX_BYTES
+    lb = s.load_balancer
+    assert (lb.domain_name is None) == (lb.hosted_zone_id is None)
+    if lb.domain_name is not None:
+        assert lb.certificate_arn is None
+        assert lb.production_port == 443
+        assert len(lb.domain_name) <= 253 and lb.domain_name.count(".") >= 1
+        assert all(_DNS_LABEL.fullmatch(label) for label in lb.domain_name.split("."))
+        assert re.fullmatch(r"Z[A-Z0-9]{1,31}", str(lb.hosted_zone_id))
 
 
 # --- mutations of the dev config -----------------------------------------------------------
@@ -994,6 +1139,36 @@ def test_any_backend_pipeline_and_tags_parse_or_fail_on_one_line(
     config["pipeline"] |= pipeline
     config["tags"] = tag_table
     _check("backend, pipeline, tags", config)
+
+
+@settings(PROFILE, max_examples=300)
+@given(
+    _mostly(st.dictionaries(valid_variable_names, st.text(min_size=1), max_size=6), environments),
+    _mostly(
+        st.dictionaries(valid_variable_names, valid_secret_arns, max_size=3),
+        TARGETED["secrets"],
+    ),
+    _mostly(st.lists(st.just(KMS_KEY_ARN), max_size=1), TARGETED["kms_keys"], rarity=3),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "domain_name": _mostly(valid_domains, domains),
+            "hosted_zone_id": _mostly(st.just("Z0123456789ABCDEFGHIJ"), zone_ids),
+            "production_port": _mostly(st.just(443), ports),
+        },
+    ),
+)
+def test_any_own_service_settings_parse_or_fail_on_one_line(
+    environment: Any, secrets: Any, kms_keys: Any, load_balancer: dict[str, Any]
+) -> None:
+    """A team's own service: its environment, secrets (of the stack's region, or not), keys
+    and domain, mostly plausible, each sometimes anything."""
+    config = copy.deepcopy(DEV)
+    config["service"] |= {"environment": environment, "secrets": secrets}
+    if kms_keys:
+        config["service"]["secrets_kms_key_arns"] = kms_keys
+    config["load_balancer"] |= load_balancer
+    _check("own service", config)
 
 
 custom_shifts = st.fixed_dictionaries(
