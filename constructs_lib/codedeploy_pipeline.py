@@ -33,6 +33,7 @@ from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.release_spec import (
     PREDEFINED_SHIFTS,
+    SPEC_ID_LENGTH,
     DeploymentEngine,
     ServiceTarget,
     TrafficRoutes,
@@ -41,6 +42,7 @@ from constructs_lib.release_spec import (
     release_appspec,
     release_task_definition,
     shift_minutes,
+    template_text,
     to_yaml,
     traffic_shift,
 )
@@ -187,10 +189,6 @@ class CodeDeployPipelineProps:
         for name in names:
             if name not in self.service.repository_urls:
                 raise ValidationError("service.repository_urls", f"no repository for {name!r}")
-
-
-def _template_text(taskdef: Mapping[str, Any]) -> str:
-    return json.dumps(taskdef, indent=1, sort_keys=True)
 
 
 def deployment_group_arn(*, partition: str, region: str, account: str, name_prefix: str) -> str:
@@ -402,7 +400,7 @@ class CodeDeployPipeline(Construct):
             "taskdef-template",
             f"{base}/taskdef-template",
             "taskdef.json of every release (rendered from the stack's container spec)",
-            _template_text(taskdef),
+            template_text(taskdef),
         )
         if not self._codedeploy:
             return taskdef_parameter, None
@@ -420,7 +418,9 @@ class CodeDeployPipeline(Construct):
         nothing in the synthesized JSON depends on cdktf's token numbering."""
         rendered = TerraformLocal(self, "release-template", dict(template))
         digest = TerraformLocal(
-            self, "release-spec", Fn.substr(Fn.sha256(Fn.jsonencode(rendered.as_any_map)), 0, 16)
+            self,
+            "release-spec",
+            Fn.substr(Fn.sha256(Fn.jsonencode(rendered.as_any_map)), 0, SPEC_ID_LENGTH),
         )
         value: str = digest.as_string
         return value

@@ -144,6 +144,56 @@ def _no_names() -> tuple[str, ...]:
     return ()
 
 
+def repository_name(name_prefix: str, container: str) -> str:
+    return f"{name_prefix}/{container}"
+
+
+def log_group_name(name_prefix: str, container: str) -> str:
+    return f"/ecs/{name_prefix}/{container}"
+
+
+def task_role_name(name_prefix: str) -> str:
+    return aws_name(name_prefix, "task", max_length=IAM_ROLE_NAME_MAX)
+
+
+def execution_role_name(name_prefix: str) -> str:
+    return aws_name(name_prefix, "task-execution", max_length=IAM_ROLE_NAME_MAX)
+
+
+# The longest partition and DNS suffix a reference can resolve to (aws-iso-b; aws-cn's
+# amazonaws.com.cn), and an account id.
+_LONGEST_PARTITION = "aws-iso-b"
+_LONGEST_DNS_SUFFIX = "amazonaws.com.cn"
+_ACCOUNT_STAND_IN = "123456789012"
+
+
+def longest_release_target(name_prefix: str, region: str, task: TaskSpec) -> ServiceTarget:
+    """The :class:`ServiceTarget` a service named ``name_prefix`` exposes, with every
+    reference resolved to the longest value it can take: what a release template rendered
+    from it can weigh, known before anything is synthesized (Parameter Store caps it)."""
+    account, partition = _ACCOUNT_STAND_IN, _LONGEST_PARTITION
+    registry = f"{account}.dkr.ecr.{region}.{_LONGEST_DNS_SUFFIX}"
+    repositories = {c.name: repository_name(name_prefix, c.name) for c in task.containers}
+    return ServiceTarget(
+        cluster_name=name_prefix,
+        cluster_arn=f"arn:{partition}:ecs:{region}:{account}:cluster/{name_prefix}",
+        service_name=name_prefix,
+        service_arn=f"arn:{partition}:ecs:{region}:{account}:service/{name_prefix}/{name_prefix}",
+        task_family=name_prefix,
+        execution_role_arn=f"arn:{partition}:iam::{account}:role/{execution_role_name(name_prefix)}",
+        task_role_arn=f"arn:{partition}:iam::{account}:role/{task_role_name(name_prefix)}",
+        subnet_ids=(),
+        security_group_ids=(),
+        assign_public_ip=False,
+        repository_urls={n: f"{registry}/{repo}" for n, repo in repositories.items()},
+        repository_arns={
+            n: f"arn:{partition}:ecr:{region}:{account}:repository/{repo}"
+            for n, repo in repositories.items()
+        },
+        log_group_names={n: log_group_name(name_prefix, n) for n in repositories},
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class NativeRelease:
     """How ECS itself releases the service (engine ``ecs``): BLUE_GREEN all at once, or the
@@ -247,7 +297,7 @@ class FargateService(Construct):
             c.name: aws.CloudwatchLogGroup(
                 self,
                 f"logs-{c.name}",
-                name=f"/ecs/{prefix}/{c.name}",
+                name=log_group_name(prefix, c.name),
                 retention_in_days=props.log_retention_days,
             )
             for c in props.task.containers
@@ -286,7 +336,7 @@ class FargateService(Construct):
         self.task_role = aws.IamRole(
             self,
             "task-role",
-            name=aws_name(prefix, "task", max_length=IAM_ROLE_NAME_MAX),
+            name=task_role_name(prefix),
             description=f"Identity of the {prefix} application containers",
             assume_role_policy=_ecs_tasks_trust(partition, account, props.region),
         )
@@ -503,7 +553,7 @@ class FargateService(Construct):
         repo = aws.EcrRepository(
             self,
             f"ecr-{container}",
-            name=f"{self.props.name_prefix}/{container}",
+            name=repository_name(self.props.name_prefix, container),
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=aws.EcrRepositoryImageScanningConfiguration(
                 scan_on_push=True
@@ -533,7 +583,7 @@ class FargateService(Construct):
         role = aws.IamRole(
             self,
             "execution-role",
-            name=aws_name(props.name_prefix, "task-execution", max_length=IAM_ROLE_NAME_MAX),
+            name=execution_role_name(props.name_prefix),
             description=f"Lets ECS pull images and write logs for {props.name_prefix}",
             # The agent assumes this role outside any task ARN: scope it to the account only.
             assume_role_policy=service_trust_policy(

@@ -25,6 +25,12 @@ TASK_DEFINITION_PLACEHOLDER = "<TASK_DEFINITION>"
 _PLAIN_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 VERSION_PLACEHOLDER = "<SOURCE_VERSION>"
 """Filled by the build with the commit id: the version variable and every image tag."""
+SPEC_ID_LENGTH = 16
+"""Characters of the ``RELEASE_SPEC`` digest (Terraform's ``substr(sha256(...), 0, 16)``)."""
+SSM_PARAMETER_MAX_BYTES = 8192
+"""Parameter Store's limit for a parameter value (advanced tier; Intelligent-Tiering moves a
+parameter there once it outgrows the standard tier's 4096): what a release template in SSM
+may weigh."""
 RELEASE_SPEC_VARIABLE = "RELEASE_SPEC"
 """Environment variable naming the container spec a revision was rendered from (engine
 ``ecs``): the build compares it with the stack's to know whether the running revision, which
@@ -215,6 +221,33 @@ def release_task_definition(
     if spec_id is not None:
         _name_spec(rendered, primary_container, spec_id)
     return rendered
+
+
+def template_text(taskdef: Mapping[str, Any]) -> str:
+    """A release template as the pipeline stores it (Parameter Store)."""
+    return json.dumps(taskdef, indent=1, sort_keys=True)
+
+
+def release_template_bytes(
+    task: TaskSpec,
+    target: ServiceTarget,
+    *,
+    region: str,
+    primary_container: str,
+    engine: DeploymentEngine = "codedeploy",
+) -> int:
+    """What the stored ``taskdef.json`` of ``task`` weighs once Terraform has resolved the
+    references in it: give a ``target`` of literal values (see
+    ``fargate_service.longest_release_target``)."""
+    rendered = release_task_definition(
+        task,
+        target,
+        region=region,
+        primary_container=primary_container,
+        engine=engine,
+        spec_id="0" * SPEC_ID_LENGTH if engine == "ecs" else None,
+    )
+    return len(template_text(rendered).encode())
 
 
 def named_spec(rendered: Mapping[str, Any], primary_container: str) -> str | None:

@@ -25,10 +25,16 @@ from constructs_lib.codedeploy_pipeline import (
     validate_pipeline_settings,
 )
 from constructs_lib.container_secrets import check_kms_key_arn, parse_secret_arn
-from constructs_lib.fargate_service import validate_service_settings
+from constructs_lib.fargate_service import longest_release_target, validate_service_settings
 from constructs_lib.network import NatGateways, plan_subnets
 from constructs_lib.release_alarms import AlarmThresholds
-from constructs_lib.release_spec import DeploymentEngine, TrafficShift, check_engine
+from constructs_lib.release_spec import (
+    SSM_PARAMETER_MAX_BYTES,
+    DeploymentEngine,
+    TrafficShift,
+    check_engine,
+    release_template_bytes,
+)
 from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
     ValidationError,
@@ -47,7 +53,7 @@ from constructs_lib.verification_hook import (
     Probe,
     validate_verification_settings,
 )
-from stacks.workload import STACK_VARIABLES, workload_task
+from stacks.workload import APP, STACK_VARIABLES, workload_task
 
 T = TypeVar("T")
 
@@ -338,6 +344,7 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
     )
     root.finish()
     _check_desired_count_in_range(settings)
+    _check_release_template_size(settings)
     vpc_cidr = settings.network.vpc_cidr
     for i, cidr in enumerate(settings.load_balancer.test_ingress_cidrs):
         if cidr == vpc_cidr:
@@ -582,7 +589,6 @@ def _service(t: _Table, region: str) -> ServiceSettings:
         )
     # Fargate's stopTimeout tops out at 120 s; the containers get grace + 5 s.
     check_int_range(t.name("shutdown_grace_seconds"), s.shutdown_grace_seconds, 1, 115)
-    _check_task_size(t, s)
     return s
 
 
@@ -632,17 +638,6 @@ def _secrets(t: _Table, region: str, environment: Mapping[str, str]) -> dict[str
             )
         secrets[key] = parse_secret_arn(t.name(key), t.get(key, str, ""), region=region).value_from
     return secrets
-
-
-def _check_task_size(t: _Table, service: ServiceSettings) -> None:
-    """The app's configuration must leave the task definition within ECS's limit (the
-    task spec checks it: its complaint is about what the user set here)."""
-    if not service.environment and not service.secrets:
-        return
-    try:
-        workload_task(service)
-    except ValidationError as error:
-        raise ValidationError(t.name("environment"), error.reason) from None
 
 
 def _pipeline(t: _Table) -> PipelineSettings:
@@ -781,6 +776,34 @@ def _check_desired_count_in_range(settings: Settings) -> None:
         raise ValidationError(
             "autoscaling.max_count",
             f"must be at least service.desired_count ({desired}), got {rules.max_count}",
+        )
+
+
+def _check_release_template_size(settings: Settings) -> None:
+    """The app's environment and secrets must leave the release template (``taskdef.json``
+    in Parameter Store, rendered with every reference at its longest) within SSM's 8 KB,
+    and so the task definitions within ECS's 64 KiB: else the first apply fails."""
+    service = settings.service
+    if not service.environment and not service.secrets:
+        return
+    field = "service.environment" if service.environment else "service.secrets"
+    try:
+        task = workload_task(service)
+    except ValidationError as error:  # the task spec's own limit (ECS's 64 KiB)
+        raise ValidationError(field, error.reason) from None
+    size = release_template_bytes(
+        task,
+        longest_release_target(settings.stack_name, settings.region, task),
+        region=settings.region,
+        primary_container=APP,
+        engine=settings.deployment.engine,
+    )
+    if size > SSM_PARAMETER_MAX_BYTES:
+        raise ValidationError(
+            field,
+            f"with the secrets' ARNs the release template (taskdef.json in Parameter Store) "
+            f"would take up to {size} bytes; SSM holds {SSM_PARAMETER_MAX_BYTES}: keep less "
+            "here (e.g. one secret holding a JSON document, read by key)",
         )
 
 

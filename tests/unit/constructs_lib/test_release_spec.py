@@ -1,16 +1,19 @@
 """Release spec: taskdef.json and appspec.yaml come from the same TaskSpec as Terraform's."""
 
 import json
+import re
 from typing import Any
 
 import pytest
 import yaml
 
+from constructs_lib.fargate_service import longest_release_target
 from constructs_lib.release_spec import (
     IMAGE_PLACEHOLDER,
     TASK_DEFINITION_PLACEHOLDER,
     VERSION_PLACEHOLDER,
     release_appspec,
+    release_template_bytes,
     to_yaml,
 )
 from stacks.settings import ServiceSettings, Settings
@@ -129,6 +132,43 @@ def test_release_spec_fits_the_free_parameter_tier(
     for fragment in ("taskdef", "appspec"):
         resolved = fake_resolve(s, _parameter(s, fragment), settings_by_env[env].region)
         assert len(resolved.encode()) < SSM_STANDARD_TIER_MAX, fragment
+
+
+# (synthesized stacks fixture, settings fixture, environment, engine)
+SIZE_CASES = [
+    ("synths", "settings_by_env", "dev", "codedeploy"),
+    ("synths", "settings_by_env", "prod", "codedeploy"),
+    ("ecs_synths", "settings_by_env", "dev", "ecs"),
+    ("ecs_synths", "settings_by_env", "prod", "ecs"),
+    ("own_synths", "own_settings", "dev", "codedeploy"),
+    ("own_synths", "own_settings", "prod", "codedeploy"),
+    ("own_ecs_synth", "own_settings", "dev", "ecs"),
+]
+_SPEC_DIGEST_RE = re.compile(r"\$\{local\.[^}]*release-spec[^}]*\}")
+
+
+@pytest.mark.parametrize(("synths_of", "settings_of", "env", "engine"), SIZE_CASES)
+def test_the_size_bound_settings_check_is_an_upper_bound(
+    request: pytest.FixtureRequest, synths_of: str, settings_of: str, env: str, engine: str
+) -> None:
+    """Settings refuse an environment whose release template could outgrow Parameter Store,
+    from ``longest_release_target``: that bound must never be below what Terraform stores."""
+    synthesized = request.getfixturevalue(synths_of)
+    s: Synth = synthesized if isinstance(synthesized, Synth) else synthesized[env]
+    settings: Settings = request.getfixturevalue(settings_of)[env]
+    task = workload_task(settings.service)
+    # The ECS variants are named apart: <stack>-ecs (tests/conftest.py).
+    stack_name = f"{settings.stack_name}-ecs" if engine == "ecs" else settings.stack_name
+    template = _SPEC_DIGEST_RE.sub("0" * 16, _parameter(s, "taskdef"))
+    stored = fake_resolve(s, template, settings.region)
+    bound = release_template_bytes(
+        task,
+        longest_release_target(stack_name, settings.region, task),
+        region=settings.region,
+        primary_container="app",
+        engine=engine,  # type: ignore[arg-type]
+    )
+    assert len(stored.encode()) <= bound <= len(stored.encode()) + 400
 
 
 def test_appspec_targets_the_service_with_its_network(dev: Synth) -> None:

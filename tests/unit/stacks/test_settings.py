@@ -772,6 +772,16 @@ OWN_SERVICE_BAD_INPUTS = [
         "service.environment",
         "ECS allows 65536",
     ),
+    (
+        "[service.environment]\n" + "".join(f'V{i} = "{"x" * 1000}"\n' for i in range(6)),
+        "service.environment",
+        "SSM holds 8192",
+    ),
+    (
+        "[service.secrets]\n" + "".join(f'S{i} = "{SSM_ARN}-{"p" * 900}-{i}"\n' for i in range(7)),
+        "service.secrets",
+        "SSM holds 8192",
+    ),
     # secrets
     ('[service.secrets]\nDB = "plain-password"\n', "service.secrets.DB", "is not an ARN"),
     (f'[service.secrets]\nDB = "{SM_ARN}:password"\n', "service.secrets.DB", "exactly"),
@@ -887,6 +897,13 @@ def test_bad_own_service_setting_is_one_line_naming_it(
     tmp_path: Path, extra: str, setting: str, reason: str
 ) -> None:
     _bad(tmp_path, MINIMAL + extra, setting, reason)
+
+
+def test_an_environment_beyond_the_standard_tier_but_within_ssm_is_taken(tmp_path: Path) -> None:
+    """Parameter Store's Intelligent-Tiering takes the release template to the advanced
+    tier above 4 KB; only beyond its 8 KB is the environment refused."""
+    text = "[service.environment]\n" + "".join(f'V{i} = "{"x" * 1000}"\n' for i in range(3))
+    assert len(_load(tmp_path, MINIMAL + text).service.environment) == 3
 
 
 def test_tls_options_apply_with_a_domain(tmp_path: Path) -> None:

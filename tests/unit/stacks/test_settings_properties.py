@@ -33,7 +33,7 @@ from constructs_lib.codedeploy_pipeline import (
     PREDEFINED_ECS_CONFIGS,
 )
 from constructs_lib.container_spec import TASK_DEFINITION_MAX_BYTES
-from constructs_lib.fargate_service import CONTAINER_INSIGHTS_MODES
+from constructs_lib.fargate_service import CONTAINER_INSIGHTS_MODES, longest_release_target
 from constructs_lib.naming import (
     ALB_NAME_MAX,
     IAM_ROLE_NAME_MAX,
@@ -41,7 +41,11 @@ from constructs_lib.naming import (
     aws_name,
 )
 from constructs_lib.network import plan_subnets
-from constructs_lib.release_spec import TrafficShift
+from constructs_lib.release_spec import (
+    SSM_PARAMETER_MAX_BYTES,
+    TrafficShift,
+    release_template_bytes,
+)
 from constructs_lib.secure_bucket import bucket_name
 from constructs_lib.validation import (
     FARGATE_MEMORY_BY_CPU,
@@ -840,7 +844,16 @@ def _assert_own_service_sound(s: Settings) -> None:
     for key in svc.secrets_kms_key_arns:
         assert f":kms:{s.region}:" in key and ":key/" in key, key
     if svc.environment or svc.secrets:
-        assert workload_task(svc).largest_definition_bytes() <= TASK_DEFINITION_MAX_BYTES
+        task = workload_task(svc)
+        assert task.largest_definition_bytes() <= TASK_DEFINITION_MAX_BYTES
+        template = release_template_bytes(
+            task,
+            longest_release_target(s.stack_name, s.region, task),
+            region=s.region,
+            primary_container="app",
+            engine=s.deployment.engine,
+        )
+        assert template <= SSM_PARAMETER_MAX_BYTES  # the release template in Parameter Store
     lb = s.load_balancer
     assert (lb.domain_name is None) == (lb.hosted_zone_id is None)
     if lb.domain_name is not None:
