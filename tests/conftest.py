@@ -110,16 +110,18 @@ def ecs_settings(settings_by_env: dict[str, Settings]) -> dict[str, Settings]:
     }
 
 
-@pytest.fixture(scope="session")
-def ecs_synths(cdktf_app: object, ecs_settings: dict[str, Settings]) -> dict[str, Synth]:
+def _synthesize(app: object, settings: Settings) -> Synth:
+    """One more stack in the session's app, synthesized."""
     import cdktf
 
     from stacks.blue_green_stack import BlueGreenStack
 
-    return {
-        env: Synth.of(cdktf.Testing.synth(BlueGreenStack(cdktf_app, s)))  # type: ignore[arg-type]
-        for env, s in ecs_settings.items()
-    }
+    return Synth.of(cdktf.Testing.synth(BlueGreenStack(app, settings)))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def ecs_synths(cdktf_app: object, ecs_settings: dict[str, Settings]) -> dict[str, Synth]:
+    return {env: _synthesize(cdktf_app, s) for env, s in ecs_settings.items()}
 
 
 @pytest.fixture(scope="session")
@@ -133,14 +135,7 @@ def own_settings() -> dict[str, Settings]:
 
 @pytest.fixture(scope="session")
 def own_synths(cdktf_app: object, own_settings: dict[str, Settings]) -> dict[str, Synth]:
-    import cdktf
-
-    from stacks.blue_green_stack import BlueGreenStack
-
-    return {
-        env: Synth.of(cdktf.Testing.synth(BlueGreenStack(cdktf_app, s)))  # type: ignore[arg-type]
-        for env, s in own_settings.items()
-    }
+    return {env: _synthesize(cdktf_app, s) for env, s in own_settings.items()}
 
 
 @pytest.fixture(scope="session")
@@ -148,14 +143,10 @@ def own_ecs_synth(cdktf_app: object, own_settings: dict[str, Settings]) -> Synth
     """dev's own service released by the ECS-native engine."""
     from dataclasses import replace
 
-    import cdktf
-
-    from stacks.blue_green_stack import BlueGreenStack
-
     dev = own_settings["dev"]
     settings = replace(
         dev,
         environment=f"{dev.environment}-ecs",
         deployment=replace(dev.deployment, engine="ecs"),
     )
-    return Synth.of(cdktf.Testing.synth(BlueGreenStack(cdktf_app, settings)))  # type: ignore[arg-type]
+    return _synthesize(cdktf_app, settings)

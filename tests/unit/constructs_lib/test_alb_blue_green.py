@@ -193,21 +193,20 @@ def test_exposes_what_codedeploy_needs(dev: Synth, stacks) -> None:
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
 
+def _tls_props(**overrides: object) -> AlbBlueGreenProps:
+    fields: dict[str, object] = {
+        "name_prefix": "tls",
+        "vpc_id": "vpc-1",
+        "vpc_cidr_block": "10.0.0.0/16",
+        "subnet_ids": ["s-1", "s-2"],
+    }
+    return AlbBlueGreenProps(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="module")
 def https(new_stack, synth) -> Synth:
     stack = new_stack("https")
-    AlbBlueGreen(
-        stack,
-        "alb",
-        AlbBlueGreenProps(
-            name_prefix="tls",
-            vpc_id="vpc-1",
-            vpc_cidr_block="10.0.0.0/16",
-            subnet_ids=["s-1", "s-2"],
-            production_port=443,
-            certificate_arn=CERTIFICATE,
-        ),
-    )
+    AlbBlueGreen(stack, "alb", _tls_props(production_port=443, certificate_arn=CERTIFICATE))
     return synth(stack)
 
 
@@ -254,13 +253,7 @@ def test_plain_http_redirects_to_https(https: Synth) -> None:
 )
 def test_bad_tls_settings_are_refused(change: dict, field: str) -> None:
     with pytest.raises(ValidationError, match=f"^{field}: "):
-        AlbBlueGreenProps(
-            name_prefix="tls",
-            vpc_id="vpc-1",
-            vpc_cidr_block="10.0.0.0/16",
-            subnet_ids=["s-1", "s-2"],
-            **change,
-        )
+        _tls_props(**change)
 
 
 def test_no_redirect_listener_without_a_certificate(dev: Synth) -> None:
@@ -307,15 +300,7 @@ def test_test_listener_speaks_https_when_asked(new_stack, synth) -> None:
     alb = AlbBlueGreen(
         stack,
         "alb",
-        AlbBlueGreenProps(
-            name_prefix="tls",
-            vpc_id="vpc-1",
-            vpc_cidr_block="10.0.0.0/16",
-            subnet_ids=["s-1", "s-2"],
-            production_port=443,
-            certificate_arn=CERTIFICATE,
-            test_listener_tls=True,
-        ),
+        _tls_props(production_port=443, certificate_arn=CERTIFICATE, test_listener_tls=True),
     )
     s = synth(stack)
     for role, port in (("production", 443), ("test", 8080)):
@@ -331,10 +316,4 @@ def test_test_listener_speaks_https_when_asked(new_stack, synth) -> None:
 
 def test_an_https_test_listener_needs_a_certificate() -> None:
     with pytest.raises(ValidationError, match=r"^test_listener_tls: needs a certificate_arn"):
-        AlbBlueGreenProps(
-            name_prefix="tls",
-            vpc_id="vpc-1",
-            vpc_cidr_block="10.0.0.0/16",
-            subnet_ids=["s-1", "s-2"],
-            test_listener_tls=True,
-        )
+        _tls_props(test_listener_tls=True)
