@@ -1,6 +1,7 @@
 """Narrow fixes for the local AWS emulator (moto 5.2) where it rejects or mis-serves valid
-AWS input that this stack sends. One function per emulator defect, each named for it; the
-product is never changed to please the emulator. The README lists the same gaps.
+AWS input that this stack sends, or accepts what AWS refuses where that would hide a defect
+of the stack. One function per emulator defect, each named for it; the product is never
+changed to please the emulator. The README lists the same gaps.
 
 Applied in-process before ``moto.server.ThreadedMotoServer`` starts (``apply()``); every
 patch is proven by ``tests/unit/tools/test_moto_patches.py`` against moto itself.
@@ -248,6 +249,86 @@ def ecr_pull_through_cache_rules() -> None:
     ecr.ECRResponse.delete_pull_through_cache_rule = delete_rule  # type: ignore[attr-defined]
 
 
+def elbv2_listeners_take_only_issued_certificates() -> None:
+    """CreateListener, ModifyListener and AddListenerCertificates refuse an ACM certificate
+    that is not ISSUED yet (UnsupportedCertificate), which is why a listener must take the
+    ARN from ``aws_acm_certificate_validation``; moto takes any existing certificate, so a
+    listener wired to the unvalidated certificate would pass here and fail on AWS."""
+    import moto.elbv2.responses as elbv2
+    from moto.acm.models import acm_backends
+    from moto.elbv2.exceptions import ELBClientError
+
+    response = elbv2.ELBV2Response
+
+    def taking_only_issued_certificates(call: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def checked(self: Any) -> Any:
+            acm = acm_backends[self.current_account][self.region]
+            for certificate in self._get_param("Certificates") or ():
+                arn = certificate.get("CertificateArn")
+                if arn in acm._certificates and acm.get_certificate(arn).status != "ISSUED":
+                    raise ELBClientError(
+                        "UnsupportedCertificate",
+                        f"The certificate '{arn}' must have a fully-qualified domain name, "
+                        "a supported signature, and a supported key size.",
+                    )
+            return call(self)
+
+        return checked
+
+    for action in ("create_listener", "modify_listener", "add_listener_certificates"):
+        setattr(response, action, taking_only_issued_certificates(getattr(response, action)))
+
+
+def acm_certificates_in_use_by_load_balancers() -> None:
+    """DescribeCertificate lists in ``InUseBy`` the load balancers whose listeners serve the
+    certificate, and DeleteCertificate refuses one in use (ResourceInUseException). moto
+    records the listener's ARN when a listener is created, keeps it after the listener is
+    gone, and deletes certificates still served: a replacement without
+    ``create_before_destroy`` would pass here and fail on AWS."""
+    import moto.acm.models as acm
+    from moto.core.exceptions import JsonRESTError
+    from moto.elbv2.models import elbv2_backends
+
+    def load_balancers_serving(certificate: Any) -> list[str]:
+        region, account = certificate.arn.split(":")[3:5]
+        return sorted(
+            balancer.arn
+            for balancer in elbv2_backends[account][region].load_balancers.values()
+            if any(certificate.arn in each.certificates for each in balancer.listeners.values())
+        )
+
+    delete_certificate = acm.AWSCertificateManagerBackend.delete_certificate
+
+    def delete_unless_in_use(self: Any, arn: str) -> None:
+        users = load_balancers_serving(self.get_certificate(arn))
+        if users:
+            raise JsonRESTError(
+                "ResourceInUseException", f"Certificate {arn} in use by {', '.join(users)}"
+            )
+        delete_certificate(self, arn)
+
+    # moto's own records (listener ARNs, written in __init__ and on CreateListener) are
+    # dropped: the load balancers are read from the listeners as they are now.
+    acm.CertBundle.in_use_by = property(load_balancers_serving, lambda *_: None)  # type: ignore[assignment]
+    acm.AWSCertificateManagerBackend.delete_certificate = delete_unless_in_use  # type: ignore[method-assign]
+
+
+def route53_hosted_zone_ids_start_with_z() -> None:
+    """CreateHostedZone answers ids like ``Z1PA6795UKMFR9`` or ``Z0123456789ABCDEFGHIJ``: a
+    Z, then letters and digits. moto draws 22 letters and digits, so most of its ids lack
+    the Z and the stack's settings refuse them as a ``hosted_zone_id``."""
+    import moto.route53.models as route53
+    from moto.moto_api._internal import mock_random  # moto's seedable random
+    from moto.utilities.id_generator import moto_id
+
+    def zone_id(*_: Any, **__: Any) -> str:
+        choices = route53.ROUTE53_ID_CHOICE
+        return "Z" + "".join(mock_random.choice(choices) for _ in range(20))
+
+    # moto_id keeps moto's custom ids (set through its API or a tag) before drawing one.
+    route53.create_route53_zone_id = moto_id(zone_id)
+
+
 PATCHES = (
     ecr_pull_through_cache_rules,
     codebuild_pipeline_projects_need_no_location,
@@ -259,6 +340,9 @@ PATCHES = (
     ecs_tasks_take_task_level_memory,
     ec2_group_rule_descriptions,
     application_autoscaling_tags_scalable_targets,
+    elbv2_listeners_take_only_issued_certificates,
+    acm_certificates_in_use_by_load_balancers,
+    route53_hosted_zone_ids_start_with_z,
 )
 
 

@@ -14,6 +14,9 @@ from tools.emulator import ENDPOINT_SERVICES, endpoint_override, failures, for_e
 # The AWS API behind each resource type the stacks use (by type prefix, longest first).
 _SERVICE_OF_TYPE = {
     "aws_vpc_security_group": "ec2",
+    "aws_acm": "acm",  # the certificate and its validation
+    "aws_route53": "route53",
+    "aws_secretsmanager": "secretsmanager",
     "aws_appautoscaling": "appautoscaling",
     "aws_cloudwatch_log_group": "logs",
     "aws_cloudwatch_metric_alarm": "cloudwatch",
