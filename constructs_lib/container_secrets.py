@@ -66,6 +66,12 @@ class SecretSource:
     or the parameter."""
     region: str
     partition: str
+    name: str
+    """The secret's name without AWS's random suffix, or the parameter's name as SSM knows
+    it (a leading ``/`` for a hierarchy)."""
+    selector: str = ""
+    """What follows the secret's name: ``:<json-key>:<version-stage>:<version-id>`` or
+    nothing."""
 
 
 def parse_secret_arn(field: str, value: object, *, region: str | None = None) -> SecretSource:
@@ -85,8 +91,14 @@ def parse_secret_arn(field: str, value: object, *, region: str | None = None) ->
         _check_same_region(field, match["partition"], arn_region, region)
     if service == "secretsmanager":
         resource_arn = _secret_resource(field, value, match["resource"])
+        name, _, selector = match["resource"].removeprefix("secret:").partition(":")
+        if _SECRET_SUFFIX_RE.fullmatch(name):
+            name = name[:-7]
+        selector = f":{selector}" if selector else ""
     elif service == "ssm":
         resource_arn = _parameter_resource(field, value, match["resource"])
+        path = match["resource"].removeprefix("parameter/")
+        name, selector = (f"/{path}" if "/" in path else path), ""
     else:
         raise ValidationError(
             field,
@@ -98,6 +110,8 @@ def parse_secret_arn(field: str, value: object, *, region: str | None = None) ->
         resource_arn=resource_arn,
         region=arn_region,
         partition=match["partition"],
+        name=name,
+        selector=selector,
     )
 
 

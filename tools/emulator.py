@@ -212,6 +212,73 @@ def for_emulator(settings: Settings) -> Settings:
     )
 
 
+STAND_IN_VALUE = "emulator-stand-in"
+"""What a stand-in secret or parameter holds: never a value of the user's."""
+
+
+def with_stand_ins(settings: Settings, endpoint: str) -> Settings:
+    """The emulator holds none of what the settings name outside the stack: the hosted zone
+    of ``load_balancer.domain_name`` and the secrets and parameters of
+    ``[service.secrets]``. Create a stand-in for each (found again by name on the next
+    command) and point the settings at it: a public zone for the domain's parent, a secret
+    or parameter of the same name holding :data:`STAND_IN_VALUE`."""
+    from constructs_lib.container_secrets import parse_secret_arn
+
+    def client(service: str) -> Any:
+        return _emulator_client(endpoint, settings.region, service)
+
+    lb, service = settings.load_balancer, settings.service
+    if lb.domain_name is not None:
+        zone = lb.domain_name.split(".", 1)[1] if lb.domain_name.count(".") > 1 else lb.domain_name
+        lb = dataclasses.replace(lb, hosted_zone_id=_stand_in_zone(client("route53"), zone))
+    secrets = {}
+    for variable, arn in service.secrets.items():
+        source = parse_secret_arn(variable, arn)
+        if source.store == "secretsmanager":
+            secrets[variable] = _stand_in_secret(client("secretsmanager"), source.name)
+            secrets[variable] += source.selector
+        else:
+            secrets[variable] = _stand_in_parameter(client("ssm"), source.name)
+    service = dataclasses.replace(service, secrets=secrets)
+    return dataclasses.replace(settings, load_balancer=lb, service=service)
+
+
+def _emulator_client(endpoint: str, region: str, service: str) -> Any:
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed test credentials
+    )
+
+
+def _stand_in_zone(route53: Any, name: str) -> str:
+    for zone in route53.list_hosted_zones_by_name(DNSName=name)["HostedZones"]:
+        if zone["Name"].rstrip(".") == name:
+            return str(zone["Id"]).rsplit("/", 1)[-1]
+    created = route53.create_hosted_zone(Name=name, CallerReference=f"stand-in-{name}")
+    return str(created["HostedZone"]["Id"]).rsplit("/", 1)[-1]
+
+
+def _stand_in_secret(secretsmanager: Any, name: str) -> str:
+    try:
+        return str(secretsmanager.describe_secret(SecretId=name)["ARN"])
+    except secretsmanager.exceptions.ResourceNotFoundException:
+        created = secretsmanager.create_secret(Name=name, SecretString=STAND_IN_VALUE)
+        return str(created["ARN"])
+
+
+def _stand_in_parameter(ssm: Any, name: str) -> str:
+    try:
+        return str(ssm.get_parameter(Name=name)["Parameter"]["ARN"])
+    except ssm.exceptions.ParameterNotFound:
+        ssm.put_parameter(Name=name, Type="SecureString", Value=STAND_IN_VALUE)
+        return str(ssm.get_parameter(Name=name)["Parameter"]["ARN"])
+
+
 def synth(settings: Settings, outdir: Path) -> Path:
     """Synthesize one stack; returns its directory."""
     import cdktf
@@ -389,6 +456,12 @@ def deploy(environment: str, state_dir: Path = STATE_DIR) -> None:
         f"synthesizing {settings.stack_name} with pipeline.connection_arn = "
         f"{settings.pipeline.connection_arn} (the emulator has no CodeConnections API)"
     )
+    if settings.load_balancer.domain_name or settings.service.secrets:
+        settings = with_stand_ins(settings, running.endpoint)
+        named = [*settings.service.secrets.values()]
+        if settings.load_balancer.domain_name:
+            named.insert(0, f"hosted zone {settings.load_balancer.hosted_zone_id}")
+        _step(f"stand-ins for what the stack names outside itself: {', '.join(named)}")
     stack_dir = synth(settings, state_dir / "synth")
     workspace = Workspace.create(
         stack_dir, state_dir / "work" / settings.stack_name, running.endpoint

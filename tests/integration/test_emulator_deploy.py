@@ -78,29 +78,39 @@ class Deployment:
 def deployed(settings: Settings, work: Path) -> Iterator[Deployment]:
     """Synthesize ``settings`` (made fit for the emulator), apply them to a fresh emulator
     and yield the deployment; the emulator stops afterwards, also when a test failed."""
+    from tools.emulator import Emulator
+
+    skip_without_terraform()
+    with Emulator() as emulator:
+        yield applied(settings, work, emulator.endpoint)
+
+
+def skip_without_terraform() -> None:
     try:
         tf_validate.find_terraform()
     except tf_validate.ValidationUnavailableError as error:
         pytest.skip(f"no Terraform here: {error}")
-    from tools.emulator import Emulator, Workspace, for_emulator, synth
+
+
+def applied(settings: Settings, work: Path, endpoint: str) -> Deployment:
+    """``settings`` (made fit for the emulator) synthesized and applied to the emulator at
+    ``endpoint``, which may already hold what the stack refers to."""
+    from tools.emulator import Workspace, for_emulator, synth
 
     settings = for_emulator(settings)
     stack_dir = synth(settings, work / "synth")
     stack_resources = sum(
         len(instances) for instances in _synthesized(stack_dir)["resource"].values()
     )
-    with Emulator() as emulator:
-        workspace = Workspace.create(stack_dir, work / "terraform", emulator.endpoint)
-        init = workspace.run("init", "-input=false", timeout=TERRAFORM_TIMEOUT)
-        assert init.returncode == 0, init.stdout[-3000:] + init.stderr
-        started = time.monotonic()
-        apply = workspace.run(
-            "apply", "-auto-approve", "-input=false", "-parallelism=20", timeout=TERRAFORM_TIMEOUT
-        )
-        assert apply.returncode == 0, apply.stdout[-4000:] + apply.stderr
-        yield Deployment(
-            settings, workspace, emulator.endpoint, time.monotonic() - started, stack_resources
-        )
+    workspace = Workspace.create(stack_dir, work / "terraform", endpoint)
+    init = workspace.run("init", "-input=false", timeout=TERRAFORM_TIMEOUT)
+    assert init.returncode == 0, init.stdout[-3000:] + init.stderr
+    started = time.monotonic()
+    apply = workspace.run(
+        "apply", "-auto-approve", "-input=false", "-parallelism=20", timeout=TERRAFORM_TIMEOUT
+    )
+    assert apply.returncode == 0, apply.stdout[-4000:] + apply.stderr
+    return Deployment(settings, workspace, endpoint, time.monotonic() - started, stack_resources)
 
 
 @pytest.fixture(scope="module")

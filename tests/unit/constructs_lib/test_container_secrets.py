@@ -184,3 +184,19 @@ def test_kms_is_only_via_the_stores_in_use_and_only_for_listed_keys() -> None:
     )
     assert [s["Sid"] for s in no_keys] == ["ReadOwnSecrets"]
     assert execution_role_statements([], [KEY], region=REGION, dns_suffix="amazonaws.com") == []
+
+
+@pytest.mark.parametrize(
+    ("value_from", "name", "selector"),
+    [
+        (SECRET, "orders/db", ""),
+        (f"{SECRET}:password::", "orders/db", ":password::"),
+        (PARTIAL_SECRET, "orders/db", ""),
+        (f"{PARTIAL_SECRET}::AWSPREVIOUS:", "orders/db", "::AWSPREVIOUS:"),
+        (PARAMETER, "/orders/api-key", ""),
+        (f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/plain", "plain", ""),
+    ],
+)
+def test_the_name_each_store_knows_it_by(value_from: str, name: str, selector: str) -> None:
+    source = parse_secret_arn("s", value_from)
+    assert (source.name, source.selector) == (name, selector)

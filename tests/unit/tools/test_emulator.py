@@ -46,9 +46,16 @@ def _service(resource_type: str) -> str:
     raise AssertionError(resource_type)
 
 
-def test_every_api_the_dev_stack_calls_points_at_the_emulator(dev: Synth) -> None:
-    types = set(dev.tf.get("resource", {})) | set(dev.tf.get("data", {}))
+@pytest.mark.parametrize("own", [False, True], ids=["dev", "dev-own-service"])
+def test_every_api_the_dev_stack_calls_points_at_the_emulator(
+    dev: Synth, own_synths: dict[str, Synth], own: bool
+) -> None:
+    """dev, and dev as a team's own service (a domain: ACM, Route 53; secrets)."""
+    s = own_synths["dev"] if own else dev
+    types = set(s.tf.get("resource", {})) | set(s.tf.get("data", {}))
     services = {_service(t) for t in types} - {"", "codestar-connections"}
+    if own:
+        assert {"acm", "route53"} <= services
     endpoints = endpoint_override("http://127.0.0.1:1")["provider"]["aws"]["endpoints"][0]
     assert services <= set(endpoints), services - set(endpoints)
     assert set(endpoints) == set(ENDPOINT_SERVICES)
@@ -157,3 +164,47 @@ def test_ecs_engine_arguments_are_left_out_only_for_an_older_mirror(
         copied["resource"]["aws_lb_listener_rule"]
         == (ecs_synths["dev"].tf["resource"]["aws_lb_listener_rule"])
     )
+
+
+def test_stand_ins_replace_the_users_zone_and_secrets_once(
+    own_settings: dict[str, Settings],
+) -> None:
+    """``make deploy-local`` of a team's own service: the emulator holds none of the user's
+    zone, secrets or parameters, so the harness makes stand-ins (placeholder values) and
+    points the settings at them, the same ones on the next command."""
+    import boto3
+
+    from tools.emulator import STAND_IN_VALUE, Emulator, with_stand_ins
+
+    settings = own_settings["dev"]
+    with Emulator() as emulator:
+        local = with_stand_ins(settings, emulator.endpoint)
+        assert with_stand_ins(settings, emulator.endpoint) == local
+
+        def client(service: str) -> object:
+            return boto3.client(
+                service,
+                endpoint_url=emulator.endpoint,
+                region_name=settings.region,
+                aws_access_key_id="test",
+                aws_secret_access_key="test",  # noqa: S106 - the emulator's test credentials
+            )
+
+        (zone,) = client("route53").list_hosted_zones()["HostedZones"]  # type: ignore[attr-defined]
+        assert zone["Name"] == "example.test."
+        assert zone["Id"].endswith(f"/{local.load_balancer.hosted_zone_id}")
+        database = local.service.secrets["DATABASE_PASSWORD"]
+        assert database.endswith(":password::")  # the JSON-key selector is kept
+        secret = client("secretsmanager").get_secret_value(  # type: ignore[attr-defined]
+            SecretId=database.removesuffix(":password::")
+        )
+        assert (secret["Name"], secret["SecretString"]) == ("orders/db", STAND_IN_VALUE)
+        parameter = client("ssm").get_parameter(  # type: ignore[attr-defined]
+            Name="/orders/api-key", WithDecryption=True
+        )["Parameter"]
+        assert parameter["ARN"] == local.service.secrets["API_KEY"]
+        assert parameter["Value"] == STAND_IN_VALUE
+    # Everything else is the user's: the domain, the environment, the keys.
+    assert local.load_balancer.domain_name == settings.load_balancer.domain_name
+    assert local.service.environment == settings.service.environment
+    assert local.service.secrets_kms_key_arns == settings.service.secrets_kms_key_arns
