@@ -80,7 +80,22 @@ def own_deployment(
         own = create_users_own_resources(emulator.endpoint, region)
         settings = own_service_settings("dev", own)
         work = tmp_path_factory.mktemp("emulator-own-service")
-        yield applied(settings, work, emulator.endpoint), own
+        try:
+            yield applied(settings, work, emulator.endpoint), own
+        finally:
+            # moto keeps its state for the whole process: later emulators start clean.
+            remove_users_own_resources(emulator.endpoint, own)
+
+
+def remove_users_own_resources(endpoint: str, own: OwnService) -> None:
+    client = lambda service: _client(endpoint, own.region, service)  # noqa: E731
+    secret = own.secret_arn.removesuffix(":password::")
+    client("secretsmanager").delete_secret(SecretId=secret, ForceDeleteWithoutRecovery=True)
+    client("ssm").delete_parameter(Name="/orders/api-key")
+    for key in own.kms_key_arns:
+        # By id: moto's ScheduleKeyDeletion fails on a key ARN (AWS takes either).
+        client("kms").schedule_key_deletion(KeyId=key.rsplit("/", 1)[-1], PendingWindowInDays=7)
+    client("route53").delete_hosted_zone(Id=own.zone_id)
 
 
 @pytest.fixture(scope="module")

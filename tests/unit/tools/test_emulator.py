@@ -4,6 +4,7 @@ how it reports Terraform failures."""
 from __future__ import annotations
 
 import re
+import urllib.request
 
 import pytest
 
@@ -178,6 +179,9 @@ def test_stand_ins_replace_the_users_zone_and_secrets_once(
 
     settings = own_settings["dev"]
     with Emulator() as emulator:
+        # moto's state lives as long as the process: start from none (as deploy-local does).
+        reset = f"{emulator.endpoint}/moto-api/reset"  # the local emulator's own API
+        urllib.request.urlopen(urllib.request.Request(reset, method="POST"), timeout=10).close()  # noqa: S310
         local = with_stand_ins(settings, emulator.endpoint)
         assert with_stand_ins(settings, emulator.endpoint) == local
 
