@@ -8,6 +8,10 @@ Two engines run the release (:data:`~constructs_lib.release_spec.DeploymentEngin
   traffic (see :class:`~constructs_lib.fargate_service.NativeRelease`), so there is no
   CodeDeploy resource at all.
 
+The source (a push to the branch) and the build (tests, images, the release files) are the
+same for both; what differs lives in the engine's release stage
+(:mod:`constructs_lib.engines`), which this construct composes.
+
 The build gets its ``taskdef.json`` (and, for CodeDeploy, ``appspec.yaml``) from SSM
 parameters this construct renders from the service's
 :class:`~constructs_lib.container_spec.TaskSpec` (see :mod:`constructs_lib.release_spec`): the
@@ -27,24 +31,36 @@ from typing import Any, cast
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import Fn, ITerraformDependable, TerraformLocal, Token
+from constructs_lib.bindings import Fn, TerraformLocal, Token
 from constructs_lib.container_spec import TaskSpec
-from constructs_lib.iam import policy_document, service_trust_policy, statement
-from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
+from constructs_lib.engines import ReleaseStage
+from constructs_lib.engines.codedeploy_release import (
+    IMAGE_DETAIL_CONTAINER,
+    ROLLBACK_EVENTS,
+    CodeDeployRelease,
+)
+from constructs_lib.engines.ecs_release import (
+    ECS_ACTION_MAX_MINUTES,
+    ECS_BAKE_MAX_MINUTES,
+    ECS_LINEAR_MIN_PERCENT,
+    ECS_RELEASE_OVERHEAD_MINUTES,
+    IMAGE_DEFINITIONS,
+    EcsRelease,
+    ecs_release_minutes,
+    validate_ecs_release,
+)
+from constructs_lib.iam import statement
+from constructs_lib.naming import aws_name
+from constructs_lib.pipeline_kit import BUILD_ARTIFACT, SOURCE_ARTIFACT, PipelineKit
 from constructs_lib.release_spec import (
     PREDEFINED_SHIFTS,
-    SPEC_ID_LENGTH,
     DeploymentEngine,
     ServiceTarget,
     TrafficRoutes,
     TrafficShift,
     check_engine,
-    release_appspec,
     release_task_definition,
-    shift_minutes,
     template_text,
-    to_yaml,
-    traffic_shift,
 )
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.validation import (
@@ -69,19 +85,30 @@ BUILD_COMPUTE_TYPES = (
 READY_WAIT_MAX_MINUTES = 7200
 TERMINATION_WAIT_MAX_MINUTES = 2880
 SOURCE_NAMESPACE = "SourceVariables"
-IMAGE_DETAIL_CONTAINER = "IMAGE1_NAME"
-IMAGE_DEFINITIONS = "imagedefinitions.json"
-# CodePipeline's ECS action waits at most 60 minutes for the service deployment.
-ECS_ACTION_MAX_MINUTES = 60
-# What an ECS-engine release needs besides traffic shift and bake: green tasks start, pass
-# their health checks and the verification hook, blue drains.
-ECS_RELEASE_OVERHEAD_MINUTES = 15
-# ECS's bounds for bake times (whole release and each canary/linear step).
-ECS_BAKE_MAX_MINUTES = 1440
-ECS_LINEAR_MIN_PERCENT = 3
-SOURCE_ARTIFACT = "SourceOutput"
-BUILD_ARTIFACT = "BuildOutput"
-ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST")
+RELEASE_STAGES: Mapping[DeploymentEngine, type[CodeDeployRelease] | type[EcsRelease]] = {
+    "codedeploy": CodeDeployRelease,
+    "ecs": EcsRelease,
+}
+"""The release stage each engine gives the pipeline: the one place the pipeline picks."""
+# Kept importable from here for existing users.
+__all__ = [
+    "ALL_AT_ONCE",
+    "BUILD_ARTIFACT",
+    "ECS_ACTION_MAX_MINUTES",
+    "ECS_BAKE_MAX_MINUTES",
+    "ECS_LINEAR_MIN_PERCENT",
+    "ECS_RELEASE_OVERHEAD_MINUTES",
+    "IMAGE_DEFINITIONS",
+    "IMAGE_DETAIL_CONTAINER",
+    "ROLLBACK_EVENTS",
+    "SOURCE_ARTIFACT",
+    "CodeDeployPipeline",
+    "CodeDeployPipelineProps",
+    "deployment_group_arn",
+    "ecs_release_minutes",
+    "validate_deployment_settings",
+    "validate_pipeline_settings",
+]
 ECS_HOOK_EVENTS = (
     "BeforeInstall",
     "AfterInstall",
@@ -264,7 +291,7 @@ def validate_deployment_settings(
         f"{f}termination_wait_minutes", termination_wait_minutes, 0, TERMINATION_WAIT_MAX_MINUTES
     )
     if engine == "ecs":
-        _validate_ecs_release(
+        validate_ecs_release(
             deployment_config,
             cast(int, ready_wait_minutes),
             cast(int, termination_wait_minutes),
@@ -273,61 +300,24 @@ def validate_deployment_settings(
         )
 
 
-def _validate_ecs_release(
-    config: str | TrafficShift,
-    ready_wait_minutes: int,
-    termination_wait_minutes: int,
-    *,
-    field_prefix: str,
-    shift_prefix: str,
-) -> None:
-    """What ECS-native blue/green (and CodePipeline's ECS action) cannot do."""
-    f = field_prefix
-    if ready_wait_minutes:
-        raise ValidationError(
-            f"{f}ready_wait_minutes",
-            "engine 'ecs' has no wait for a manual go-ahead (ECS pause hooks need a newer "
-            "provider); set 0 or use engine 'codedeploy'",
-        )
-    check_int_range(
-        f"{f}termination_wait_minutes", termination_wait_minutes, 0, ECS_BAKE_MAX_MINUTES
-    )
-    shift = traffic_shift(config)
-    if shift is not None:
-        check_int_range(
-            f"{f}{shift_prefix}interval_minutes", shift.interval_minutes, 1, ECS_BAKE_MAX_MINUTES
-        )
-        if shift.kind == "linear" and shift.percentage < ECS_LINEAR_MIN_PERCENT:
-            raise ValidationError(
-                f"{f}{shift_prefix}percentage",
-                f"ECS linear steps are at least {ECS_LINEAR_MIN_PERCENT} %, got {shift.percentage}",
-            )
-    minutes = ecs_release_minutes(config, termination_wait_minutes)
-    if minutes > ECS_ACTION_MAX_MINUTES:
-        raise ValidationError(
-            f"{f}termination_wait_minutes",
-            f"traffic shift ({shift_minutes(config)} min) + bake ({termination_wait_minutes} "
-            f"min) + {ECS_RELEASE_OVERHEAD_MINUTES} min to start and verify exceed the "
-            f"{ECS_ACTION_MAX_MINUTES} minutes CodePipeline's ECS action waits for a release",
-        )
-
-
-def ecs_release_minutes(config: str | TrafficShift, bake_minutes: int) -> int:
-    """How long the ECS deploy action may wait for one ECS-native release."""
-    return shift_minutes(config) + bake_minutes + ECS_RELEASE_OVERHEAD_MINUTES
-
-
 class CodeDeployPipeline(Construct):
     """The release path of one service: a push to the branch builds both images, tags them
     with the commit id and deploys them blue/green, through CodeDeploy or ECS itself
-    (``props.engine``)."""
+    (``props.engine``: the release stage, :data:`RELEASE_STAGES`)."""
 
     def __init__(self, scope: Construct, id_: str, props: CodeDeployPipelineProps) -> None:
         super().__init__(scope, id_)
         self.props = props
-        self._codedeploy = props.engine == "codedeploy"
-        self._partition = aws.DataAwsPartition(self, "partition").partition
-        self._account = aws.DataAwsCallerIdentity(self, "account").account_id
+        self._kit = PipelineKit(
+            scope=self,
+            name_prefix=props.name_prefix,
+            region=props.region,
+            partition=aws.DataAwsPartition(self, "partition").partition,
+            account=aws.DataAwsCallerIdentity(self, "account").account_id,
+            service=props.service,
+        )
+        self.release: ReleaseStage = RELEASE_STAGES[props.engine](self._kit, props)
+        """The engine's part: release files, deploy action and what they need."""
 
         self.artifacts = SecureBucket(
             self,
@@ -341,22 +331,16 @@ class CodeDeployPipeline(Construct):
             ),
         )
         self.connection_arn: str = props.connection_arn or self._connection()
-        self.taskdef_parameter, self.appspec_parameter = self._release_spec_parameters()
-        self.deployment_config_name: str | None = None
-        self.application: aws.CodedeployApp | None = None
-        self.deployment_group: aws.CodedeployDeploymentGroup | None = None
-        self.application_name: str | None = None
+        self.taskdef_parameter = self._taskdef_parameter()
+        self.appspec_parameter = self.release.release_parameters()
+        self.release_spec: str | None = self.release.release_spec
+        """Engine ``ecs``: the id of the container spec releases run (``RELEASE_SPEC``)."""
+        self.release.create_release_resources()
+        self.deployment_config_name: str | None = self.release.deployment_config_name
+        self.application_name: str | None = self.release.application_name
         """The CodeDeploy application (None with engine ``ecs``)."""
-        self.deployment_group_name: str | None = None
+        self.deployment_group_name: str | None = self.release.deployment_group_name
         """The CodeDeploy deployment group (None with engine ``ecs``)."""
-        if self._codedeploy:
-            self.deployment_config_name = self._deployment_config()
-            self.application = aws.CodedeployApp(
-                self, "application", name=props.name_prefix, compute_platform="ECS"
-            )
-            self.deployment_group = self._deployment_group(self.application)
-            self.application_name = self.application.name
-            self.deployment_group_name = self.deployment_group.deployment_group_name
         self.build_project = self._build_project()
         self.pipeline = self._pipeline()
 
@@ -379,7 +363,7 @@ class CodeDeployPipeline(Construct):
 
     # --- the release spec, rendered from the TaskSpec -----------------------------------
 
-    def _release_spec_parameters(self) -> tuple[aws.SsmParameter, aws.SsmParameter | None]:
+    def _taskdef_parameter(self) -> aws.SsmParameter:
         props = self.props
         render = functools.partial(
             release_task_definition,
@@ -389,234 +373,12 @@ class CodeDeployPipeline(Construct):
             primary_container=props.primary_container,
             engine=props.engine,
         )
-        taskdef = render()
-        self.release_spec: str | None = None
-        """Engine ``ecs``: the id of the container spec releases run (``RELEASE_SPEC``)."""
-        if not self._codedeploy:
-            self.release_spec = self._spec_digest(taskdef)
-            taskdef = render(spec_id=self.release_spec)
-        base = f"/{props.name_prefix}/release"
-        taskdef_parameter = self._parameter(
+        return self._kit.parameter(
             "taskdef-template",
-            f"{base}/taskdef-template",
+            f"/{props.name_prefix}/release/taskdef-template",
             "taskdef.json of every release (rendered from the stack's container spec)",
-            template_text(taskdef),
+            template_text(self.release.taskdef_template(render)),
         )
-        if not self._codedeploy:
-            return taskdef_parameter, None
-        appspec = release_appspec(props.task, props.service, hooks=props.hooks)
-        return taskdef_parameter, self._parameter(
-            "appspec-template",
-            f"{base}/appspec-template",
-            "appspec.yaml of every release (rendered from the stack's container spec)",
-            to_yaml(appspec),
-        )
-
-    def _spec_digest(self, template: Mapping[str, Any]) -> str:
-        """A digest of the release template, computed by Terraform: it covers the values
-        the template's references resolve to (a replaced role, a renamed log group), and
-        nothing in the synthesized JSON depends on cdktf's token numbering."""
-        rendered = TerraformLocal(self, "release-template", dict(template))
-        digest = TerraformLocal(
-            self,
-            "release-spec",
-            Fn.substr(Fn.sha256(Fn.jsonencode(rendered.as_any_map)), 0, SPEC_ID_LENGTH),
-        )
-        value: str = digest.as_string
-        return value
-
-    def _parameter(self, id_: str, name: str, description: str, value: str) -> aws.SsmParameter:
-        return aws.SsmParameter(
-            self,
-            id_,
-            name=name,
-            description=description,
-            type="String",
-            # Not a secret: shown in `cdktf diff`, so a change to the release spec is reviewable.
-            insecure_value=value,
-            # Standard (free) while the value fits in 4 KB, advanced only if it outgrows it.
-            tier="Intelligent-Tiering",
-        )
-
-    # --- deploy -------------------------------------------------------------------------
-
-    def _deployment_config(self) -> str:
-        config = self.props.deployment_config
-        if not isinstance(config, TrafficShift):
-            return config
-        if config.kind == "canary":
-            routing = aws.CodedeployDeploymentConfigTrafficRoutingConfig(
-                type="TimeBasedCanary",
-                time_based_canary=aws.CodedeployDeploymentConfigTrafficRoutingConfigTimeBasedCanary(
-                    percentage=config.percentage, interval=config.interval_minutes
-                ),
-            )
-        else:
-            routing = aws.CodedeployDeploymentConfigTrafficRoutingConfig(
-                type="TimeBasedLinear",
-                time_based_linear=aws.CodedeployDeploymentConfigTrafficRoutingConfigTimeBasedLinear(
-                    percentage=config.percentage, interval=config.interval_minutes
-                ),
-            )
-        custom = aws.CodedeployDeploymentConfig(
-            self,
-            "deployment-config",
-            deployment_config_name=f"{self.props.name_prefix}-{config.config_suffix}",
-            compute_platform="ECS",
-            traffic_routing_config=routing,
-        )
-        name: str = custom.deployment_config_name
-        return name
-
-    def _deployment_group(self, application: aws.CodedeployApp) -> aws.CodedeployDeploymentGroup:
-        props = self.props
-        role, policy = self._role(
-            "deploy",
-            "codedeploy.amazonaws.com",
-            f"Lets CodeDeploy switch {props.name_prefix} between blue and green",
-            self._deploy_statements(),
-        )
-        ready_option = (
-            aws.CodedeployDeploymentGroupBlueGreenDeploymentConfigDeploymentReadyOption(
-                action_on_timeout="CONTINUE_DEPLOYMENT"
-            )
-            if props.ready_wait_minutes == 0
-            else aws.CodedeployDeploymentGroupBlueGreenDeploymentConfigDeploymentReadyOption(
-                action_on_timeout="STOP_DEPLOYMENT", wait_time_in_minutes=props.ready_wait_minutes
-            )
-        )
-        events = list(ROLLBACK_EVENTS)
-        alarms = None
-        if props.alarm_names:
-            events.append("DEPLOYMENT_STOP_ON_ALARM")
-            alarms = aws.CodedeployDeploymentGroupAlarmConfiguration(
-                enabled=True, alarms=list(props.alarm_names)
-            )
-        traffic = props.traffic
-        return aws.CodedeployDeploymentGroup(
-            self,
-            "deployment-group",
-            app_name=application.name,
-            deployment_group_name=props.name_prefix,
-            service_role_arn=role.arn,
-            deployment_config_name=self.deployment_config_name,
-            deployment_style=aws.CodedeployDeploymentGroupDeploymentStyle(
-                deployment_option="WITH_TRAFFIC_CONTROL", deployment_type="BLUE_GREEN"
-            ),
-            blue_green_deployment_config=aws.CodedeployDeploymentGroupBlueGreenDeploymentConfig(
-                deployment_ready_option=ready_option,
-                terminate_blue_instances_on_deployment_success=aws.CodedeployDeploymentGroupBlueGreenDeploymentConfigTerminateBlueInstancesOnDeploymentSuccess(
-                    action="TERMINATE",
-                    termination_wait_time_in_minutes=props.termination_wait_minutes,
-                ),
-            ),
-            ecs_service=aws.CodedeployDeploymentGroupEcsService(
-                cluster_name=props.service.cluster_name, service_name=props.service.service_name
-            ),
-            load_balancer_info=aws.CodedeployDeploymentGroupLoadBalancerInfo(
-                target_group_pair_info=aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfo(
-                    prod_traffic_route=aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoProdTrafficRoute(
-                        listener_arns=[traffic.production_listener_arn]
-                    ),
-                    test_traffic_route=aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoTestTrafficRoute(
-                        listener_arns=[traffic.test_listener_arn]
-                    ),
-                    target_group=[
-                        aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoTargetGroup(
-                            name=traffic.blue_target_group_name
-                        ),
-                        aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoTargetGroup(
-                            name=traffic.green_target_group_name
-                        ),
-                    ],
-                )
-            ),
-            auto_rollback_configuration=aws.CodedeployDeploymentGroupAutoRollbackConfiguration(
-                enabled=True, events=events
-            ),
-            alarm_configuration=alarms,
-            # The role must be able to act before the first deployment (the seed raced it).
-            depends_on=[policy],
-        )
-
-    def _deploy_statements(self) -> list[dict[str, Any]]:
-        """What CodeDeploy does in an ECS blue/green deployment, on this service only
-        (instead of ``AWSCodeDeployRoleForECS``, which allows all of it on ``*``)."""
-        service = self.props.service
-        traffic = self.props.traffic
-        task_sets = self._arn("ecs", f"task-set/{service.cluster_name}/{service.service_name}/*")
-        statements = [
-            statement(
-                "ManageOwnService",
-                ["ecs:DescribeServices", "ecs:UpdateServicePrimaryTaskSet"],
-                [service.service_arn],
-            ),
-            # CreateTaskSet has no resource type in IAM: "*" narrowed by its condition keys.
-            statement(
-                "CreateGreenTaskSet",
-                ["ecs:CreateTaskSet"],
-                ["*"],
-                {
-                    "ArnEquals": {
-                        "ecs:cluster": service.cluster_arn,
-                        "ecs:service": service.service_arn,
-                    }
-                },
-            ),
-            statement("DeleteOldTaskSet", ["ecs:DeleteTaskSet"], [task_sets]),
-            # Describe calls of Elastic Load Balancing have no resource-level permissions.
-            statement(
-                "ReadLoadBalancing",
-                [
-                    "elasticloadbalancing:DescribeListeners",
-                    "elasticloadbalancing:DescribeRules",
-                    "elasticloadbalancing:DescribeTargetGroups",
-                ],
-                ["*"],
-            ),
-            statement(
-                "SwitchOwnListeners",
-                ["elasticloadbalancing:ModifyListener"],
-                [traffic.production_listener_arn, traffic.test_listener_arn],
-            ),
-            statement(
-                "SwitchOwnListenerRules",
-                ["elasticloadbalancing:ModifyRule"],
-                [
-                    self._listener_rules("production", traffic.production_listener_arn),
-                    self._listener_rules("test", traffic.test_listener_arn),
-                ],
-            ),
-            self._pass_task_roles("PassTaskRolesToGreen"),
-        ]
-        if self.props.hooks:
-            statements.append(
-                statement(
-                    "InvokeOwnHooks",
-                    ["lambda:InvokeFunction"],
-                    sorted(set(self.props.hooks.values())),
-                )
-            )
-        if self.props.alarm_names:
-            statements.append(
-                statement(
-                    "ReadRollbackAlarms",
-                    ["cloudwatch:DescribeAlarms"],
-                    [self._arn("cloudwatch", f"alarm:{name}") for name in self.props.alarm_names],
-                )
-            )
-        return statements
-
-    def _listener_rules(self, listener: str, listener_arn: str) -> str:
-        """ARN pattern of the rules of one listener, derived from its ARN. A Terraform local
-        keeps the function call (and its quotes) out of the policy's JSON text."""
-        rules = TerraformLocal(
-            self,
-            f"{listener}-listener-rules",
-            Fn.replace(listener_arn, ":listener/", ":listener-rule/") + "/*",
-        )
-        pattern: str = rules.as_string
-        return pattern
 
     # --- build --------------------------------------------------------------------------
 
@@ -629,8 +391,8 @@ class CodeDeployPipeline(Construct):
             name=f"/aws/codebuild/{name}",
             retention_in_days=props.log_retention_days,
         )
-        project_arn = self._arn("codebuild", f"project/{name}")
-        role, policy = self._role(
+        project_arn = self._kit.arn("codebuild", f"project/{name}")
+        role, policy = self._kit.role(
             "build",
             "codebuild.amazonaws.com",
             f"Lets CodeBuild build and push the {props.name_prefix} images",
@@ -670,20 +432,14 @@ class CodeDeployPipeline(Construct):
         )
 
     def build_timeout_minutes(self) -> int:
-        """The configured build time, plus one release with engine ``ecs``: when the service
-        runs another container spec than the stack's, the build moves it onto the stack's
-        first and waits for that deployment."""
-        props = self.props
-        extra = 0
-        if not self._codedeploy:
-            extra = ecs_release_minutes(props.deployment_config, props.termination_wait_minutes)
-        return props.build_timeout_minutes + extra
+        """The configured build time, plus what the engine's part of the build may take."""
+        return self.props.build_timeout_minutes + self.release.extra_build_minutes()
 
     def build_environment(self) -> dict[str, str]:
         """The buildspec's inputs: which images to build from where, and the release spec."""
         props = self.props
         urls = props.service.repository_urls
-        environment = {
+        return {
             "RELEASE_IMAGES": " ".join(
                 f"{c.name},{c.build_context},{urls[c.name]}" for c in props.task.containers
             ),
@@ -692,17 +448,8 @@ class CodeDeployPipeline(Construct):
             ),
             "PRIMARY_CONTAINER": props.primary_container,
             "TASKDEF_PARAMETER": self.taskdef_parameter.name,
+            **self.release.build_environment(),
         }
-        if self.appspec_parameter is not None:
-            environment["APPSPEC_PARAMETER"] = self.appspec_parameter.name
-        else:
-            environment |= {
-                "RELEASE_ENGINE": "ecs",
-                "RELEASE_SPEC": str(self.release_spec),
-                "ECS_CLUSTER": props.service.cluster_name,
-                "ECS_SERVICE": props.service.service_name,
-            }
-        return environment
 
     def _build_statements(self, log_group_arn: str) -> list[dict[str, Any]]:
         repositories = list(self.props.service.repository_arns.values())
@@ -742,33 +489,14 @@ class CodeDeployPipeline(Construct):
                 ["ssm:GetParameter"],
                 [p.arn for p in (self.taskdef_parameter, self.appspec_parameter) if p],
             ),
-            *([] if self._codedeploy else self._spec_refresh_statements()),
-        ]
-
-    def _spec_refresh_statements(self) -> list[dict[str, Any]]:
-        """Engine ``ecs``: the build reads which spec the service runs and, when it is not
-        the stack's, registers the stack's and moves the service onto it."""
-        service = self.props.service
-        return [
-            statement(
-                "RefreshOwnService",
-                ["ecs:DescribeServices", "ecs:UpdateService"],
-                [service.service_arn],
-            ),
-            self._read_task_definitions("ReadTaskDefinitions"),
-            statement(
-                "RegisterOwnTaskDefinition",
-                ["ecs:RegisterTaskDefinition"],
-                [self._task_family_arn()],
-            ),
-            self._pass_task_roles("PassTaskRolesToRefresh"),
+            *self.release.build_statements(),
         ]
 
     # --- pipeline -----------------------------------------------------------------------
 
     def _pipeline(self) -> aws.Codepipeline:
         props = self.props
-        role, policy = self._role(
+        role, policy = self._kit.role(
             "pipeline",
             "codepipeline.amazonaws.com",
             f"Runs the {props.name_prefix} release pipeline",
@@ -849,33 +577,8 @@ class CodeDeployPipeline(Construct):
         )
 
     def _deploy_stage(self) -> aws.CodepipelineStage:
-        """CodeDeployToECS with the build's release files, or ECS's own deploy action with
-        its image definitions."""
-        configuration: dict[str, str]
-        if self.application_name is None or self.deployment_group_name is None:
-            provider = "ECS"
-            service = self.props.service
-            minutes = ecs_release_minutes(
-                self.props.deployment_config, self.props.termination_wait_minutes
-            )
-            configuration = {
-                "ClusterName": service.cluster_name,
-                "ServiceName": service.service_name,
-                "FileName": IMAGE_DEFINITIONS,
-                "DeploymentTimeout": str(minutes),
-            }
-        else:
-            provider = "CodeDeployToECS"
-            configuration = {
-                "ApplicationName": self.application_name,
-                "DeploymentGroupName": self.deployment_group_name,
-                "TaskDefinitionTemplateArtifact": BUILD_ARTIFACT,
-                "TaskDefinitionTemplatePath": "taskdef.json",
-                "AppSpecTemplateArtifact": BUILD_ARTIFACT,
-                "AppSpecTemplatePath": "appspec.yaml",
-                "Image1ArtifactName": BUILD_ARTIFACT,
-                "Image1ContainerName": IMAGE_DETAIL_CONTAINER,
-            }
+        """The engine's deploy action on the build's output."""
+        provider, configuration = self.release.deploy_action()
         return self._stage(
             "Deploy",
             category="Deploy",
@@ -943,62 +646,8 @@ class CodeDeployPipeline(Construct):
                 ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
                 [self.build_project.arn],
             ),
-            *(self._codedeploy_action_statements() if self._codedeploy else []),
-            *([] if self._codedeploy else self._ecs_action_statements()),
-            self._pass_task_roles("PassTaskRolesToRelease"),
-        ]
-
-    def _codedeploy_action_statements(self) -> list[dict[str, Any]]:
-        """What ``CodeDeployToECS`` does as the pipeline: register the revision's task
-        definition and start a deployment of this construct's group."""
-        prefix = self.props.name_prefix
-        application = self._arn("codedeploy", f"application:{prefix}")
-        group = self._arn("codedeploy", f"deploymentgroup:{prefix}/{prefix}")
-        return [
-            statement(
-                "RegisterRelease",
-                [
-                    "codedeploy:GetApplication",
-                    "codedeploy:GetApplicationRevision",
-                    "codedeploy:RegisterApplicationRevision",
-                ],
-                [application],
-            ),
-            statement(
-                "DeployToOwnGroup",
-                ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
-                [group],
-            ),
-            statement(
-                "ReadDeploymentConfig",
-                ["codedeploy:GetDeploymentConfig"],
-                [self._arn("codedeploy", f"deploymentconfig:{self.deployment_config_name}")],
-            ),
-            statement(
-                "RegisterOwnTaskDefinition",
-                ["ecs:RegisterTaskDefinition"],
-                [self._task_family_arn()],
-            ),
-        ]
-
-    def _ecs_action_statements(self) -> list[dict[str, Any]]:
-        """What CodePipeline's ``ECS`` action does as the pipeline: copy the service's
-        running revision with the new images (tags included) and update the service."""
-        family = self._task_family_arn()
-        return [
-            statement(
-                "DeployOwnService",
-                ["ecs:DescribeServices", "ecs:UpdateService"],
-                [self.props.service.service_arn],
-            ),
-            self._read_task_definitions("ReadTaskDefinitions"),
-            statement("RegisterOwnTaskDefinition", ["ecs:RegisterTaskDefinition"], [family]),
-            statement(
-                "TagOwnTaskDefinitionOnRegister",
-                ["ecs:TagResource"],
-                [family],
-                {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
-            ),
+            *self.release.pipeline_statements(),
+            self._kit.pass_task_roles("PassTaskRolesToRelease"),
         ]
 
     def _connection_arn_as(self, prefix: str) -> str:
@@ -1012,57 +661,3 @@ class CodeDeployPipeline(Construct):
         )
         value: str = spelled.as_string
         return value
-
-    # --- shared -------------------------------------------------------------------------
-
-    def _task_family_arn(self) -> str:
-        return self._arn("ecs", f"task-definition/{self.props.service.task_family}:*")
-
-    @staticmethod
-    def _read_task_definitions(sid: str) -> dict[str, Any]:
-        # ecs:DescribeTaskDefinition has no resource-level permissions: AWS requires "*".
-        return statement(sid, ["ecs:DescribeTaskDefinition"], ["*"])
-
-    def _pass_task_roles(self, sid: str) -> dict[str, Any]:
-        service = self.props.service
-        return statement(
-            sid,
-            ["iam:PassRole"],
-            [service.execution_role_arn, service.task_role_arn],
-            {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-        )
-
-    def _arn(self, service: str, resource: str) -> str:
-        return f"arn:{self._partition}:{service}:{self.props.region}:{self._account}:{resource}"
-
-    def _role(
-        self,
-        purpose: str,
-        service_principal: str,
-        description: str,
-        statements: list[dict[str, Any]],
-        *,
-        source_arn: str | None = None,
-    ) -> tuple[aws.IamRole, ITerraformDependable]:
-        """A role only ``service_principal`` of this account may assume, with one inline
-        policy; callers make the resources that use the role depend on the policy."""
-        conditions: dict[str, dict[str, str]] = {
-            "StringEquals": {"aws:SourceAccount": self._account}
-        }
-        if source_arn is not None:
-            conditions["ArnLike"] = {"aws:SourceArn": source_arn}
-        role = aws.IamRole(
-            self,
-            f"{purpose}-role",
-            name=aws_name(self.props.name_prefix, purpose, max_length=IAM_ROLE_NAME_MAX),
-            description=description,
-            assume_role_policy=service_trust_policy(service_principal, conditions=conditions),
-        )
-        policy = aws.IamRolePolicy(
-            self,
-            f"{purpose}-policy",
-            name=f"{purpose}-least-privilege",
-            role=role.id,
-            policy=policy_document(*statements),
-        )
-        return role, policy

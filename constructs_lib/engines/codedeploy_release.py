@@ -1,0 +1,307 @@
+"""CodeDeploy runs the release: a deployment group swaps the listeners between the blue and
+green task sets, runs the AppSpec's hooks and rolls back on failure or alarm.
+
+The release stage of a :class:`~constructs_lib.codedeploy_pipeline.CodeDeployPipeline`
+with engine ``codedeploy``: the AppSpec template, the (custom) deployment config, the
+application and its blue/green deployment group with a least-privilege role, and the
+``CodeDeployToECS`` deploy action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from constructs_lib import bindings as aws
+from constructs_lib.bindings import Fn, TerraformLocal
+from constructs_lib.iam import statement
+from constructs_lib.pipeline_kit import BUILD_ARTIFACT, PipelineKit
+from constructs_lib.release_spec import TrafficShift, release_appspec, to_yaml
+
+if TYPE_CHECKING:
+    from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
+
+IMAGE_DETAIL_CONTAINER = "IMAGE1_NAME"
+ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST")
+
+
+class CodeDeployRelease:
+    """Engine ``codedeploy``: see the module's docstring."""
+
+    def __init__(self, kit: PipelineKit, props: CodeDeployPipelineProps) -> None:
+        self.kit = kit
+        self.props = props
+        self.release_spec: str | None = None
+        self.application: aws.CodedeployApp | None = None
+        self.deployment_group: aws.CodedeployDeploymentGroup | None = None
+        self.application_name: str | None = None
+        self.deployment_group_name: str | None = None
+        self.deployment_config_name: str | None = None
+        self.appspec_parameter: aws.SsmParameter | None = None
+
+    # --- the release files --------------------------------------------------------------
+
+    def taskdef_template(self, render: Callable[..., dict[str, Any]]) -> Mapping[str, Any]:
+        return render()
+
+    def release_parameters(self) -> aws.SsmParameter:
+        props = self.props
+        appspec = release_appspec(props.task, props.service, hooks=props.hooks)
+        self.appspec_parameter = self.kit.parameter(
+            "appspec-template",
+            f"/{props.name_prefix}/release/appspec-template",
+            "appspec.yaml of every release (rendered from the stack's container spec)",
+            to_yaml(appspec),
+        )
+        return self.appspec_parameter
+
+    # --- CodeDeploy ---------------------------------------------------------------------
+
+    def create_release_resources(self) -> None:
+        props = self.props
+        self.deployment_config_name = self._deployment_config()
+        self.application = aws.CodedeployApp(
+            self.kit.scope, "application", name=props.name_prefix, compute_platform="ECS"
+        )
+        self.deployment_group = self._deployment_group(self.application)
+        self.application_name = self.application.name
+        self.deployment_group_name = self.deployment_group.deployment_group_name
+
+    def _deployment_config(self) -> str:
+        config = self.props.deployment_config
+        if not isinstance(config, TrafficShift):
+            return config
+        if config.kind == "canary":
+            routing = aws.CodedeployDeploymentConfigTrafficRoutingConfig(
+                type="TimeBasedCanary",
+                time_based_canary=aws.CodedeployDeploymentConfigTrafficRoutingConfigTimeBasedCanary(
+                    percentage=config.percentage, interval=config.interval_minutes
+                ),
+            )
+        else:
+            routing = aws.CodedeployDeploymentConfigTrafficRoutingConfig(
+                type="TimeBasedLinear",
+                time_based_linear=aws.CodedeployDeploymentConfigTrafficRoutingConfigTimeBasedLinear(
+                    percentage=config.percentage, interval=config.interval_minutes
+                ),
+            )
+        custom = aws.CodedeployDeploymentConfig(
+            self.kit.scope,
+            "deployment-config",
+            deployment_config_name=f"{self.props.name_prefix}-{config.config_suffix}",
+            compute_platform="ECS",
+            traffic_routing_config=routing,
+        )
+        name: str = custom.deployment_config_name
+        return name
+
+    def _deployment_group(self, application: aws.CodedeployApp) -> aws.CodedeployDeploymentGroup:
+        props = self.props
+        role, policy = self.kit.role(
+            "deploy",
+            "codedeploy.amazonaws.com",
+            f"Lets CodeDeploy switch {props.name_prefix} between blue and green",
+            self._deploy_statements(),
+        )
+        ready_option = (
+            aws.CodedeployDeploymentGroupBlueGreenDeploymentConfigDeploymentReadyOption(
+                action_on_timeout="CONTINUE_DEPLOYMENT"
+            )
+            if props.ready_wait_minutes == 0
+            else aws.CodedeployDeploymentGroupBlueGreenDeploymentConfigDeploymentReadyOption(
+                action_on_timeout="STOP_DEPLOYMENT", wait_time_in_minutes=props.ready_wait_minutes
+            )
+        )
+        events = list(ROLLBACK_EVENTS)
+        alarms = None
+        if props.alarm_names:
+            events.append("DEPLOYMENT_STOP_ON_ALARM")
+            alarms = aws.CodedeployDeploymentGroupAlarmConfiguration(
+                enabled=True, alarms=list(props.alarm_names)
+            )
+        traffic = props.traffic
+        return aws.CodedeployDeploymentGroup(
+            self.kit.scope,
+            "deployment-group",
+            app_name=application.name,
+            deployment_group_name=props.name_prefix,
+            service_role_arn=role.arn,
+            deployment_config_name=self.deployment_config_name,
+            deployment_style=aws.CodedeployDeploymentGroupDeploymentStyle(
+                deployment_option="WITH_TRAFFIC_CONTROL", deployment_type="BLUE_GREEN"
+            ),
+            blue_green_deployment_config=aws.CodedeployDeploymentGroupBlueGreenDeploymentConfig(
+                deployment_ready_option=ready_option,
+                terminate_blue_instances_on_deployment_success=aws.CodedeployDeploymentGroupBlueGreenDeploymentConfigTerminateBlueInstancesOnDeploymentSuccess(
+                    action="TERMINATE",
+                    termination_wait_time_in_minutes=props.termination_wait_minutes,
+                ),
+            ),
+            ecs_service=aws.CodedeployDeploymentGroupEcsService(
+                cluster_name=props.service.cluster_name, service_name=props.service.service_name
+            ),
+            load_balancer_info=aws.CodedeployDeploymentGroupLoadBalancerInfo(
+                target_group_pair_info=aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfo(
+                    prod_traffic_route=aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoProdTrafficRoute(
+                        listener_arns=[traffic.production_listener_arn]
+                    ),
+                    test_traffic_route=aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoTestTrafficRoute(
+                        listener_arns=[traffic.test_listener_arn]
+                    ),
+                    target_group=[
+                        aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoTargetGroup(
+                            name=traffic.blue_target_group_name
+                        ),
+                        aws.CodedeployDeploymentGroupLoadBalancerInfoTargetGroupPairInfoTargetGroup(
+                            name=traffic.green_target_group_name
+                        ),
+                    ],
+                )
+            ),
+            auto_rollback_configuration=aws.CodedeployDeploymentGroupAutoRollbackConfiguration(
+                enabled=True, events=events
+            ),
+            alarm_configuration=alarms,
+            # The role must be able to act before the first deployment (the seed raced it).
+            depends_on=[policy],
+        )
+
+    def _deploy_statements(self) -> list[dict[str, Any]]:
+        """What CodeDeploy does in an ECS blue/green deployment, on this service only
+        (instead of ``AWSCodeDeployRoleForECS``, which allows all of it on ``*``)."""
+        kit = self.kit
+        service = self.props.service
+        traffic = self.props.traffic
+        task_sets = kit.arn("ecs", f"task-set/{service.cluster_name}/{service.service_name}/*")
+        statements = [
+            statement(
+                "ManageOwnService",
+                ["ecs:DescribeServices", "ecs:UpdateServicePrimaryTaskSet"],
+                [service.service_arn],
+            ),
+            # CreateTaskSet has no resource type in IAM: "*" narrowed by its condition keys.
+            statement(
+                "CreateGreenTaskSet",
+                ["ecs:CreateTaskSet"],
+                ["*"],
+                {
+                    "ArnEquals": {
+                        "ecs:cluster": service.cluster_arn,
+                        "ecs:service": service.service_arn,
+                    }
+                },
+            ),
+            statement("DeleteOldTaskSet", ["ecs:DeleteTaskSet"], [task_sets]),
+            # Describe calls of Elastic Load Balancing have no resource-level permissions.
+            statement(
+                "ReadLoadBalancing",
+                [
+                    "elasticloadbalancing:DescribeListeners",
+                    "elasticloadbalancing:DescribeRules",
+                    "elasticloadbalancing:DescribeTargetGroups",
+                ],
+                ["*"],
+            ),
+            statement(
+                "SwitchOwnListeners",
+                ["elasticloadbalancing:ModifyListener"],
+                [traffic.production_listener_arn, traffic.test_listener_arn],
+            ),
+            statement(
+                "SwitchOwnListenerRules",
+                ["elasticloadbalancing:ModifyRule"],
+                [
+                    self._listener_rules("production", traffic.production_listener_arn),
+                    self._listener_rules("test", traffic.test_listener_arn),
+                ],
+            ),
+            kit.pass_task_roles("PassTaskRolesToGreen"),
+        ]
+        if self.props.hooks:
+            statements.append(
+                statement(
+                    "InvokeOwnHooks",
+                    ["lambda:InvokeFunction"],
+                    sorted(set(self.props.hooks.values())),
+                )
+            )
+        if self.props.alarm_names:
+            statements.append(
+                statement(
+                    "ReadRollbackAlarms",
+                    ["cloudwatch:DescribeAlarms"],
+                    [kit.arn("cloudwatch", f"alarm:{name}") for name in self.props.alarm_names],
+                )
+            )
+        return statements
+
+    def _listener_rules(self, listener: str, listener_arn: str) -> str:
+        """ARN pattern of the rules of one listener, derived from its ARN. A Terraform local
+        keeps the function call (and its quotes) out of the policy's JSON text."""
+        rules = TerraformLocal(
+            self.kit.scope,
+            f"{listener}-listener-rules",
+            Fn.replace(listener_arn, ":listener/", ":listener-rule/") + "/*",
+        )
+        pattern: str = rules.as_string
+        return pattern
+
+    # --- the build and the pipeline -----------------------------------------------------
+
+    def extra_build_minutes(self) -> int:
+        return 0
+
+    def build_environment(self) -> dict[str, str]:
+        """Where the build reads the AppSpec template."""
+        assert self.appspec_parameter is not None, "release_parameters() comes first"
+        return {"APPSPEC_PARAMETER": self.appspec_parameter.name}
+
+    def build_statements(self) -> list[dict[str, Any]]:
+        return []
+
+    def pipeline_statements(self) -> list[dict[str, Any]]:
+        """What ``CodeDeployToECS`` does as the pipeline: register the revision's task
+        definition and start a deployment of this construct's group."""
+        kit = self.kit
+        prefix = self.props.name_prefix
+        application = kit.arn("codedeploy", f"application:{prefix}")
+        group = kit.arn("codedeploy", f"deploymentgroup:{prefix}/{prefix}")
+        return [
+            statement(
+                "RegisterRelease",
+                [
+                    "codedeploy:GetApplication",
+                    "codedeploy:GetApplicationRevision",
+                    "codedeploy:RegisterApplicationRevision",
+                ],
+                [application],
+            ),
+            statement(
+                "DeployToOwnGroup",
+                ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+                [group],
+            ),
+            statement(
+                "ReadDeploymentConfig",
+                ["codedeploy:GetDeploymentConfig"],
+                [kit.arn("codedeploy", f"deploymentconfig:{self.deployment_config_name}")],
+            ),
+            statement(
+                "RegisterOwnTaskDefinition",
+                ["ecs:RegisterTaskDefinition"],
+                [kit.task_family_arn()],
+            ),
+        ]
+
+    def deploy_action(self) -> tuple[str, dict[str, str]]:
+        """``CodeDeployToECS`` with the build's release files."""
+        return "CodeDeployToECS", {
+            "ApplicationName": str(self.application_name),
+            "DeploymentGroupName": str(self.deployment_group_name),
+            "TaskDefinitionTemplateArtifact": BUILD_ARTIFACT,
+            "TaskDefinitionTemplatePath": "taskdef.json",
+            "AppSpecTemplateArtifact": BUILD_ARTIFACT,
+            "AppSpecTemplatePath": "appspec.yaml",
+            "Image1ArtifactName": BUILD_ARTIFACT,
+            "Image1ContainerName": IMAGE_DETAIL_CONTAINER,
+        }
