@@ -11,6 +11,9 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import TerraformResourceLifecycle, Token
+from constructs_lib.engines import engine
+from constructs_lib.engines.codedeploy import LISTENER_IGNORE_CHANGES
+from constructs_lib.engines.ecs import RULE_IGNORE_CHANGES, RULE_PRIORITY
 from constructs_lib.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, aws_name
 from constructs_lib.release_spec import DeploymentEngine, TrafficRoutes, check_engine
 from constructs_lib.secure_bucket import BucketWriter, SecureBucket, SecureBucketProps
@@ -25,13 +28,19 @@ from constructs_lib.validation import (
     show,
 )
 
-# What the deployer changes at run time: CodeDeploy points each listener at the other target
-# group on every release; ECS (native blue/green) rewrites the weights of each rule's forward
-# action. Terraform must not point them back.
-LISTENER_IGNORE_CHANGES = ("default_action",)
-RULE_IGNORE_CHANGES = ("action",)
-# Engine "ecs": the one rule per listener ECS shifts; it matches every request.
-RULE_PRIORITY = 1
+# What the deployer changes at run time (each engine's listener wiring says it: CodeDeploy
+# swaps the listeners' default actions, ECS the weights of its rules), kept importable here.
+__all__ = [
+    "DEFAULT_SSL_POLICY",
+    "LISTENER_IGNORE_CHANGES",
+    "RULE_IGNORE_CHANGES",
+    "RULE_PRIORITY",
+    "AccessLogs",
+    "AlbBlueGreen",
+    "AlbBlueGreenProps",
+    "TargetHealthCheck",
+    "validate_listener_settings",
+]
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _CERTIFICATE_ARN_RE = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}")
 _SSL_POLICY_RE = re.compile(r"ELBSecurityPolicy-[A-Za-z0-9-]+")
@@ -268,6 +277,7 @@ class AlbBlueGreen(Construct):
         super().__init__(scope, id_)
         self.props = props
         prefix = props.name_prefix
+        self._wiring = engine(props.engine).traffic
 
         self.security_group = aws.SecurityGroup(
             self,
@@ -309,13 +319,16 @@ class AlbBlueGreen(Construct):
         self.redirect_listener = (
             self._redirect_listener(redirect_port) if redirect_port is not None else None
         )
-        self.production_rule: aws.LbListenerRule | None = None
+        rules = self._wiring.rules(
+            self,
+            prefix,
+            {"production": self.production_listener, "test": self.test_listener},
+            (self.blue_target_group.arn, self.green_target_group.arn),
+        )
+        self.production_rule: aws.LbListenerRule | None = rules.get("production")
         """Engine ``ecs``: the rule ECS shifts production traffic with."""
-        self.test_rule: aws.LbListenerRule | None = None
+        self.test_rule: aws.LbListenerRule | None = rules.get("test")
         """Engine ``ecs``: the rule ECS points at the new revision for the checks."""
-        if props.engine == "ecs":
-            self.production_rule = self._weighted_rule("production", self.production_listener)
-            self.test_rule = self._weighted_rule("test", self.test_listener)
 
         self.dns_name: str = self.load_balancer.dns_name
         self.load_balancer_arn: str = self.load_balancer.arn
@@ -406,20 +419,7 @@ class AlbBlueGreen(Construct):
                 "certificate_arn": self.props.certificate_arn,
                 "ssl_policy": self.props.ssl_policy,
             }
-        if self.props.engine == "ecs":
-            # Requests reach the targets through the weighted rule; nothing else matches.
-            default_action = aws.LbListenerDefaultAction(
-                type="fixed-response",
-                fixed_response=aws.LbListenerDefaultActionFixedResponse(
-                    content_type="text/plain", message_body="Not Found", status_code="404"
-                ),
-            )
-            lifecycle = None
-        else:
-            default_action = aws.LbListenerDefaultAction(
-                type="forward", target_group_arn=target.arn
-            )
-            lifecycle = TerraformResourceLifecycle(ignore_changes=list(LISTENER_IGNORE_CHANGES))
+        ignored = self._wiring.listener_ignore_changes
         return aws.LbListener(
             self,
             f"{role}-listener",
@@ -427,36 +427,8 @@ class AlbBlueGreen(Construct):
             port=port,
             protocol=tls.pop("protocol", "HTTP"),
             **tls,
-            default_action=[default_action],
-            lifecycle=lifecycle,
-            tags={"Name": f"{self.props.name_prefix}-{role}"},
-        )
-
-    def _weighted_rule(self, role: str, listener: aws.LbListener) -> aws.LbListenerRule:
-        """Every request, forwarded by weight: all to blue until ECS shifts it."""
-        blue, green = self.blue_target_group.arn, self.green_target_group.arn
-        return aws.LbListenerRule(
-            self,
-            f"{role}-rule",
-            listener_arn=listener.arn,
-            priority=RULE_PRIORITY,
-            condition=[
-                aws.LbListenerRuleCondition(
-                    path_pattern=aws.LbListenerRuleConditionPathPattern(values=["/*"])
-                )
-            ],
-            action=[
-                aws.LbListenerRuleAction(
-                    type="forward",
-                    forward=aws.LbListenerRuleActionForward(
-                        target_group=[
-                            aws.LbListenerRuleActionForwardTargetGroup(arn=blue, weight=100),
-                            aws.LbListenerRuleActionForwardTargetGroup(arn=green, weight=0),
-                        ]
-                    ),
-                )
-            ],
-            lifecycle=TerraformResourceLifecycle(ignore_changes=list(RULE_IGNORE_CHANGES)),
+            default_action=[self._wiring.default_action(target.arn)],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(ignored)) if ignored else None,
             tags={"Name": f"{self.props.name_prefix}-{role}"},
         )
 

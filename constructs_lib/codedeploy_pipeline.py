@@ -31,23 +31,18 @@ from typing import Any, cast
 from constructs import Construct
 
 from constructs_lib import bindings as aws
+from constructs_lib import engines
 from constructs_lib.bindings import Fn, TerraformLocal, Token
 from constructs_lib.container_spec import TaskSpec
 from constructs_lib.engines import ReleaseStage
-from constructs_lib.engines.codedeploy_release import (
-    IMAGE_DETAIL_CONTAINER,
-    ROLLBACK_EVENTS,
-    CodeDeployRelease,
-)
-from constructs_lib.engines.ecs_release import (
+from constructs_lib.engines.codedeploy import IMAGE_DETAIL_CONTAINER, ROLLBACK_EVENTS
+from constructs_lib.engines.ecs import (
     ECS_ACTION_MAX_MINUTES,
     ECS_BAKE_MAX_MINUTES,
     ECS_LINEAR_MIN_PERCENT,
     ECS_RELEASE_OVERHEAD_MINUTES,
     IMAGE_DEFINITIONS,
-    EcsRelease,
     ecs_release_minutes,
-    validate_ecs_release,
 )
 from constructs_lib.iam import statement
 from constructs_lib.naming import aws_name
@@ -85,11 +80,6 @@ BUILD_COMPUTE_TYPES = (
 READY_WAIT_MAX_MINUTES = 7200
 TERMINATION_WAIT_MAX_MINUTES = 2880
 SOURCE_NAMESPACE = "SourceVariables"
-RELEASE_STAGES: Mapping[DeploymentEngine, type[CodeDeployRelease] | type[EcsRelease]] = {
-    "codedeploy": CodeDeployRelease,
-    "ecs": EcsRelease,
-}
-"""The release stage each engine gives the pipeline: the one place the pipeline picks."""
 # Kept importable from here for existing users.
 __all__ = [
     "ALL_AT_ONCE",
@@ -179,13 +169,7 @@ class CodeDeployPipelineProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=90)
-        check_engine("engine", self.engine)
-        if self.engine == "ecs":
-            for name, value in (("hooks", self.hooks), ("alarm_names", self.alarm_names)):
-                if value:
-                    raise ValidationError(
-                        name, "with engine 'ecs' they belong to the service (NativeRelease)"
-                    )
+        engines.engine(check_engine("engine", self.engine)).check_pipeline_props(self)
         unknown = sorted(set(self.hooks) - set(ECS_HOOK_EVENTS))
         if unknown:
             raise ValidationError(
@@ -277,7 +261,7 @@ def validate_deployment_settings(
     shift_prefix: str = "traffic_shift.",
 ) -> None:
     f = field_prefix
-    check_engine(f"{f}engine", engine)
+    chosen = engines.engine(check_engine(f"{f}engine", engine))
     if isinstance(deployment_config, TrafficShift):
         deployment_config.validate(f"{f}{shift_prefix}")
     elif deployment_config not in PREDEFINED_ECS_CONFIGS:
@@ -290,20 +274,19 @@ def validate_deployment_settings(
     check_int_range(
         f"{f}termination_wait_minutes", termination_wait_minutes, 0, TERMINATION_WAIT_MAX_MINUTES
     )
-    if engine == "ecs":
-        validate_ecs_release(
-            deployment_config,
-            cast(int, ready_wait_minutes),
-            cast(int, termination_wait_minutes),
-            field_prefix=f,
-            shift_prefix=shift_prefix,
-        )
+    chosen.validate_release(
+        deployment_config,
+        cast(int, ready_wait_minutes),
+        cast(int, termination_wait_minutes),
+        field_prefix=f,
+        shift_prefix=shift_prefix,
+    )
 
 
 class CodeDeployPipeline(Construct):
     """The release path of one service: a push to the branch builds both images, tags them
     with the commit id and deploys them blue/green, through CodeDeploy or ECS itself
-    (``props.engine``: the release stage, :data:`RELEASE_STAGES`)."""
+    (``props.engine``: its release stage, :mod:`constructs_lib.engines`)."""
 
     def __init__(self, scope: Construct, id_: str, props: CodeDeployPipelineProps) -> None:
         super().__init__(scope, id_)
@@ -316,7 +299,7 @@ class CodeDeployPipeline(Construct):
             account=aws.DataAwsCallerIdentity(self, "account").account_id,
             service=props.service,
         )
-        self.release: ReleaseStage = RELEASE_STAGES[props.engine](self._kit, props)
+        self.release: ReleaseStage = engines.engine(props.engine).release_stage(self._kit, props)
         """The engine's part: release files, deploy action and what they need."""
 
         self.artifacts = SecureBucket(

@@ -1,22 +1,57 @@
 """The release engines: one module per way a blue/green release runs, owning what differs.
 
-* :mod:`constructs_lib.engines.codedeploy_release`: CodeDeploy runs the release (task
+* :mod:`constructs_lib.engines.codedeploy`: CodeDeploy runs the release (task
   sets, listener swaps, an AppSpec with the verification hook).
-* :mod:`constructs_lib.engines.ecs_release`: ECS runs it itself (``deploymentController =
+* :mod:`constructs_lib.engines.ecs`: ECS runs it itself (``deploymentController =
   ECS``; CodePipeline's standard ``ECS`` deploy action, no CodeDeploy resource).
 
-Each engine module gives :class:`~constructs_lib.codedeploy_pipeline.CodeDeployPipeline` its
-release stage (:class:`ReleaseStage`): the release templates beside ``taskdef.json``, the
-resources the deploy action needs, the build's extra inputs and grants, the pipeline's
-grants and the deploy action. The pipeline's source and build know no engine.
+Each engine module gives, through :func:`engine`:
+
+* :class:`~constructs_lib.alb_blue_green.AlbBlueGreen` its listener wiring
+  (:class:`TrafficWiring`): what the listeners do by default, what Terraform leaves to the
+  engine at run time, and the listener rules the engine shifts, if any;
+* :class:`~constructs_lib.codedeploy_pipeline.CodeDeployPipeline` its release stage
+  (:class:`ReleaseStage`): the release templates beside ``taskdef.json``, the resources the
+  deploy action needs, the build's extra inputs and grants, the pipeline's grants and the
+  deploy action. The pipeline's source and build know no engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from constructs import Construct
 
 from constructs_lib import bindings as aws
+from constructs_lib.release_spec import DeploymentEngine, TrafficShift
+
+if TYPE_CHECKING:
+    from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
+    from constructs_lib.pipeline_kit import PipelineKit
+
+
+class TrafficWiring(Protocol):
+    """How an ALB's production and test listeners reach the blue and green target groups
+    under an engine."""
+
+    listener_ignore_changes: tuple[str, ...]
+    """Listener arguments the engine changes at run time (Terraform must not revert them)."""
+
+    def default_action(self, target_group_arn: str) -> aws.LbListenerDefaultAction:
+        """A listener's default action; ``target_group_arn`` is its own colour's group."""
+        ...
+
+    def rules(
+        self,
+        scope: Construct,
+        name_prefix: str,
+        listeners: Mapping[str, aws.LbListener],
+        target_group_arns: tuple[str, str],
+    ) -> Mapping[str, aws.LbListenerRule]:
+        """The rules the engine shifts, per listener role (``production``, ``test``)."""
+        ...
 
 
 class ReleaseStage(Protocol):
@@ -61,3 +96,51 @@ class ReleaseStage(Protocol):
     def deploy_action(self) -> tuple[str, dict[str, str]]:
         """The deploy action's provider and configuration."""
         ...
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Everything that differs between two ways of releasing, for each construct."""
+
+    name: DeploymentEngine
+    traffic: TrafficWiring
+    release_stage: Callable[[PipelineKit, CodeDeployPipelineProps], ReleaseStage]
+    validate_release: ReleaseLimits
+    """What the engine cannot release (one-line errors naming the setting)."""
+    check_pipeline_props: Callable[[CodeDeployPipelineProps], None]
+    """What a pipeline may not be given under the engine."""
+
+
+class ReleaseLimits(Protocol):
+    def __call__(
+        self,
+        config: str | TrafficShift,
+        ready_wait_minutes: int,
+        termination_wait_minutes: int,
+        *,
+        field_prefix: str,
+        shift_prefix: str,
+    ) -> None: ...
+
+
+def engine(name: DeploymentEngine) -> Engine:
+    """The engine called ``name`` (``codedeploy`` or ``ecs``)."""
+    from constructs_lib.engines import codedeploy, ecs
+
+    engines = {
+        "codedeploy": Engine(
+            "codedeploy",
+            codedeploy.LISTENER_WIRING,
+            codedeploy.CodeDeployRelease,
+            codedeploy.validate_release,
+            codedeploy.check_pipeline_props,
+        ),
+        "ecs": Engine(
+            "ecs",
+            ecs.LISTENER_WIRING,
+            ecs.EcsRelease,
+            ecs.validate_ecs_release,
+            ecs.check_pipeline_props,
+        ),
+    }
+    return engines[name]

@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from constructs import Construct
+
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import Fn, TerraformLocal
+from constructs_lib.bindings import Fn, TerraformLocal, TerraformResourceLifecycle
 from constructs_lib.iam import statement
 from constructs_lib.pipeline_kit import PipelineKit
 from constructs_lib.release_spec import SPEC_ID_LENGTH, TrafficShift, shift_minutes, traffic_shift
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
     from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
 
 IMAGE_DEFINITIONS = "imagedefinitions.json"
+# ECS rewrites the weights of each rule's forward action on every release.
+RULE_IGNORE_CHANGES = ("action",)
+# The one rule per listener ECS shifts; it matches every request.
+RULE_PRIORITY = 1
 # CodePipeline's ECS action waits at most 60 minutes for the service deployment.
 ECS_ACTION_MAX_MINUTES = 60
 # What an ECS-engine release needs besides traffic shift and bake: green tasks start, pass
@@ -33,6 +39,72 @@ ECS_RELEASE_OVERHEAD_MINUTES = 15
 # ECS's bounds for bake times (whole release and each canary/linear step).
 ECS_BAKE_MAX_MINUTES = 1440
 ECS_LINEAR_MIN_PERCENT = 3
+
+
+class WeightedRules:
+    """Each listener answers a Terraform-owned 404 by default; one rule per listener
+    forwards every request by weight (blue 100, green 0), and ECS shifts the weights."""
+
+    listener_ignore_changes: tuple[str, ...] = ()
+
+    def default_action(self, target_group_arn: str) -> aws.LbListenerDefaultAction:
+        # Requests reach the targets through the weighted rule; nothing else matches.
+        return aws.LbListenerDefaultAction(
+            type="fixed-response",
+            fixed_response=aws.LbListenerDefaultActionFixedResponse(
+                content_type="text/plain", message_body="Not Found", status_code="404"
+            ),
+        )
+
+    def rules(
+        self,
+        scope: Construct,
+        name_prefix: str,
+        listeners: Mapping[str, aws.LbListener],
+        target_group_arns: tuple[str, str],
+    ) -> Mapping[str, aws.LbListenerRule]:
+        return {
+            role: self._weighted_rule(scope, name_prefix, role, listener, target_group_arns)
+            for role, listener in listeners.items()
+        }
+
+    @staticmethod
+    def _weighted_rule(
+        scope: Construct,
+        name_prefix: str,
+        role: str,
+        listener: aws.LbListener,
+        target_group_arns: tuple[str, str],
+    ) -> aws.LbListenerRule:
+        """Every request, forwarded by weight: all to blue until ECS shifts it."""
+        blue, green = target_group_arns
+        return aws.LbListenerRule(
+            scope,
+            f"{role}-rule",
+            listener_arn=listener.arn,
+            priority=RULE_PRIORITY,
+            condition=[
+                aws.LbListenerRuleCondition(
+                    path_pattern=aws.LbListenerRuleConditionPathPattern(values=["/*"])
+                )
+            ],
+            action=[
+                aws.LbListenerRuleAction(
+                    type="forward",
+                    forward=aws.LbListenerRuleActionForward(
+                        target_group=[
+                            aws.LbListenerRuleActionForwardTargetGroup(arn=blue, weight=100),
+                            aws.LbListenerRuleActionForwardTargetGroup(arn=green, weight=0),
+                        ]
+                    ),
+                )
+            ],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(RULE_IGNORE_CHANGES)),
+            tags={"Name": f"{name_prefix}-{role}"},
+        )
+
+
+LISTENER_WIRING = WeightedRules()
 
 
 def ecs_release_minutes(config: str | TrafficShift, bake_minutes: int) -> int:
@@ -77,6 +149,16 @@ def validate_ecs_release(
             f"min) + {ECS_RELEASE_OVERHEAD_MINUTES} min to start and verify exceed the "
             f"{ECS_ACTION_MAX_MINUTES} minutes CodePipeline's ECS action waits for a release",
         )
+
+
+def check_pipeline_props(props: CodeDeployPipelineProps) -> None:
+    """Hooks and alarms are the service's under ECS (``NativeRelease``), not the
+    pipeline's."""
+    for name, value in (("hooks", props.hooks), ("alarm_names", props.alarm_names)):
+        if value:
+            raise ValidationError(
+                name, "with engine 'ecs' they belong to the service (NativeRelease)"
+            )
 
 
 class EcsRelease:

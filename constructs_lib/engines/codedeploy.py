@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from constructs import Construct
+
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, TerraformLocal
 from constructs_lib.iam import statement
@@ -22,7 +24,46 @@ if TYPE_CHECKING:
     from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
 
 IMAGE_DETAIL_CONTAINER = "IMAGE1_NAME"
+# CodeDeploy points each listener at the other target group on every release.
+LISTENER_IGNORE_CHANGES = ("default_action",)
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST")
+
+
+def validate_release(
+    config: str | TrafficShift,
+    ready_wait_minutes: int,
+    termination_wait_minutes: int,
+    *,
+    field_prefix: str,
+    shift_prefix: str,
+) -> None:
+    """CodeDeploy takes every shift, wait and termination the settings allow."""
+
+
+def check_pipeline_props(props: CodeDeployPipelineProps) -> None:
+    """The pipeline's hooks and alarms are CodeDeploy's: nothing to refuse."""
+
+
+class CodeDeployListeners:
+    """Each listener forwards to one target group (production: blue, test: green) and
+    CodeDeploy swaps them on every release: no rules."""
+
+    listener_ignore_changes: tuple[str, ...] = LISTENER_IGNORE_CHANGES
+
+    def default_action(self, target_group_arn: str) -> aws.LbListenerDefaultAction:
+        return aws.LbListenerDefaultAction(type="forward", target_group_arn=target_group_arn)
+
+    def rules(
+        self,
+        scope: Construct,
+        name_prefix: str,
+        listeners: Mapping[str, aws.LbListener],
+        target_group_arns: tuple[str, str],
+    ) -> Mapping[str, aws.LbListenerRule]:
+        return {}
+
+
+LISTENER_WIRING = CodeDeployListeners()
 
 
 class CodeDeployRelease:
