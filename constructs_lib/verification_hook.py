@@ -34,9 +34,11 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Token
+from constructs_lib.engines import engine
+from constructs_lib.engines import codedeploy as codedeploy_engine
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
-from constructs_lib.release_spec import NATIVE_HOOK_STAGE, DeploymentEngine, check_engine
+from constructs_lib.release_spec import DEPLOYMENT_ENGINES, DeploymentEngine, check_engine
 from constructs_lib.validation import (
     ValidationError,
     check_cidr,
@@ -49,18 +51,17 @@ from constructs_lib.validation import (
     show,
 )
 
-HOOK_EVENT = "AfterAllowTestTraffic"
+HOOK_EVENT = codedeploy_engine.HOOK_EVENT
+"""CodeDeploy's event for the hook (kept importable here)."""
 PACKAGE_DIR = Path(__file__).resolve().parent / "handlers" / "verify_test_traffic"
 """The Lambda package: zipped as it stands, so it holds only ``index.py``."""
 RUNTIME = "python3.12"
 """The runtime the handler is written for (standard library and the bundled boto3 only)."""
 HANDLERS: dict[DeploymentEngine, str] = {
-    "codedeploy": "index.handler",
-    "ecs": "index.ecs_handler",
+    name: engine(name).hook.handler for name in DEPLOYMENT_ENGINES
 }
 HOOK_STAGES: dict[DeploymentEngine, str] = {
-    "codedeploy": HOOK_EVENT,
-    "ecs": NATIVE_HOOK_STAGE,
+    name: engine(name).hook.stage for name in DEPLOYMENT_ENGINES
 }
 MEMORY_MB = 128
 FUNCTION_NAME_MAX = 64
@@ -85,10 +86,6 @@ _DNS_NAME = (
     "a DNS host name (lowercase labels of 1-63 letters, digits or hyphens, no hyphen at "
     "either end of a label, at most 253 characters, no trailing dot)"
 )
-_DEPLOYMENT_GROUP_ARN_RE = re.compile(
-    r"arn:aws[a-z-]*:codedeploy:[a-z0-9-]+:\d{12}:deploymentgroup:[\w.+=,@-]+/[\w.+=,@-]+"
-)
-_SERVICE_ARN_RE = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/[\w-]+/[\w-]+")
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 _CONTAINER_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -134,8 +131,7 @@ class Probe:
 
 
 API_SERVICES: dict[DeploymentEngine, tuple[str, ...]] = {
-    "codedeploy": ("codedeploy", "ec2", "ecs"),
-    "ecs": ("ec2", "ecs"),
+    name: engine(name).hook.api_services for name in DEPLOYMENT_ENGINES
 }
 """AWS APIs the hook calls per engine: without NAT, the VPC needs interface endpoints."""
 
@@ -236,16 +232,8 @@ class VerificationHookProps:
             "a security group id",
         )
         check_cidr("api_egress_cidr", self.api_egress_cidr)
-        check_engine("engine", self.engine)
-        if self.engine == "codedeploy":
-            _check_format(
-                "deployment_group_arn",
-                self.deployment_group_arn,
-                _DEPLOYMENT_GROUP_ARN_RE,
-                "a CodeDeploy deployment group ARN",
-            )
-        else:
-            _check_format("service_arn", self.service_arn, _SERVICE_ARN_RE, "an ECS service ARN")
+        target, pattern, what = engine(check_engine("engine", self.engine)).hook.release_target
+        _check_format(target, getattr(self, target), pattern, what)
         validate_verification_settings(
             probes=self.probes,
             deadline_seconds=self.deadline_seconds,
@@ -398,6 +386,7 @@ class VerificationHook(Construct):
     def __init__(self, scope: Construct, id_: str, props: VerificationHookProps) -> None:
         super().__init__(scope, id_)
         self.props = props
+        self._runner = engine(props.engine).hook
         name = function_name(props.name_prefix)
         self._partition = aws.DataAwsPartition(self, "partition").partition
         self._account = aws.DataAwsCallerIdentity(self, "account").account_id
@@ -420,13 +409,12 @@ class VerificationHook(Construct):
             "function",
             function_name=name,
             description=(
-                f"{'CodeDeploy' if props.engine == 'codedeploy' else 'ECS'} "
-                f"{HOOK_STAGES[props.engine]} hook: probes the test listener"
+                f"{self._runner.runner} {self._runner.stage} hook: probes the test listener"
                 + ("" if props.test_host_name is None else " over HTTPS")
             ),
             role=self.role.arn,
             runtime=RUNTIME,
-            handler=HANDLERS[props.engine],
+            handler=self._runner.handler,
             # Relative to the synthesized stack; the content hash redeploys changed code.
             filename=package.path,
             source_code_hash=package.asset_hash,
@@ -446,9 +434,7 @@ class VerificationHook(Construct):
         self.function_arn: str = self.function.arn
         self.role_arn: str = self.role.arn
         self.log_group_name: str = self.log_group.name
-        self.hooks: dict[str, str] = (
-            {HOOK_EVENT: self.function_arn} if props.engine == "codedeploy" else {}
-        )
+        self.hooks: dict[str, str] = self._runner.appspec_hooks(self.function_arn)
         """The AppSpec ``Hooks`` entry (CodeDeploy accepts a function name or ARN); empty
         with engine ``ecs``."""
 
@@ -467,7 +453,7 @@ class VerificationHook(Construct):
             self,
             "alb-ingress-from-hook",
             security_group_id=props.load_balancer_security_group_id,
-            description=f"test listener from the {HOOK_STAGES[props.engine]} hook",
+            description=f"test listener from the {self._runner.stage} hook",
             ip_protocol="tcp",
             from_port=props.test_port,
             to_port=props.test_port,
@@ -487,11 +473,7 @@ class VerificationHook(Construct):
             self,
             "egress-https-apis",
             security_group_id=group_id,
-            description=(
-                "HTTPS: CodeDeploy, EC2 and ECS APIs"
-                if props.engine == "codedeploy"
-                else "HTTPS: EC2 and ECS APIs"
-            ),
+            description=self._runner.api_egress_description,
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
@@ -524,7 +506,9 @@ class VerificationHook(Construct):
         props = self.props
         needs_version = props.needs_version
         statements = [
-            *self._engine_statements(),
+            # Giving the verdict and reading the version: the engine's (CodeDeploy's
+            # deployment group, or the ECS service's revisions).
+            *self._runner.statements(props),
             # AWS supports no resource-level permission for ec2:DescribeNetworkInterfaces
             # (the ALB's nodes, and Lambda's own interfaces): "*" is required.
             statement("DescribeNetworkInterfaces", ["ec2:DescribeNetworkInterfaces"], ["*"]),
@@ -565,33 +549,6 @@ class VerificationHook(Construct):
             ),
         ]
         return statements
-
-    def _engine_statements(self) -> list[dict[str, Any]]:
-        """CodeDeploy: report the verdict (and read the deployment for the version). ECS:
-        the verdict is the function's answer; read the revision being deployed for the
-        version. Reads serve only ``body_is_version`` probes."""
-        props = self.props
-        if props.engine == "ecs":
-            if not props.needs_version:
-                return []
-            return [
-                statement(
-                    "ReadOwnServiceRevisions",
-                    ["ecs:DescribeServiceRevisions"],
-                    # IAM checks both the service and the revision asked about.
-                    [
-                        str(props.service_arn),
-                        str(props.service_arn).replace(":service/", ":service-revision/", 1) + "/*",
-                    ],
-                )
-            ]
-        codedeploy = ["codedeploy:PutLifecycleEventHookExecutionStatus"]
-        if props.needs_version:
-            codedeploy.append("codedeploy:GetDeployment")
-        # Both actions authorize against the deployment group of the deployment.
-        return [
-            statement("ReportToOwnDeploymentGroup", codedeploy, [str(props.deployment_group_arn)])
-        ]
 
     def _ec2_arn(self, resource: str, *, account: str | None = None) -> str:
         owner = self._account if account is None else account

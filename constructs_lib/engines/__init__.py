@@ -10,6 +10,9 @@ Each engine module gives, through :func:`engine`:
 * :class:`~constructs_lib.alb_blue_green.AlbBlueGreen` its listener wiring
   (:class:`TrafficWiring`): what the listeners do by default, what Terraform leaves to the
   engine at run time, and the listener rules the engine shifts, if any;
+* :class:`~constructs_lib.verification_hook.VerificationHook` who runs it
+  (:class:`HookRunner`): its entry point and stage, the AWS APIs it calls and may call, and
+  the AppSpec entry, if any;
 * :class:`~constructs_lib.codedeploy_pipeline.CodeDeployPipeline` its release stage
   (:class:`ReleaseStage`): the release templates beside ``taskdef.json``, the resources the
   deploy action needs, the build's extra inputs and grants, the pipeline's grants and the
@@ -28,8 +31,11 @@ from constructs_lib import bindings as aws
 from constructs_lib.release_spec import DeploymentEngine, TrafficShift
 
 if TYPE_CHECKING:
+    import re
+
     from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
     from constructs_lib.pipeline_kit import PipelineKit
+    from constructs_lib.verification_hook import VerificationHookProps
 
 
 class TrafficWiring(Protocol):
@@ -51,6 +57,31 @@ class TrafficWiring(Protocol):
         target_group_arns: tuple[str, str],
     ) -> Mapping[str, aws.LbListenerRule]:
         """The rules the engine shifts, per listener role (``production``, ``test``)."""
+        ...
+
+
+class HookRunner(Protocol):
+    """Who runs the verification hook, and how it gives its verdict."""
+
+    runner: str
+    """``CodeDeploy`` or ``ECS``."""
+    stage: str
+    """The lifecycle event or stage it runs at."""
+    handler: str
+    """The function's entry point in the handler module."""
+    api_services: tuple[str, ...]
+    """AWS APIs it calls: without NAT, the VPC needs an interface endpoint for each."""
+    api_egress_description: str
+    release_target: tuple[str, re.Pattern[str], str]
+    """The prop naming what the hook reports on or reads (``deployment_group_arn`` or
+    ``service_arn``), its format and what it is."""
+
+    def appspec_hooks(self, function_arn: str) -> dict[str, str]:
+        """The AppSpec ``Hooks`` entry the release must carry, if any."""
+        ...
+
+    def statements(self, props: VerificationHookProps) -> list[dict[str, Any]]:
+        """What the function may do to give its verdict and read the version."""
         ...
 
 
@@ -104,6 +135,7 @@ class Engine:
 
     name: DeploymentEngine
     traffic: TrafficWiring
+    hook: HookRunner
     release_stage: Callable[[PipelineKit, CodeDeployPipelineProps], ReleaseStage]
     validate_release: ReleaseLimits
     """What the engine cannot release (one-line errors naming the setting)."""
@@ -131,6 +163,7 @@ def engine(name: DeploymentEngine) -> Engine:
         "codedeploy": Engine(
             "codedeploy",
             codedeploy.LISTENER_WIRING,
+            codedeploy.HOOK_RUNNER,
             codedeploy.CodeDeployRelease,
             codedeploy.validate_release,
             codedeploy.check_pipeline_props,
@@ -138,6 +171,7 @@ def engine(name: DeploymentEngine) -> Engine:
         "ecs": Engine(
             "ecs",
             ecs.LISTENER_WIRING,
+            ecs.HOOK_RUNNER,
             ecs.EcsRelease,
             ecs.validate_ecs_release,
             ecs.check_pipeline_props,

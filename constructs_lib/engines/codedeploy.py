@@ -9,6 +9,7 @@ application and its blue/green deployment group with a least-privilege role, and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,14 @@ from constructs_lib.release_spec import TrafficShift, release_appspec, to_yaml
 
 if TYPE_CHECKING:
     from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
+    from constructs_lib.verification_hook import VerificationHookProps
 
 IMAGE_DETAIL_CONTAINER = "IMAGE1_NAME"
+HOOK_EVENT = "AfterAllowTestTraffic"
+"""The AppSpec event the verification hook runs at: test traffic reaches green."""
+_DEPLOYMENT_GROUP_ARN_RE = re.compile(
+    r"arn:aws[a-z-]*:codedeploy:[a-z0-9-]+:\d{12}:deploymentgroup:[\w.+=,@-]+/[\w.+=,@-]+"
+)
 # CodeDeploy points each listener at the other target group on every release.
 LISTENER_IGNORE_CHANGES = ("default_action",)
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST")
@@ -64,6 +71,36 @@ class CodeDeployListeners:
 
 
 LISTENER_WIRING = CodeDeployListeners()
+
+
+class CodeDeployHook:
+    """CodeDeploy invokes the hook as the AppSpec's ``AfterAllowTestTraffic`` event; the
+    function reports its verdict with ``PutLifecycleEventHookExecutionStatus``."""
+
+    runner = "CodeDeploy"
+    stage = HOOK_EVENT
+    handler = "index.handler"
+    api_services: tuple[str, ...] = ("codedeploy", "ec2", "ecs")
+    api_egress_description = "HTTPS: CodeDeploy, EC2 and ECS APIs"
+    release_target = (
+        "deployment_group_arn",
+        _DEPLOYMENT_GROUP_ARN_RE,
+        "a CodeDeploy deployment group ARN",
+    )
+
+    def appspec_hooks(self, function_arn: str) -> dict[str, str]:
+        return {HOOK_EVENT: function_arn}  # CodeDeploy takes a function name or ARN
+
+    def statements(self, props: VerificationHookProps) -> list[dict[str, Any]]:
+        """Report the verdict (and read the deployment for the version): both actions
+        authorize against the deployment group of the deployment."""
+        actions = ["codedeploy:PutLifecycleEventHookExecutionStatus"]
+        if props.needs_version:
+            actions.append("codedeploy:GetDeployment")
+        return [statement("ReportToOwnDeploymentGroup", actions, [str(props.deployment_group_arn)])]
+
+
+HOOK_RUNNER = CodeDeployHook()
 
 
 class CodeDeployRelease:

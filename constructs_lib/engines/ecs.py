@@ -11,6 +11,7 @@ it runs another one (the bootstrap revision, or after a Terraform change to the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +21,18 @@ from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, TerraformLocal, TerraformResourceLifecycle
 from constructs_lib.iam import statement
 from constructs_lib.pipeline_kit import PipelineKit
-from constructs_lib.release_spec import SPEC_ID_LENGTH, TrafficShift, shift_minutes, traffic_shift
+from constructs_lib.release_spec import (
+    NATIVE_HOOK_STAGE,
+    SPEC_ID_LENGTH,
+    TrafficShift,
+    shift_minutes,
+    traffic_shift,
+)
 from constructs_lib.validation import ValidationError, check_int_range
 
 if TYPE_CHECKING:
     from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
+    from constructs_lib.verification_hook import VerificationHookProps
 
 IMAGE_DEFINITIONS = "imagedefinitions.json"
 # ECS rewrites the weights of each rule's forward action on every release.
@@ -105,6 +113,39 @@ class WeightedRules:
 
 
 LISTENER_WIRING = WeightedRules()
+_SERVICE_ARN_RE = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/[\w-]+/[\w-]+")
+
+
+class EcsHook:
+    """ECS runs the hook as the service's ``POST_TEST_TRAFFIC_SHIFT`` lifecycle hook; the
+    verdict is the function's answer (``hookStatus``)."""
+
+    runner = "ECS"
+    stage = NATIVE_HOOK_STAGE
+    handler = "index.ecs_handler"
+    api_services: tuple[str, ...] = ("ec2", "ecs")
+    api_egress_description = "HTTPS: EC2 and ECS APIs"
+    release_target = ("service_arn", _SERVICE_ARN_RE, "an ECS service ARN")
+
+    def appspec_hooks(self, function_arn: str) -> dict[str, str]:
+        return {}  # no AppSpec: the hook is the service's (NativeRelease)
+
+    def statements(self, props: VerificationHookProps) -> list[dict[str, Any]]:
+        """Read the revision being deployed for the version (``body_is_version`` probes
+        only): IAM checks both the service and the revision asked about."""
+        if not props.needs_version:
+            return []
+        service = str(props.service_arn)
+        return [
+            statement(
+                "ReadOwnServiceRevisions",
+                ["ecs:DescribeServiceRevisions"],
+                [service, service.replace(":service/", ":service-revision/", 1) + "/*"],
+            )
+        ]
+
+
+HOOK_RUNNER = EcsHook()
 
 
 def ecs_release_minutes(config: str | TrafficShift, bake_minutes: int) -> int:
