@@ -34,8 +34,8 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Token
-from constructs_lib.engines import engine
 from constructs_lib.engines import codedeploy as codedeploy_engine
+from constructs_lib.engines import engine
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.release_spec import DEPLOYMENT_ENGINES, DeploymentEngine, check_engine
