@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from constructs import Construct
 
@@ -20,14 +20,14 @@ from constructs_lib.container_secrets import (
     parse_secret_arn,
 )
 from constructs_lib.container_spec import RenderTarget, TaskSpec, render_container_definitions
+from constructs_lib.engines import engine
+from constructs_lib.engines.codedeploy import SERVICE_IGNORE_CHANGES
+from constructs_lib.engines.ecs import NATIVE_SERVICE_IGNORE_CHANGES, NativeRelease
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.release_spec import (
-    NATIVE_HOOK_STAGE,
     DeploymentEngine,
     ServiceTarget,
-    TrafficRoutes,
-    TrafficShift,
     check_engine,
 )
 from constructs_lib.validation import (
@@ -38,15 +38,17 @@ from constructs_lib.validation import (
     check_resource_prefix,
 )
 
-# What CodeDeploy changes at run time on a CODE_DEPLOY-controlled service: each release
-# swaps the task definition and the target group, and the network configuration can only
-# change through a deployment (ECS refuses it in UpdateService). Terraform must leave them be.
-SERVICE_IGNORE_CHANGES = ("task_definition", "load_balancer", "network_configuration")
-# On an ECS-controlled (native blue/green) service each release registers the revision it
-# runs, and ECS alternates the target groups: a plan sending the original pair back would
-# land every later deployment on one target group (terraform-provider-aws #45678). The
-# network configuration is Terraform's: UpdateService takes it on this controller.
-NATIVE_SERVICE_IGNORE_CHANGES = ("task_definition", "load_balancer")
+# What each engine changes at run time on the service (engines/codedeploy.py, engines/ecs.py),
+# and the ECS-native release settings, kept importable here.
+__all__ = [
+    "NATIVE_SERVICE_IGNORE_CHANGES",
+    "SERVICE_IGNORE_CHANGES",
+    "FargateService",
+    "FargateServiceProps",
+    "NativeRelease",
+    "longest_release_target",
+    "validate_service_settings",
+]
 CONTAINER_INSIGHTS_MODES = ("disabled", "enabled", "enhanced")
 BOOTSTRAP_VERSION = "bootstrap"
 ECR_PUBLIC = "public.ecr.aws"
@@ -104,13 +106,7 @@ class FargateServiceProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
-        check_engine("engine", self.engine)
-        if (self.engine == "ecs") != (self.native_release is not None):
-            raise ValidationError(
-                "native_release", "is required with engine 'ecs' and refused with 'codedeploy'"
-            )
-        if self.native_release is not None:
-            self.native_release.validate()
+        engine(check_engine("engine", self.engine)).service_control(self.native_release)
         if not self.subnet_ids:
             raise ValidationError("subnet_ids", "at least one subnet is needed")
         validate_service_settings(
@@ -138,10 +134,6 @@ class FargateServiceProps:
             for c in self.task.containers
             for name, arn in sorted(c.secrets.items())
         ]
-
-
-def _no_names() -> tuple[str, ...]:
-    return ()
 
 
 def repository_name(name_prefix: str, container: str) -> str:
@@ -194,52 +186,6 @@ def longest_release_target(name_prefix: str, region: str, task: TaskSpec) -> Ser
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class NativeRelease:
-    """How ECS itself releases the service (engine ``ecs``): BLUE_GREEN all at once, or the
-    CANARY / LINEAR strategy of ``shift``, over the production and test listener rules of
-    ``traffic``; then both revisions run for ``bake_time_minutes`` (rollback is a weight flip)
-    before the old one stops."""
-
-    traffic: TrafficRoutes
-    """The target groups and listener rules (:class:`AlbBlueGreen` with engine ``ecs``)."""
-    shift: TrafficShift | None = None
-    """None: all production traffic at once after the test traffic checks pass."""
-    bake_time_minutes: int = 5
-    """Minutes both revisions stay up after the shift: the window for a fast rollback."""
-    hook_function_arns: Sequence[str] = field(default_factory=_no_names)
-    """Lambda functions run at ``POST_TEST_TRAFFIC_SHIFT`` (test rule on the new revision,
-    production still on the old one); each answers SUCCEEDED or FAILED (rollback)."""
-    alarm_names: Sequence[str] = field(default_factory=_no_names)
-    """CloudWatch alarms that roll a release back when they fire (the service's ``alarms``)."""
-
-    def validate(self) -> None:
-        traffic = self.traffic
-        missing = [
-            name
-            for name in (
-                "blue_target_group_arn",
-                "green_target_group_arn",
-                "production_listener_rule_arn",
-                "test_listener_rule_arn",
-            )
-            if getattr(traffic, name) is None
-        ]
-        if missing:
-            raise ValidationError(
-                f"native_release.traffic.{missing[0]}",
-                "ECS blue/green needs both target groups and listener rules: build "
-                "AlbBlueGreen with engine 'ecs'",
-            )
-        check_int_range("native_release.bake_time_minutes", self.bake_time_minutes, 0, 1440)
-        if self.shift is not None:
-            self.shift.validate("native_release.shift.")
-
-    @property
-    def strategy(self) -> str:
-        return "BLUE_GREEN" if self.shift is None else self.shift.kind.upper()
-
-
 def validate_service_settings(
     *,
     desired_count: object,
@@ -279,6 +225,7 @@ class FargateService(Construct):
     def __init__(self, scope: Construct, id_: str, props: FargateServiceProps) -> None:
         super().__init__(scope, id_)
         self.props = props
+        self._control = engine(props.engine).service_control(props.native_release)
         prefix = props.name_prefix
         partition_data = aws.DataAwsPartition(self, "partition")
         partition: str = partition_data.partition
@@ -345,15 +292,10 @@ class FargateService(Construct):
         self.security_group_id: str = self.security_group.id
 
         lb_container = props.task.load_balanced
-        native = props.native_release
-        self.infrastructure_role: aws.IamRole | None = None
+        control = self._control
+        release_policy = control.release_resources(self, prefix, account)
+        self.infrastructure_role: aws.IamRole | None = control.infrastructure_role
         """Engine ``ecs``: the role ECS shifts traffic and runs hooks with."""
-        release_policy: list[ITerraformDependable] = []
-        if native is not None:
-            self.infrastructure_role, infrastructure_policy = self._infrastructure_role(
-                native, account
-            )
-            release_policy.append(infrastructure_policy)
         self.service = aws.EcsService(
             self,
             "service",
@@ -363,23 +305,15 @@ class FargateService(Construct):
             desired_count=props.desired_count,
             launch_type="FARGATE",
             platform_version="LATEST",
-            deployment_controller=aws.EcsServiceDeploymentController(
-                type="CODE_DEPLOY" if native is None else "ECS"
-            ),
-            deployment_configuration=self._deployment_configuration(native),
-            alarms=(
-                aws.EcsServiceAlarms(
-                    alarm_names=list(native.alarm_names), enable=True, rollback=True
-                )
-                if native is not None and native.alarm_names
-                else None
-            ),
+            deployment_controller=aws.EcsServiceDeploymentController(type=control.controller),
+            deployment_configuration=control.deployment_configuration(),
+            alarms=control.alarms(),
             load_balancer=[
                 aws.EcsServiceLoadBalancer(
                     target_group_arn=props.target_group_arn,
                     container_name=lb_container.name,
                     container_port=lb_container.port,
-                    advanced_configuration=self._advanced_configuration(native),
+                    advanced_configuration=control.advanced_configuration(),
                 )
             ],
             network_configuration=aws.EcsServiceNetworkConfiguration(
@@ -438,116 +372,7 @@ class FargateService(Construct):
     def ignored_changes(self) -> tuple[str, ...]:
         """Service attributes Terraform leaves to the deployer (and autoscaler)."""
         extra = ("desired_count",) if self.props.autoscaled else ()
-        if self.props.native_release is not None:
-            return NATIVE_SERVICE_IGNORE_CHANGES + extra
-        return SERVICE_IGNORE_CHANGES + extra
-
-    # --- ECS-native blue/green ------------------------------------------------------------
-
-    def _deployment_configuration(
-        self, native: NativeRelease | None
-    ) -> aws.EcsServiceDeploymentConfiguration | None:
-        if native is None or self.infrastructure_role is None:
-            return None
-        shift = native.shift
-        canary = linear = None
-        if shift is not None and shift.kind == "canary":
-            canary = aws.EcsServiceDeploymentConfigurationCanaryConfiguration(
-                canary_percent=shift.percentage,
-                canary_bake_time_in_minutes=str(shift.interval_minutes),
-            )
-        elif shift is not None:
-            linear = aws.EcsServiceDeploymentConfigurationLinearConfiguration(
-                step_percent=shift.percentage,
-                step_bake_time_in_minutes=str(shift.interval_minutes),
-            )
-        hooks = [
-            aws.EcsServiceDeploymentConfigurationLifecycleHook(
-                hook_target_arn=arn,
-                role_arn=self.infrastructure_role.arn,
-                lifecycle_stages=[NATIVE_HOOK_STAGE],
-            )
-            for arn in native.hook_function_arns
-        ]
-        return aws.EcsServiceDeploymentConfiguration(
-            strategy=native.strategy,
-            bake_time_in_minutes=str(native.bake_time_minutes),
-            canary_configuration=canary,
-            linear_configuration=linear,
-            lifecycle_hook=hooks or None,
-        )
-
-    def _advanced_configuration(
-        self, native: NativeRelease | None
-    ) -> aws.EcsServiceLoadBalancerAdvancedConfiguration | None:
-        if native is None or self.infrastructure_role is None:
-            return None
-        traffic = native.traffic
-        return aws.EcsServiceLoadBalancerAdvancedConfiguration(
-            alternate_target_group_arn=str(traffic.green_target_group_arn),
-            production_listener_rule=str(traffic.production_listener_rule_arn),
-            test_listener_rule=traffic.test_listener_rule_arn,
-            role_arn=self.infrastructure_role.arn,
-        )
-
-    def _infrastructure_role(
-        self, native: NativeRelease, account: str
-    ) -> tuple[aws.IamRole, aws.IamRolePolicy]:
-        """What ECS does in a native blue/green release of this service, on its own target
-        groups, rules and hooks only (instead of the managed
-        ``AmazonECSInfrastructureRolePolicyForLoadBalancers``, which allows it on every load
-        balancer of the account)."""
-        prefix = self.props.name_prefix
-        traffic = native.traffic
-        role = aws.IamRole(
-            self,
-            "infrastructure-role",
-            name=aws_name(prefix, "ecs-infrastructure", max_length=IAM_ROLE_NAME_MAX),
-            description=f"Lets ECS shift {prefix} traffic between blue and green",
-            assume_role_policy=service_trust_policy(
-                "ecs.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
-            ),
-        )
-        statements = [
-            # Describe calls of Elastic Load Balancing have no resource-level permissions.
-            statement(
-                "ReadLoadBalancing",
-                [
-                    "elasticloadbalancing:DescribeListeners",
-                    "elasticloadbalancing:DescribeRules",
-                    "elasticloadbalancing:DescribeTargetGroups",
-                    "elasticloadbalancing:DescribeTargetHealth",
-                ],
-                ["*"],
-            ),
-            statement(
-                "RegisterTasksInOwnTargetGroups",
-                ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
-                [str(traffic.blue_target_group_arn), str(traffic.green_target_group_arn)],
-            ),
-            statement(
-                "ShiftOwnListenerRules",
-                ["elasticloadbalancing:ModifyRule"],
-                [str(traffic.production_listener_rule_arn), str(traffic.test_listener_rule_arn)],
-            ),
-        ]
-        if native.hook_function_arns:
-            statements.append(
-                statement(
-                    "InvokeOwnHooks",
-                    ["lambda:InvokeFunction"],
-                    sorted(set(native.hook_function_arns)),
-                )
-            )
-        policy = aws.IamRolePolicy(
-            self,
-            "infrastructure-policy",
-            name="blue-green-least-privilege",
-            role=role.id,
-            policy=policy_document(*statements),
-        )
-        return role, policy
+        return self._control.ignore_changes + extra
 
     def _repository(self, container: str) -> aws.EcrRepository:
         repo = aws.EcrRepository(

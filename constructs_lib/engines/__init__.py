@@ -7,6 +7,9 @@
 
 Each engine module gives, through :func:`engine`:
 
+* :class:`~constructs_lib.fargate_service.FargateService` the control of its deployments
+  (:class:`ServiceControl`): the deployment controller and configuration, what Terraform
+  leaves to the engine, and the role the engine acts with;
 * :class:`~constructs_lib.alb_blue_green.AlbBlueGreen` its listener wiring
   (:class:`TrafficWiring`): what the listeners do by default, what Terraform leaves to the
   engine at run time, and the listener rules the engine shifts, if any;
@@ -36,6 +39,29 @@ if TYPE_CHECKING:
     from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
     from constructs_lib.pipeline_kit import PipelineKit
     from constructs_lib.verification_hook import VerificationHookProps
+
+
+class ServiceControl(Protocol):
+    """Who controls an ECS service's deployments, and with what."""
+
+    controller: str
+    """The service's deployment controller (``CODE_DEPLOY`` or ``ECS``)."""
+    ignore_changes: tuple[str, ...]
+    """Service arguments the engine changes at run time (Terraform must not revert them)."""
+    infrastructure_role: aws.IamRole | None
+    """The role the engine acts on the service's load balancing with, if the service has one."""
+
+    def release_resources(self, scope: Construct, name_prefix: str, account: str) -> list[Any]:
+        """Create what the service needs before it exists; returns what it must wait for."""
+        ...
+
+    def deployment_configuration(self) -> aws.EcsServiceDeploymentConfiguration | None: ...
+
+    def alarms(self) -> aws.EcsServiceAlarms | None: ...
+
+    def advanced_configuration(
+        self,
+    ) -> aws.EcsServiceLoadBalancerAdvancedConfiguration | None: ...
 
 
 class TrafficWiring(Protocol):
@@ -134,6 +160,8 @@ class Engine:
     """Everything that differs between two ways of releasing, for each construct."""
 
     name: DeploymentEngine
+    service_control: Callable[[Any], ServiceControl]
+    """From the service's ``native_release`` (required by one engine, refused by the other)."""
     traffic: TrafficWiring
     hook: HookRunner
     release_stage: Callable[[PipelineKit, CodeDeployPipelineProps], ReleaseStage]
@@ -162,6 +190,7 @@ def engine(name: DeploymentEngine) -> Engine:
     engines = {
         "codedeploy": Engine(
             "codedeploy",
+            codedeploy.CodeDeployControl,
             codedeploy.LISTENER_WIRING,
             codedeploy.HOOK_RUNNER,
             codedeploy.CodeDeployRelease,
@@ -170,6 +199,7 @@ def engine(name: DeploymentEngine) -> Engine:
         ),
         "ecs": Engine(
             "ecs",
+            ecs.NativeControl,
             ecs.LISTENER_WIRING,
             ecs.HOOK_RUNNER,
             ecs.EcsRelease,

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import Fn, TerraformLocal
+from constructs_lib.bindings import Fn, ITerraformDependable, TerraformLocal
 from constructs_lib.iam import statement
 from constructs_lib.pipeline_kit import BUILD_ARTIFACT, PipelineKit
 from constructs_lib.release_spec import TrafficShift, release_appspec, to_yaml
+from constructs_lib.validation import ValidationError
 
 if TYPE_CHECKING:
     from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
@@ -49,6 +50,41 @@ def validate_release(
 
 def check_pipeline_props(props: CodeDeployPipelineProps) -> None:
     """The pipeline's hooks and alarms are CodeDeploy's: nothing to refuse."""
+
+
+# What CodeDeploy changes at run time on a CODE_DEPLOY-controlled service: each release
+# swaps the task definition and the target group, and the network configuration can only
+# change through a deployment (ECS refuses it in UpdateService). Terraform must leave them be.
+SERVICE_IGNORE_CHANGES = ("task_definition", "load_balancer", "network_configuration")
+
+
+class CodeDeployControl:
+    """CodeDeploy controls the service's deployments (``deploymentController =
+    CODE_DEPLOY``): the service itself carries no release configuration."""
+
+    controller = "CODE_DEPLOY"
+    ignore_changes: tuple[str, ...] = SERVICE_IGNORE_CHANGES
+    infrastructure_role = None
+
+    def __init__(self, native: object | None) -> None:
+        if native is not None:
+            raise ValidationError(
+                "native_release", "is required with engine 'ecs' and refused with 'codedeploy'"
+            )
+
+    def release_resources(
+        self, scope: Construct, name_prefix: str, account: str
+    ) -> list[ITerraformDependable]:
+        return []
+
+    def deployment_configuration(self) -> None:
+        return None
+
+    def alarms(self) -> None:
+        return None
+
+    def advanced_configuration(self) -> None:
+        return None
 
 
 class CodeDeployListeners:

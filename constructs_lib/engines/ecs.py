@@ -12,18 +12,26 @@ it runs another one (the bootstrap revision, or after a Terraform change to the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import Fn, TerraformLocal, TerraformResourceLifecycle
-from constructs_lib.iam import statement
+from constructs_lib.bindings import (
+    Fn,
+    ITerraformDependable,
+    TerraformLocal,
+    TerraformResourceLifecycle,
+)
+from constructs_lib.iam import policy_document, service_trust_policy, statement
+from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.pipeline_kit import PipelineKit
 from constructs_lib.release_spec import (
     NATIVE_HOOK_STAGE,
     SPEC_ID_LENGTH,
+    TrafficRoutes,
     TrafficShift,
     shift_minutes,
     traffic_shift,
@@ -146,6 +154,197 @@ class EcsHook:
 
 
 HOOK_RUNNER = EcsHook()
+
+
+def _no_names() -> tuple[str, ...]:
+    return ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class NativeRelease:
+    """How ECS itself releases the service (engine ``ecs``): BLUE_GREEN all at once, or the
+    CANARY / LINEAR strategy of ``shift``, over the production and test listener rules of
+    ``traffic``; then both revisions run for ``bake_time_minutes`` (rollback is a weight flip)
+    before the old one stops."""
+
+    traffic: TrafficRoutes
+    """The target groups and listener rules (:class:`AlbBlueGreen` with engine ``ecs``)."""
+    shift: TrafficShift | None = None
+    """None: all production traffic at once after the test traffic checks pass."""
+    bake_time_minutes: int = 5
+    """Minutes both revisions stay up after the shift: the window for a fast rollback."""
+    hook_function_arns: Sequence[str] = field(default_factory=_no_names)
+    """Lambda functions run at ``POST_TEST_TRAFFIC_SHIFT`` (test rule on the new revision,
+    production still on the old one); each answers SUCCEEDED or FAILED (rollback)."""
+    alarm_names: Sequence[str] = field(default_factory=_no_names)
+    """CloudWatch alarms that roll a release back when they fire (the service's ``alarms``)."""
+
+    def validate(self) -> None:
+        traffic = self.traffic
+        missing = [
+            name
+            for name in (
+                "blue_target_group_arn",
+                "green_target_group_arn",
+                "production_listener_rule_arn",
+                "test_listener_rule_arn",
+            )
+            if getattr(traffic, name) is None
+        ]
+        if missing:
+            raise ValidationError(
+                f"native_release.traffic.{missing[0]}",
+                "ECS blue/green needs both target groups and listener rules: build "
+                "AlbBlueGreen with engine 'ecs'",
+            )
+        check_int_range("native_release.bake_time_minutes", self.bake_time_minutes, 0, 1440)
+        if self.shift is not None:
+            self.shift.validate("native_release.shift.")
+
+    @property
+    def strategy(self) -> str:
+        return "BLUE_GREEN" if self.shift is None else self.shift.kind.upper()
+
+
+# On an ECS-controlled (native blue/green) service each release registers the revision it
+# runs, and ECS alternates the target groups: a plan sending the original pair back would
+# land every later deployment on one target group (terraform-provider-aws #45678). The
+# network configuration is Terraform's: UpdateService takes it on this controller.
+NATIVE_SERVICE_IGNORE_CHANGES = ("task_definition", "load_balancer")
+
+
+def check_service_props(native_release: NativeRelease | None) -> None:
+    if native_release is None:
+        raise ValidationError(
+            "native_release", "is required with engine 'ecs' and refused with 'codedeploy'"
+        )
+    native_release.validate()
+
+
+class NativeControl:
+    """ECS controls the service's deployments (``deploymentController = ECS``): the
+    strategy, bake time, lifecycle hook and alarms of a :class:`NativeRelease`, and the
+    infrastructure role ECS shifts the listener rules with."""
+
+    controller = "ECS"
+    ignore_changes: tuple[str, ...] = NATIVE_SERVICE_IGNORE_CHANGES
+
+    def __init__(self, native: NativeRelease | None) -> None:
+        check_service_props(native)
+        assert native is not None
+        self.native = native
+        self.infrastructure_role: aws.IamRole | None = None
+
+    def release_resources(
+        self, scope: Construct, name_prefix: str, account: str
+    ) -> list[ITerraformDependable]:
+        """What ECS does in a native blue/green release of this service, on its own target
+        groups, rules and hooks only (instead of the managed
+        ``AmazonECSInfrastructureRolePolicyForLoadBalancers``, which allows it on every load
+        balancer of the account)."""
+        native = self.native
+        traffic = native.traffic
+        role = aws.IamRole(
+            scope,
+            "infrastructure-role",
+            name=aws_name(name_prefix, "ecs-infrastructure", max_length=IAM_ROLE_NAME_MAX),
+            description=f"Lets ECS shift {name_prefix} traffic between blue and green",
+            assume_role_policy=service_trust_policy(
+                "ecs.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            ),
+        )
+        statements = [
+            # Describe calls of Elastic Load Balancing have no resource-level permissions.
+            statement(
+                "ReadLoadBalancing",
+                [
+                    "elasticloadbalancing:DescribeListeners",
+                    "elasticloadbalancing:DescribeRules",
+                    "elasticloadbalancing:DescribeTargetGroups",
+                    "elasticloadbalancing:DescribeTargetHealth",
+                ],
+                ["*"],
+            ),
+            statement(
+                "RegisterTasksInOwnTargetGroups",
+                ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
+                [str(traffic.blue_target_group_arn), str(traffic.green_target_group_arn)],
+            ),
+            statement(
+                "ShiftOwnListenerRules",
+                ["elasticloadbalancing:ModifyRule"],
+                [str(traffic.production_listener_rule_arn), str(traffic.test_listener_rule_arn)],
+            ),
+        ]
+        if native.hook_function_arns:
+            statements.append(
+                statement(
+                    "InvokeOwnHooks",
+                    ["lambda:InvokeFunction"],
+                    sorted(set(native.hook_function_arns)),
+                )
+            )
+        policy = aws.IamRolePolicy(
+            scope,
+            "infrastructure-policy",
+            name="blue-green-least-privilege",
+            role=role.id,
+            policy=policy_document(*statements),
+        )
+        self.infrastructure_role = role
+        return [policy]
+
+    def _role_arn(self) -> str:
+        assert self.infrastructure_role is not None, "release_resources() comes first"
+        arn: str = self.infrastructure_role.arn
+        return arn
+
+    def deployment_configuration(self) -> aws.EcsServiceDeploymentConfiguration:
+        native = self.native
+        role_arn = self._role_arn()
+        shift = native.shift
+        canary = linear = None
+        if shift is not None and shift.kind == "canary":
+            canary = aws.EcsServiceDeploymentConfigurationCanaryConfiguration(
+                canary_percent=shift.percentage,
+                canary_bake_time_in_minutes=str(shift.interval_minutes),
+            )
+        elif shift is not None:
+            linear = aws.EcsServiceDeploymentConfigurationLinearConfiguration(
+                step_percent=shift.percentage,
+                step_bake_time_in_minutes=str(shift.interval_minutes),
+            )
+        hooks = [
+            aws.EcsServiceDeploymentConfigurationLifecycleHook(
+                hook_target_arn=arn,
+                role_arn=role_arn,
+                lifecycle_stages=[NATIVE_HOOK_STAGE],
+            )
+            for arn in native.hook_function_arns
+        ]
+        return aws.EcsServiceDeploymentConfiguration(
+            strategy=native.strategy,
+            bake_time_in_minutes=str(native.bake_time_minutes),
+            canary_configuration=canary,
+            linear_configuration=linear,
+            lifecycle_hook=hooks or None,
+        )
+
+    def alarms(self) -> aws.EcsServiceAlarms | None:
+        names = self.native.alarm_names
+        if not names:
+            return None
+        return aws.EcsServiceAlarms(alarm_names=list(names), enable=True, rollback=True)
+
+    def advanced_configuration(self) -> aws.EcsServiceLoadBalancerAdvancedConfiguration:
+        traffic = self.native.traffic
+        return aws.EcsServiceLoadBalancerAdvancedConfiguration(
+            alternate_target_group_arn=str(traffic.green_target_group_arn),
+            production_listener_rule=str(traffic.production_listener_rule_arn),
+            test_listener_rule=traffic.test_listener_rule_arn,
+            role_arn=self._role_arn(),
+        )
 
 
 def ecs_release_minutes(config: str | TrafficShift, bake_minutes: int) -> int:
