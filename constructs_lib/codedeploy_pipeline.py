@@ -354,7 +354,7 @@ class CodeDeployPipeline(Construct):
             props.service,
             region=props.region,
             primary_container=props.primary_container,
-            engine=props.engine,
+            style=engines.engine(props.engine).template_style,
         )
         return self._kit.parameter(
             "taskdef-template",

@@ -164,33 +164,43 @@ class TrafficRoutes:
     """Engine ``ecs``: the rule that sends test traffic to the new revision."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class TemplateStyle:
+    """How an engine's release template leaves the images and the version to the release
+    (each engine module names its own)."""
+
+    primary_image: str | None
+    """The primary container's image as a placeholder the deploy action fills
+    (CodeDeploy: :data:`IMAGE_PLACEHOLDER`); None: its repository at the release's tag."""
+    version: str | None
+    """The version variable's value, a placeholder the build fills; None: the image
+    carries the version (``ENV`` at build time)."""
+    names_spec: bool = False
+    """The template names the container spec it was rendered from (``RELEASE_SPEC``)."""
+
+
 def release_task_definition(
     task: TaskSpec,
     target: ServiceTarget,
     *,
     region: str,
     primary_container: str,
-    engine: DeploymentEngine = "codedeploy",
+    style: TemplateStyle,
     spec_id: str | None = None,
 ) -> dict[str, Any]:
-    """The ``RegisterTaskDefinition`` input a release registers, with placeholders.
+    """The ``RegisterTaskDefinition`` input a release registers, with placeholders: every
+    image but a ``style.primary_image`` is its repository at tag :data:`VERSION_PLACEHOLDER`,
+    which the build replaces (with the version variable, when ``style.version`` is one).
 
-    ``codedeploy``: the primary container's image is :data:`IMAGE_PLACEHOLDER` (CodeDeploy
-    fills it); every other image is its repository at tag :data:`VERSION_PLACEHOLDER`, which
-    the build replaces along with the version variable.
-
-    ``ecs``: ECS's deploy action copies the running revision and swaps only the images, so a
-    version variable would go stale: the images carry the version (``ENV`` at build time) and
-    every image is its repository at :data:`VERSION_PLACEHOLDER`. Given a ``spec_id`` (a
-    digest of this rendering without it, see ``CodeDeployPipeline``), the primary container
-    names the spec (:data:`RELEASE_SPEC_VARIABLE`) so the build can tell a revision rendered
-    from another spec (or the bootstrap one) and move the service onto this one first.
+    Given a ``spec_id`` (a digest of this rendering without it, see ``engines.ecs``), the
+    primary container names the spec (:data:`RELEASE_SPEC_VARIABLE`) so the build can tell a
+    revision rendered from another spec (or the bootstrap one) and move the service onto
+    this one first.
     """
-    codedeploy = engine == "codedeploy"
     images = {
         c.name: (
-            IMAGE_PLACEHOLDER
-            if codedeploy and c.name == primary_container
+            style.primary_image
+            if style.primary_image is not None and c.name == primary_container
             else f"{target.repository_urls[c.name]}:{VERSION_PLACEHOLDER}"
         )
         for c in task.containers
@@ -199,7 +209,7 @@ def release_task_definition(
         task,
         RenderTarget(
             images=images,
-            version=VERSION_PLACEHOLDER if codedeploy else None,
+            version=style.version,
             log_groups=target.log_group_names,
             region=region,
         ),
@@ -234,7 +244,7 @@ def release_template_bytes(
     *,
     region: str,
     primary_container: str,
-    engine: DeploymentEngine = "codedeploy",
+    style: TemplateStyle,
 ) -> int:
     """What the stored ``taskdef.json`` of ``task`` weighs once Terraform has resolved the
     references in it: give a ``target`` of literal values (see
@@ -244,8 +254,8 @@ def release_template_bytes(
         target,
         region=region,
         primary_container=primary_container,
-        engine=engine,
-        spec_id="0" * SPEC_ID_LENGTH if engine == "ecs" else None,
+        style=style,
+        spec_id="0" * SPEC_ID_LENGTH if style.names_spec else None,
     )
     return len(template_text(rendered).encode())
 

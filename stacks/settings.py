@@ -25,6 +25,7 @@ from constructs_lib.codedeploy_pipeline import (
     validate_pipeline_settings,
 )
 from constructs_lib.container_secrets import check_kms_key_arn, parse_secret_arn
+from constructs_lib.engines import engine
 from constructs_lib.fargate_service import longest_release_target, validate_service_settings
 from constructs_lib.network import NatGateways, plan_subnets
 from constructs_lib.release_alarms import AlarmThresholds
@@ -796,7 +797,7 @@ def _check_release_template_size(settings: Settings) -> None:
         longest_release_target(settings.stack_name, settings.region, task),
         region=settings.region,
         primary_container=APP,
-        engine=settings.deployment.engine,
+        style=engine(settings.deployment.engine).template_style,
     )
     if size > SSM_PARAMETER_MAX_BYTES:
         raise ValidationError(

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.release_spec import DeploymentEngine, TrafficShift
+from constructs_lib.release_spec import DeploymentEngine, TemplateStyle, TrafficShift
 
 if TYPE_CHECKING:
     import re
@@ -160,6 +160,8 @@ class Engine:
     """Everything that differs between two ways of releasing, for each construct."""
 
     name: DeploymentEngine
+    template_style: TemplateStyle
+    """How the release template leaves images and version to the release."""
     service_control: Callable[[Any], ServiceControl]
     """From the service's ``native_release`` (required by one engine, refused by the other)."""
     traffic: TrafficWiring
@@ -190,6 +192,7 @@ def engine(name: DeploymentEngine) -> Engine:
     engines = {
         "codedeploy": Engine(
             "codedeploy",
+            codedeploy.TEMPLATE_STYLE,
             codedeploy.CodeDeployControl,
             codedeploy.LISTENER_WIRING,
             codedeploy.HOOK_RUNNER,
@@ -199,6 +202,7 @@ def engine(name: DeploymentEngine) -> Engine:
         ),
         "ecs": Engine(
             "ecs",
+            ecs.TEMPLATE_STYLE,
             ecs.NativeControl,
             ecs.LISTENER_WIRING,
             ecs.HOOK_RUNNER,

@@ -19,7 +19,14 @@ from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, ITerraformDependable, TerraformLocal
 from constructs_lib.iam import statement
 from constructs_lib.pipeline_kit import BUILD_ARTIFACT, PipelineKit
-from constructs_lib.release_spec import TrafficShift, release_appspec, to_yaml
+from constructs_lib.release_spec import (
+    IMAGE_PLACEHOLDER,
+    VERSION_PLACEHOLDER,
+    TemplateStyle,
+    TrafficShift,
+    release_appspec,
+    to_yaml,
+)
 from constructs_lib.validation import ValidationError
 
 if TYPE_CHECKING:
@@ -35,6 +42,9 @@ _DEPLOYMENT_GROUP_ARN_RE = re.compile(
 # CodeDeploy points each listener at the other target group on every release.
 LISTENER_IGNORE_CHANGES = ("default_action",)
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST")
+TEMPLATE_STYLE = TemplateStyle(primary_image=IMAGE_PLACEHOLDER, version=VERSION_PLACEHOLDER)
+"""``CodeDeployToECS`` fills the primary image from ``imageDetail.json``; the build writes the
+commit id into the version variable and the other images' tags."""
 
 
 def validate_release(

@@ -31,6 +31,7 @@ from constructs_lib.pipeline_kit import PipelineKit
 from constructs_lib.release_spec import (
     NATIVE_HOOK_STAGE,
     SPEC_ID_LENGTH,
+    TemplateStyle,
     TrafficRoutes,
     TrafficShift,
     shift_minutes,
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from constructs_lib.verification_hook import VerificationHookProps
 
 IMAGE_DEFINITIONS = "imagedefinitions.json"
+TEMPLATE_STYLE = TemplateStyle(primary_image=None, version=None, names_spec=True)
+"""ECS's deploy action copies the running revision and swaps only the images, so a version
+variable would go stale: the images carry the version, and the template names its spec."""
 # ECS rewrites the weights of each rule's forward action on every release.
 RULE_IGNORE_CHANGES = ("action",)
 # The one rule per listener ECS shifts; it matches every request.

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
+from constructs_lib.engines import engine as get_engine
 from constructs_lib.fargate_service import longest_release_target
 from constructs_lib.release_spec import (
     IMAGE_PLACEHOLDER,
@@ -166,7 +167,7 @@ def test_the_size_bound_settings_check_is_an_upper_bound(
         longest_release_target(stack_name, settings.region, task),
         region=settings.region,
         primary_container="app",
-        engine=engine,  # type: ignore[arg-type]
+        style=get_engine(engine).template_style,  # type: ignore[arg-type]
     )
     assert len(stored.encode()) <= bound <= len(stored.encode()) + 400
 

@@ -33,6 +33,7 @@ from constructs_lib.codedeploy_pipeline import (
     PREDEFINED_ECS_CONFIGS,
 )
 from constructs_lib.container_spec import TASK_DEFINITION_MAX_BYTES
+from constructs_lib.engines import engine
 from constructs_lib.fargate_service import CONTAINER_INSIGHTS_MODES, longest_release_target
 from constructs_lib.naming import (
     ALB_NAME_MAX,
@@ -851,7 +852,7 @@ def _assert_own_service_sound(s: Settings) -> None:
             longest_release_target(s.stack_name, s.region, task),
             region=s.region,
             primary_container="app",
-            engine=s.deployment.engine,
+            style=engine(s.deployment.engine).template_style,
         )
         assert template <= SSM_PARAMETER_MAX_BYTES  # the release template in Parameter Store
     lb = s.load_balancer
