@@ -35,7 +35,11 @@ from constructs_lib import engines
 from constructs_lib.bindings import Fn, TerraformLocal, Token
 from constructs_lib.container_spec import TaskSpec
 from constructs_lib.engines import ReleaseStage
-from constructs_lib.engines.codedeploy import IMAGE_DETAIL_CONTAINER, ROLLBACK_EVENTS
+from constructs_lib.engines.codedeploy import (
+    IMAGE_DETAIL_CONTAINER,
+    ROLLBACK_EVENTS,
+    deployment_group_arn,
+)
 from constructs_lib.engines.ecs import (
     ECS_ACTION_MAX_MINUTES,
     ECS_BAKE_MAX_MINUTES,
@@ -200,14 +204,6 @@ class CodeDeployPipelineProps:
         for name in names:
             if name not in self.service.repository_urls:
                 raise ValidationError("service.repository_urls", f"no repository for {name!r}")
-
-
-def deployment_group_arn(*, partition: str, region: str, account: str, name_prefix: str) -> str:
-    """The ARN of the deployment group a pipeline with this ``name_prefix`` creates, known
-    before the pipeline exists: a hook's policy needs it while the deploy role's policy
-    names the hook, so referencing the group itself would be a cycle."""
-    group = f"{name_prefix}/{name_prefix}"
-    return f"arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{group}"
 
 
 def validate_pipeline_settings(

@@ -32,10 +32,10 @@ from constructs_lib import (
     VerificationHookProps,
     VpcEndpoints,
     VpcEndpointsProps,
+    engines,
 )
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack
-from constructs_lib.codedeploy_pipeline import deployment_group_arn
 from constructs_lib.release_spec import traffic_shift
 from constructs_lib.verification_hook import API_SERVICES
 from constructs_lib.vpc_endpoints import TASK_SERVICES
@@ -80,6 +80,9 @@ class BlueGreenStack(TerraformStack):
         svc = settings.service
         deploy = settings.deployment
         engine = deploy.engine
+        # The one place the engine is chosen: every construct gets its name, and the engine
+        # says where the release's alarms and hook go (the pipeline's or the service's).
+        self.engine = engines.engine(engine)
         self.certificate = self._certificate()
         self.alb = AlbBlueGreen(
             self,
@@ -156,7 +159,6 @@ class BlueGreenStack(TerraformStack):
         )
         self.autoscaling = self._autoscaling()
         pipe = settings.pipeline
-        codedeploy = engine == "codedeploy"
         self.pipeline = CodeDeployPipeline(
             self,
             "pipeline",
@@ -178,7 +180,9 @@ class BlueGreenStack(TerraformStack):
                 deployment_config=deploy.config,
                 ready_wait_minutes=deploy.ready_wait_minutes,
                 termination_wait_minutes=deploy.termination_wait_minutes,
-                alarm_names=self.alarms.alarm_names if self.alarms and codedeploy else (),
+                alarm_names=self.engine.inputs.pipeline_alarm_names(
+                    self.alarms.alarm_names if self.alarms else ()
+                ),
                 hooks=self.hook.hooks if self.hook else {},
                 log_retention_days=svc.log_retention_days,
                 artifact_expiry_days=pipe.artifact_expiry_days,
@@ -225,9 +229,7 @@ class BlueGreenStack(TerraformStack):
     def _native_release(self) -> NativeRelease | None:
         """Engine "ecs": ECS shifts the traffic, runs the hook and watches the alarms."""
         deploy = self.settings.deployment
-        if deploy.engine != "ecs":
-            return None
-        return NativeRelease(
+        return self.engine.inputs.native_release(
             traffic=self.alb.traffic_routes,
             shift=traffic_shift(deploy.config),
             bake_time_minutes=deploy.termination_wait_minutes,
@@ -241,9 +243,15 @@ class BlueGreenStack(TerraformStack):
             return None
         name = self.settings.stack_name
         behind_nat = self.settings.network.task_placement == "private-nat"
-        engine = self.settings.deployment.engine
         partition = aws.DataAwsPartition(self, "partition").partition
-        region = self.settings.region
+        runner = self.engine.hook
+        # What the hook reports on (the deployment group) or reads (the service), by name.
+        target = runner.release_target_arn(
+            partition=partition,
+            region=self.settings.region,
+            account=self.account_id,
+            name_prefix=name,
+        )
         return VerificationHook(
             self,
             "verification-hook",
@@ -260,23 +268,8 @@ class BlueGreenStack(TerraformStack):
                 # Behind NAT the APIs are on the internet; otherwise interface endpoints in
                 # the VPC serve them (see _endpoints).
                 api_egress_cidr="0.0.0.0/0" if behind_nat else self.network.vpc_cidr_block,
-                engine=engine,
-                deployment_group_arn=(
-                    deployment_group_arn(
-                        partition=partition,
-                        region=region,
-                        account=self.account_id,
-                        name_prefix=name,
-                    )
-                    if engine == "codedeploy"
-                    else None
-                ),
-                # Cluster and service are both named after the stack (FargateService).
-                service_arn=(
-                    f"arn:{partition}:ecs:{region}:{self.account_id}:service/{name}/{name}"
-                    if engine == "ecs"
-                    else None
-                ),
+                engine=self.engine.name,
+                **{runner.release_target[0]: target},
                 probes=verification.probes,
                 version_container=APP,
                 deadline_seconds=verification.deadline_seconds,

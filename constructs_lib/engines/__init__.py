@@ -24,19 +24,25 @@ Each engine module gives, through :func:`engine`:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.release_spec import DeploymentEngine, TemplateStyle, TrafficShift
+from constructs_lib.release_spec import (
+    DeploymentEngine,
+    TemplateStyle,
+    TrafficRoutes,
+    TrafficShift,
+)
 
 if TYPE_CHECKING:
     import re
 
     from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
+    from constructs_lib.engines.ecs import NativeRelease
     from constructs_lib.pipeline_kit import PipelineKit
     from constructs_lib.verification_hook import VerificationHookProps
 
@@ -106,8 +112,36 @@ class HookRunner(Protocol):
         """The AppSpec ``Hooks`` entry the release must carry, if any."""
         ...
 
+    def release_target_arn(
+        self, *, partition: str, region: str, account: str, name_prefix: str
+    ) -> str:
+        """The ARN of :attr:`release_target` for a stack whose names derive from
+        ``name_prefix``, known before the resource exists (no dependency cycle)."""
+        ...
+
     def statements(self, props: VerificationHookProps) -> list[dict[str, Any]]:
         """What the function may do to give its verdict and read the version."""
+        ...
+
+
+class ReleaseInputs(Protocol):
+    """Where a stack's release safety goes under an engine: its alarms and hook to the
+    pipeline's deployment group (CodeDeploy) or to the service itself (ECS)."""
+
+    def native_release(
+        self,
+        *,
+        traffic: TrafficRoutes,
+        shift: TrafficShift | None,
+        bake_time_minutes: int,
+        hook_function_arns: Sequence[str],
+        alarm_names: Sequence[str],
+    ) -> NativeRelease | None:
+        """The service's own release settings, if the engine is the service's."""
+        ...
+
+    def pipeline_alarm_names(self, alarm_names: Sequence[str]) -> tuple[str, ...]:
+        """The alarms the pipeline's deployment rolls back on."""
         ...
 
 
@@ -166,6 +200,7 @@ class Engine:
     """From the service's ``native_release`` (required by one engine, refused by the other)."""
     traffic: TrafficWiring
     hook: HookRunner
+    inputs: ReleaseInputs
     release_stage: Callable[[PipelineKit, CodeDeployPipelineProps], ReleaseStage]
     validate_release: ReleaseLimits
     """What the engine cannot release (one-line errors naming the setting)."""
@@ -196,6 +231,7 @@ def engine(name: DeploymentEngine) -> Engine:
             codedeploy.CodeDeployControl,
             codedeploy.LISTENER_WIRING,
             codedeploy.HOOK_RUNNER,
+            codedeploy.RELEASE_INPUTS,
             codedeploy.CodeDeployRelease,
             codedeploy.validate_release,
             codedeploy.check_pipeline_props,
@@ -206,6 +242,7 @@ def engine(name: DeploymentEngine) -> Engine:
             ecs.NativeControl,
             ecs.LISTENER_WIRING,
             ecs.HOOK_RUNNER,
+            ecs.RELEASE_INPUTS,
             ecs.EcsRelease,
             ecs.validate_ecs_release,
             ecs.check_pipeline_props,

@@ -10,7 +10,7 @@ application and its blue/green deployment group with a least-privilege role, and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
@@ -45,6 +45,14 @@ ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST")
 TEMPLATE_STYLE = TemplateStyle(primary_image=IMAGE_PLACEHOLDER, version=VERSION_PLACEHOLDER)
 """``CodeDeployToECS`` fills the primary image from ``imageDetail.json``; the build writes the
 commit id into the version variable and the other images' tags."""
+
+
+def deployment_group_arn(*, partition: str, region: str, account: str, name_prefix: str) -> str:
+    """The ARN of the deployment group a pipeline with this ``name_prefix`` creates, known
+    before the pipeline exists: a hook's policy needs it while the deploy role's policy
+    names the hook, so referencing the group itself would be a cycle."""
+    group = f"{name_prefix}/{name_prefix}"
+    return f"arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{group}"
 
 
 def validate_release(
@@ -137,6 +145,14 @@ class CodeDeployHook:
     def appspec_hooks(self, function_arn: str) -> dict[str, str]:
         return {HOOK_EVENT: function_arn}  # CodeDeploy takes a function name or ARN
 
+    def release_target_arn(
+        self, *, partition: str, region: str, account: str, name_prefix: str
+    ) -> str:
+        """The deployment group a pipeline named ``name_prefix`` creates."""
+        return deployment_group_arn(
+            partition=partition, region=region, account=account, name_prefix=name_prefix
+        )
+
     def statements(self, props: VerificationHookProps) -> list[dict[str, Any]]:
         """Report the verdict (and read the deployment for the version): both actions
         authorize against the deployment group of the deployment."""
@@ -147,6 +163,20 @@ class CodeDeployHook:
 
 
 HOOK_RUNNER = CodeDeployHook()
+
+
+class CodeDeployInputs:
+    """Under CodeDeploy the release's alarms and hooks are the deployment group's: the
+    pipeline gets them, the service none."""
+
+    def native_release(self, **_: object) -> None:
+        return None
+
+    def pipeline_alarm_names(self, alarm_names: Sequence[str]) -> tuple[str, ...]:
+        return tuple(alarm_names)
+
+
+RELEASE_INPUTS = CodeDeployInputs()
 
 
 class CodeDeployRelease:

@@ -142,6 +142,13 @@ class EcsHook:
     def appspec_hooks(self, function_arn: str) -> dict[str, str]:
         return {}  # no AppSpec: the hook is the service's (NativeRelease)
 
+    def release_target_arn(
+        self, *, partition: str, region: str, account: str, name_prefix: str
+    ) -> str:
+        """The service of a stack whose cluster and service are both named ``name_prefix``
+        (as :class:`~constructs_lib.fargate_service.FargateService` names them)."""
+        return f"arn:{partition}:ecs:{region}:{account}:service/{name_prefix}/{name_prefix}"
+
     def statements(self, props: VerificationHookProps) -> list[dict[str, Any]]:
         """Read the revision being deployed for the version (``body_is_version`` probes
         only): IAM checks both the service and the revision asked about."""
@@ -403,6 +410,34 @@ def check_pipeline_props(props: CodeDeployPipelineProps) -> None:
             raise ValidationError(
                 name, "with engine 'ecs' they belong to the service (NativeRelease)"
             )
+
+
+class EcsInputs:
+    """Under ECS the release's alarms and hook are the service's (a :class:`NativeRelease`);
+    the pipeline gets none."""
+
+    def native_release(
+        self,
+        *,
+        traffic: TrafficRoutes,
+        shift: TrafficShift | None,
+        bake_time_minutes: int,
+        hook_function_arns: Sequence[str],
+        alarm_names: Sequence[str],
+    ) -> NativeRelease:
+        return NativeRelease(
+            traffic=traffic,
+            shift=shift,
+            bake_time_minutes=bake_time_minutes,
+            hook_function_arns=hook_function_arns,
+            alarm_names=alarm_names,
+        )
+
+    def pipeline_alarm_names(self, alarm_names: Sequence[str]) -> tuple[str, ...]:
+        return ()
+
+
+RELEASE_INPUTS = EcsInputs()
 
 
 class EcsRelease:
