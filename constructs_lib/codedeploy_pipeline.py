@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from constructs import Construct
 
@@ -51,8 +51,16 @@ from constructs_lib.engines.ecs import (
 from constructs_lib.iam import statement
 from constructs_lib.naming import aws_name
 from constructs_lib.pipeline_kit import BUILD_ARTIFACT, SOURCE_ARTIFACT, PipelineKit
+from constructs_lib.pipeline_settings import (
+    ALL_AT_ONCE,
+    BUILD_COMPUTE_TYPES,
+    PREDEFINED_ECS_CONFIGS,
+    READY_WAIT_MAX_MINUTES,
+    TERMINATION_WAIT_MAX_MINUTES,
+    validate_deployment_settings,
+    validate_pipeline_settings,
+)
 from constructs_lib.release_spec import (
-    PREDEFINED_SHIFTS,
     DeploymentEngine,
     ServiceTarget,
     TrafficRoutes,
@@ -64,38 +72,29 @@ from constructs_lib.release_spec import (
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
 from constructs_lib.validation import (
     ValidationError,
-    check_int_range,
     check_log_retention,
     check_resource_prefix,
 )
 
-ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"
-PREDEFINED_ECS_CONFIGS = tuple(PREDEFINED_SHIFTS)
 # The AL2023 curated image; docker is all the build needs (Go runs inside the Dockerfile).
 DEFAULT_BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
-BUILD_COMPUTE_TYPES = (
-    "BUILD_GENERAL1_SMALL",
-    "BUILD_GENERAL1_MEDIUM",
-    "BUILD_GENERAL1_LARGE",
-    "BUILD_GENERAL1_XLARGE",
-    "BUILD_GENERAL1_2XLARGE",
-)
-# CodeDeploy's limits: traffic may wait 120 hours for approval, blue lives at most 2 days.
-READY_WAIT_MAX_MINUTES = 7200
-TERMINATION_WAIT_MAX_MINUTES = 2880
 SOURCE_NAMESPACE = "SourceVariables"
 # Kept importable from here for existing users.
 __all__ = [
     "ALL_AT_ONCE",
     "BUILD_ARTIFACT",
+    "BUILD_COMPUTE_TYPES",
     "ECS_ACTION_MAX_MINUTES",
     "ECS_BAKE_MAX_MINUTES",
     "ECS_LINEAR_MIN_PERCENT",
     "ECS_RELEASE_OVERHEAD_MINUTES",
     "IMAGE_DEFINITIONS",
     "IMAGE_DETAIL_CONTAINER",
+    "PREDEFINED_ECS_CONFIGS",
+    "READY_WAIT_MAX_MINUTES",
     "ROLLBACK_EVENTS",
     "SOURCE_ARTIFACT",
+    "TERMINATION_WAIT_MAX_MINUTES",
     "CodeDeployPipeline",
     "CodeDeployPipelineProps",
     "deployment_group_arn",
@@ -110,13 +109,7 @@ ECS_HOOK_EVENTS = (
     "BeforeAllowTraffic",
     "AfterAllowTraffic",
 )
-_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
-_BRANCH_RE = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,255}(?<![/.])$")
-_CONNECTION_ARN_RE = re.compile(
-    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[\w-]+$"
-)
 _CONNECTION_SERVICE_RE = re.compile(r":(codeconnections|codestar-connections):")
-_BUILDSPEC_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,79 +197,6 @@ class CodeDeployPipelineProps:
         for name in names:
             if name not in self.service.repository_urls:
                 raise ValidationError("service.repository_urls", f"no repository for {name!r}")
-
-
-def validate_pipeline_settings(
-    *,
-    repository: object,
-    branch: object,
-    connection_arn: object,
-    buildspec_path: object,
-    build_compute_type: object,
-    build_timeout_minutes: object,
-    artifact_expiry_days: object,
-    field_prefix: str = "",
-) -> None:
-    f = field_prefix
-    if not isinstance(repository, str) or not _REPOSITORY_RE.fullmatch(repository):
-        raise ValidationError(
-            f"{f}repository", f"must be a GitHub 'owner/name', got {repository!r}"
-        )
-    if not isinstance(branch, str) or not _BRANCH_RE.fullmatch(branch):
-        raise ValidationError(f"{f}branch", f"{branch!r} is not a branch name")
-    if connection_arn is not None and (
-        not isinstance(connection_arn, str) or not _CONNECTION_ARN_RE.fullmatch(connection_arn)
-    ):
-        raise ValidationError(
-            f"{f}connection_arn", f"{connection_arn!r} is not a CodeConnections connection ARN"
-        )
-    if (
-        not isinstance(buildspec_path, str)
-        or not _BUILDSPEC_RE.fullmatch(buildspec_path)
-        or {".", ".."} & set(buildspec_path.split("/"))
-    ):
-        raise ValidationError(
-            f"{f}buildspec_path", f"{buildspec_path!r} is not a relative path to a .yml file"
-        )
-    if build_compute_type not in BUILD_COMPUTE_TYPES:
-        raise ValidationError(
-            f"{f}build_compute_type",
-            f"must be one of {', '.join(BUILD_COMPUTE_TYPES)}, got {build_compute_type!r}",
-        )
-    check_int_range(f"{f}build_timeout_minutes", build_timeout_minutes, 5, 480)
-    check_int_range(f"{f}artifact_expiry_days", artifact_expiry_days, 1, 3650)
-
-
-def validate_deployment_settings(
-    *,
-    deployment_config: object,
-    ready_wait_minutes: object,
-    termination_wait_minutes: object,
-    engine: object = "codedeploy",
-    field_prefix: str = "",
-    shift_prefix: str = "traffic_shift.",
-) -> None:
-    f = field_prefix
-    chosen = engines.engine(check_engine(f"{f}engine", engine))
-    if isinstance(deployment_config, TrafficShift):
-        deployment_config.validate(f"{f}{shift_prefix}")
-    elif deployment_config not in PREDEFINED_ECS_CONFIGS:
-        raise ValidationError(
-            f"{f}config",
-            f"must be 'custom' or one of {', '.join(PREDEFINED_ECS_CONFIGS)}, "
-            f"got {deployment_config!r}",
-        )
-    check_int_range(f"{f}ready_wait_minutes", ready_wait_minutes, 0, READY_WAIT_MAX_MINUTES)
-    check_int_range(
-        f"{f}termination_wait_minutes", termination_wait_minutes, 0, TERMINATION_WAIT_MAX_MINUTES
-    )
-    chosen.validate_release(
-        deployment_config,
-        cast(int, ready_wait_minutes),
-        cast(int, termination_wait_minutes),
-        field_prefix=f,
-        shift_prefix=shift_prefix,
-    )
 
 
 class CodeDeployPipeline(Construct):
