@@ -38,7 +38,7 @@ from constructs_lib.engines import codedeploy as codedeploy_engine
 from constructs_lib.engines import engine
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
-from constructs_lib.release_spec import DEPLOYMENT_ENGINES, DeploymentEngine, check_engine
+from constructs_lib.release_spec import DeploymentEngine, check_engine
 from constructs_lib.validation import (
     ValidationError,
     check_cidr,
@@ -57,12 +57,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent / "handlers" / "verify_test_traffi
 """The Lambda package: zipped as it stands, so it holds only ``index.py``."""
 RUNTIME = "python3.12"
 """The runtime the handler is written for (standard library and the bundled boto3 only)."""
-HANDLERS: dict[DeploymentEngine, str] = {
-    name: engine(name).hook.handler for name in DEPLOYMENT_ENGINES
-}
-HOOK_STAGES: dict[DeploymentEngine, str] = {
-    name: engine(name).hook.stage for name in DEPLOYMENT_ENGINES
-}
 MEMORY_MB = 128
 FUNCTION_NAME_MAX = 64
 FUNCTION_SUFFIX = "verify-test-traffic"
@@ -129,11 +123,6 @@ class Probe:
             rendered["body_is_version"] = True
         return rendered
 
-
-API_SERVICES: dict[DeploymentEngine, tuple[str, ...]] = {
-    name: engine(name).hook.api_services for name in DEPLOYMENT_ENGINES
-}
-"""AWS APIs the hook calls per engine: without NAT, the VPC needs interface endpoints."""
 
 DEFAULT_PROBES: tuple[Probe, ...] = (
     Probe(path="/health", status=200, body="ok"),

@@ -37,7 +37,6 @@ from constructs_lib import (
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs_lib.release_spec import traffic_shift
-from constructs_lib.verification_hook import API_SERVICES
 from constructs_lib.vpc_endpoints import TASK_SERVICES
 from stacks.settings import Settings
 from stacks.workload import APP, workload_task
@@ -293,7 +292,7 @@ class BlueGreenStack(TerraformStack):
             services += (*TASK_SERVICES, *self.service.secret_stores)
             clients.append(self.service.security_group_id)
         if self.hook:
-            services += API_SERVICES[self.settings.deployment.engine]
+            services += self.engine.hook.api_services
             clients.append(self.hook.security_group_id)
         if not services:
             return None

@@ -16,6 +16,8 @@ Each engine module gives, through :func:`engine`:
 * :class:`~constructs_lib.verification_hook.VerificationHook` who runs it
   (:class:`HookRunner`): its entry point and stage, the AWS APIs it calls and may call, and
   the AppSpec entry, if any;
+* the stack, where the release's alarms and hook go (:class:`ReleaseInputs`), and the
+  release template's style (:class:`~constructs_lib.release_spec.TemplateStyle`);
 * :class:`~constructs_lib.codedeploy_pipeline.CodeDeployPipeline` its release stage
   (:class:`ReleaseStage`): the release templates beside ``taskdef.json``, the resources the
   deploy action needs, the build's extra inputs and grants, the pipeline's grants and the
@@ -221,31 +223,7 @@ class ReleaseLimits(Protocol):
 
 
 def engine(name: DeploymentEngine) -> Engine:
-    """The engine called ``name`` (``codedeploy`` or ``ecs``)."""
+    """The engine called ``name`` (``codedeploy`` or ``ecs``): each module's ``ENGINE``."""
     from constructs_lib.engines import codedeploy, ecs
 
-    engines = {
-        "codedeploy": Engine(
-            "codedeploy",
-            codedeploy.TEMPLATE_STYLE,
-            codedeploy.CodeDeployControl,
-            codedeploy.LISTENER_WIRING,
-            codedeploy.HOOK_RUNNER,
-            codedeploy.RELEASE_INPUTS,
-            codedeploy.CodeDeployRelease,
-            codedeploy.validate_release,
-            codedeploy.check_pipeline_props,
-        ),
-        "ecs": Engine(
-            "ecs",
-            ecs.TEMPLATE_STYLE,
-            ecs.NativeControl,
-            ecs.LISTENER_WIRING,
-            ecs.HOOK_RUNNER,
-            ecs.RELEASE_INPUTS,
-            ecs.EcsRelease,
-            ecs.validate_ecs_release,
-            ecs.check_pipeline_props,
-        ),
-    }
-    return engines[name]
+    return {"codedeploy": codedeploy.ENGINE, "ecs": ecs.ENGINE}[name]

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, ITerraformDependable, TerraformLocal
+from constructs_lib.engines import Engine
 from constructs_lib.iam import statement
 from constructs_lib.pipeline_kit import BUILD_ARTIFACT, PipelineKit
 from constructs_lib.release_spec import (
@@ -459,3 +460,16 @@ class CodeDeployRelease:
             "Image1ArtifactName": BUILD_ARTIFACT,
             "Image1ContainerName": IMAGE_DETAIL_CONTAINER,
         }
+
+
+ENGINE = Engine(
+    name="codedeploy",
+    template_style=TEMPLATE_STYLE,
+    service_control=CodeDeployControl,
+    traffic=LISTENER_WIRING,
+    hook=HOOK_RUNNER,
+    inputs=RELEASE_INPUTS,
+    release_stage=CodeDeployRelease,
+    validate_release=validate_release,
+    check_pipeline_props=check_pipeline_props,
+)

@@ -25,6 +25,7 @@ from constructs_lib.bindings import (
     TerraformLocal,
     TerraformResourceLifecycle,
 )
+from constructs_lib.engines import Engine
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.pipeline_kit import PipelineKit
@@ -548,3 +549,16 @@ class EcsRelease:
             "FileName": IMAGE_DEFINITIONS,
             "DeploymentTimeout": str(self._release_minutes()),
         }
+
+
+ENGINE = Engine(
+    name="ecs",
+    template_style=TEMPLATE_STYLE,
+    service_control=NativeControl,
+    traffic=LISTENER_WIRING,
+    hook=HOOK_RUNNER,
+    inputs=RELEASE_INPUTS,
+    release_stage=EcsRelease,
+    validate_release=validate_ecs_release,
+    check_pipeline_props=check_pipeline_props,
+)
