@@ -23,7 +23,7 @@ from constructs_lib.validation import (
 
 DependencyCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
 _CONTAINER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
-_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Passed to the build as a word list: no spaces or commas, relative to the repository root.
 _BUILD_CONTEXT_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
@@ -38,6 +38,11 @@ _WORST_CASE_LOG_GROUP = "g" * 512
 _WORST_CASE_VERSION = "v" * 40
 _WORST_CASE_REGION = "r" * 25
 _TASK_LEVEL_BYTES = 4 * 1024
+
+
+def is_variable_name(name: object) -> bool:
+    """A name an environment variable of a container definition may have."""
+    return isinstance(name, str) and _ENV_NAME_RE.fullmatch(name) is not None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,7 +148,7 @@ class ContainerSpec:
     def _validate_variables(self, f: str) -> None:
         for kind, variables in (("environment", self.environment), ("secrets", self.secrets)):
             for key, value in variables.items():
-                if not isinstance(key, str) or not _ENV_NAME_RE.match(key):
+                if not is_variable_name(key):
                     raise ValidationError(f"{f}{kind}", f"{show(key)} is not a variable name")
                 if not isinstance(value, str):
                     raise ValidationError(
@@ -157,7 +162,7 @@ class ContainerSpec:
                 )
         version = self.version_variable
         if version is not None:
-            if not _ENV_NAME_RE.match(version):
+            if not is_variable_name(version):
                 raise ValidationError(f"{f}version_variable", f"{version!r} is not a variable name")
             if version in self.environment or version in self.secrets:
                 raise ValidationError(

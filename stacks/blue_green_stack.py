@@ -210,16 +210,16 @@ class BlueGreenStack(TerraformStack):
         )
 
     def _domain(self) -> DnsAlias | None:
-        """The domain's name points at the ALB (IPv4: the ALB is not dual-stack)."""
-        lb = self.settings.load_balancer
-        if lb.domain_name is None or lb.hosted_zone_id is None:
+        """The certificate's name points at the ALB (IPv4: the ALB is not dual-stack)."""
+        certificate = self.certificate
+        if certificate is None:
             return None
         return DnsAlias(
             self,
             "domain",
             DnsAliasProps(
-                name=lb.domain_name,
-                hosted_zone_id=lb.hosted_zone_id,
+                name=certificate.domain_name,
+                hosted_zone_id=certificate.hosted_zone_id,
                 target_dns_name=self.alb.dns_name,
                 target_hosted_zone_id=self.alb.canonical_hosted_zone_id,
             ),
@@ -377,7 +377,7 @@ class BlueGreenStack(TerraformStack):
                 _url(
                     host,
                     lb.production_port,
-                    tls=lb.certificate_arn is not None or lb.domain_name is not None,
+                    tls=self.certificate is not None or lb.certificate_arn is not None,
                 ),
                 "Production listener",
             ),

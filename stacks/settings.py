@@ -25,6 +25,7 @@ from constructs_lib.codedeploy_pipeline import (
     validate_pipeline_settings,
 )
 from constructs_lib.container_secrets import check_kms_key_arn, parse_secret_arn
+from constructs_lib.container_spec import is_variable_name
 from constructs_lib.engines import engine
 from constructs_lib.fargate_service import longest_release_target, validate_service_settings
 from constructs_lib.network import NatGateways, plan_subnets
@@ -73,7 +74,6 @@ FILE_PATHS_MAX = 8  # CodePipeline's git push filter takes at most 8 file path p
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
-_VARIABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Fargate and the ECS agent set AWS_* (region, credentials endpoint, execution environment)
 # and ECS_* (metadata endpoints) in every container; the app relies on them being theirs.
 RESERVED_VARIABLE_PREFIXES = ("AWS_", "ECS_")
@@ -595,7 +595,7 @@ def _service(t: _Table, region: str) -> ServiceSettings:
 
 def _variable_name(t: _Table, key: str) -> None:
     """An environment variable name the stack leaves to the user."""
-    if not _VARIABLE_RE.fullmatch(key):
+    if not is_variable_name(key):
         raise ValidationError(
             t.name(key), "not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"
         )
