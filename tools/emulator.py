@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,26 +225,27 @@ def with_stand_ins(settings: Settings, endpoint: str) -> Settings:
     or parameter of the same name holding :data:`STAND_IN_VALUE`."""
     from constructs_lib.container_secrets import parse_secret_arn
 
-    def client(service: str) -> Any:
-        return _emulator_client(endpoint, settings.region, service)
+    def client_of(service: str) -> Any:
+        return client(endpoint, settings.region, service)
 
     lb, service = settings.load_balancer, settings.service
     if lb.domain_name is not None:
         zone = lb.domain_name.split(".", 1)[1] if lb.domain_name.count(".") > 1 else lb.domain_name
-        lb = dataclasses.replace(lb, hosted_zone_id=_stand_in_zone(client("route53"), zone))
+        lb = dataclasses.replace(lb, hosted_zone_id=_stand_in_zone(client_of("route53"), zone))
     secrets = {}
     for variable, arn in service.secrets.items():
         source = parse_secret_arn(variable, arn)
         if source.store == "secretsmanager":
-            secrets[variable] = _stand_in_secret(client("secretsmanager"), source.name)
+            secrets[variable] = _stand_in_secret(client_of("secretsmanager"), source.name)
             secrets[variable] += source.selector
         else:
-            secrets[variable] = _stand_in_parameter(client("ssm"), source.name)
+            secrets[variable] = _stand_in_parameter(client_of("ssm"), source.name)
     service = dataclasses.replace(service, secrets=secrets)
     return dataclasses.replace(settings, load_balancer=lb, service=service)
 
 
-def _emulator_client(endpoint: str, region: str, service: str) -> Any:
+def client(endpoint: str, region: str, service: str) -> Any:
+    """A boto3 client of the emulator at ``endpoint``, with its fixed test credentials."""
     import boto3  # type: ignore[import-untyped]
 
     return boto3.client(
@@ -253,6 +255,13 @@ def _emulator_client(endpoint: str, region: str, service: str) -> Any:
         aws_access_key_id="test",
         aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed test credentials
     )
+
+
+def reset(endpoint: str) -> None:
+    """Forget everything the emulator holds: moto keeps its state for the whole process,
+    across emulator servers."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - the loopback emulator
 
 
 def _stand_in_zone(route53: Any, name: str) -> str:

@@ -37,15 +37,9 @@ class Deployment:
     stack_resources: int
 
     def client(self, service: str) -> Any:
-        import boto3
+        from tools.emulator import client
 
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=self.settings.region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed test credentials
-        )
+        return client(self.endpoint, self.settings.region, service)
 
     def plan_exit_code(self) -> tuple[int, str]:
         plan = self.workspace.run(

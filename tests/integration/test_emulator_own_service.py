@@ -8,6 +8,7 @@ secrets' values are looked for everywhere the stack leaves a trace.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,7 @@ from tests.integration.test_emulator_deploy import (
     skip_without_terraform,
 )
 from tests.own_service import ENVIRONMENT, OwnService, environment_data, own_service_settings
+from tools import emulator
 
 pytestmark = pytest.mark.slow
 
@@ -32,22 +34,10 @@ DATABASE_PASSWORD = "correct-horse-battery-staple-4711"  # noqa: S105 - a test v
 API_KEY = "api-key-9f8e7d6c5b4a"
 
 
-def _client(endpoint: str, region: str, service: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed test credentials
-    )
-
-
 def create_users_own_resources(endpoint: str, region: str) -> OwnService:
     """What a team has before it deploys: a hosted zone, a KMS key, a secret encrypted with
     it, and a SecureString parameter (under the AWS managed key)."""
-    client = lambda service: _client(endpoint, region, service)  # noqa: E731
+    client = functools.partial(emulator.client, endpoint, region)
     zone = client("route53").create_hosted_zone(Name=ZONE, CallerReference="own-service")
     key = client("kms").create_key(Description="orders secrets")["KeyMetadata"]["Arn"]
     secret = client("secretsmanager").create_secret(
@@ -76,19 +66,19 @@ def own_deployment(
 
     skip_without_terraform()
     region = environment_data("dev")["region"]
-    with Emulator() as emulator:
-        own = create_users_own_resources(emulator.endpoint, region)
+    with Emulator() as server:
+        own = create_users_own_resources(server.endpoint, region)
         settings = own_service_settings("dev", own)
         work = tmp_path_factory.mktemp("emulator-own-service")
         try:
-            yield applied(settings, work, emulator.endpoint), own
+            yield applied(settings, work, server.endpoint), own
         finally:
             # moto keeps its state for the whole process: later emulators start clean.
-            remove_users_own_resources(emulator.endpoint, own)
+            remove_users_own_resources(server.endpoint, own)
 
 
 def remove_users_own_resources(endpoint: str, own: OwnService) -> None:
-    client = lambda service: _client(endpoint, own.region, service)  # noqa: E731
+    client = functools.partial(emulator.client, endpoint, own.region)
     secret = own.secret_arn.removesuffix(":password::")
     client("secretsmanager").delete_secret(SecretId=secret, ForceDeleteWithoutRecovery=True)
     client("ssm").delete_parameter(Name="/orders/api-key")

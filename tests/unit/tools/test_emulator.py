@@ -4,7 +4,7 @@ how it reports Terraform failures."""
 from __future__ import annotations
 
 import re
-import urllib.request
+from typing import Any
 
 import pytest
 
@@ -173,39 +173,30 @@ def test_stand_ins_replace_the_users_zone_and_secrets_once(
     """``make deploy-local`` of a team's own service: the emulator holds none of the user's
     zone, secrets or parameters, so the harness makes stand-ins (placeholder values) and
     points the settings at them, the same ones on the next command."""
-    import boto3
-
-    from tools.emulator import STAND_IN_VALUE, Emulator, with_stand_ins
+    from tools.emulator import STAND_IN_VALUE, Emulator, reset, with_stand_ins
+    from tools.emulator import client as emulator_client
 
     settings = own_settings["dev"]
     with Emulator() as emulator:
-        # moto's state lives as long as the process: start from none (as deploy-local does).
-        reset = f"{emulator.endpoint}/moto-api/reset"  # the local emulator's own API
-        urllib.request.urlopen(urllib.request.Request(reset, method="POST"), timeout=10).close()  # noqa: S310
+        reset(emulator.endpoint)  # from none, as deploy-local starts
         local = with_stand_ins(settings, emulator.endpoint)
         assert with_stand_ins(settings, emulator.endpoint) == local
 
-        def client(service: str) -> object:
-            return boto3.client(
-                service,
-                endpoint_url=emulator.endpoint,
-                region_name=settings.region,
-                aws_access_key_id="test",
-                aws_secret_access_key="test",  # noqa: S106 - the emulator's test credentials
-            )
+        def client(service: str) -> Any:
+            return emulator_client(emulator.endpoint, settings.region, service)
 
-        (zone,) = client("route53").list_hosted_zones()["HostedZones"]  # type: ignore[attr-defined]
+        (zone,) = client("route53").list_hosted_zones()["HostedZones"]
         assert zone["Name"] == "example.test."
         assert zone["Id"].endswith(f"/{local.load_balancer.hosted_zone_id}")
         database = local.service.secrets["DATABASE_PASSWORD"]
         assert database.endswith(":password::")  # the JSON-key selector is kept
-        secret = client("secretsmanager").get_secret_value(  # type: ignore[attr-defined]
+        secret = client("secretsmanager").get_secret_value(
             SecretId=database.removesuffix(":password::")
         )
         assert (secret["Name"], secret["SecretString"]) == ("orders/db", STAND_IN_VALUE)
-        parameter = client("ssm").get_parameter(  # type: ignore[attr-defined]
-            Name="/orders/api-key", WithDecryption=True
-        )["Parameter"]
+        parameter = client("ssm").get_parameter(Name="/orders/api-key", WithDecryption=True)[
+            "Parameter"
+        ]
         assert parameter["ARN"] == local.service.secrets["API_KEY"]
         assert parameter["Value"] == STAND_IN_VALUE
     # Everything else is the user's: the domain, the environment, the keys.

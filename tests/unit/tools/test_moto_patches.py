@@ -4,8 +4,8 @@ test fails without its patch)."""
 
 from __future__ import annotations
 
+import functools
 import json
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,21 +32,10 @@ Client = Callable[[str], Any]
 @pytest.fixture
 def client(endpoint: str) -> Client:
     """A boto3 client factory on a freshly reset emulator."""
-    import boto3
+    from tools.emulator import client, reset
 
-    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
-    urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 - the loopback emulator
-
-    def make(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed test credentials
-        )
-
-    return make
+    reset(endpoint)
+    return functools.partial(client, endpoint, REGION)
 
 
 def test_codebuild_pipeline_project_needs_no_location_and_deletes_by_arn(client: Client) -> None:
