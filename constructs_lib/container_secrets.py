@@ -90,15 +90,10 @@ def parse_secret_arn(field: str, value: object, *, region: str | None = None) ->
     if region is not None:
         _check_same_region(field, match["partition"], arn_region, region)
     if service == "secretsmanager":
-        resource_arn = _secret_resource(field, value, match["resource"])
-        name, _, selector = match["resource"].removeprefix("secret:").partition(":")
-        if _SECRET_SUFFIX_RE.fullmatch(name):
-            name = name[:-7]
-        selector = f":{selector}" if selector else ""
+        resource_arn, name, selector = _secret_parts(field, value, match["resource"])
     elif service == "ssm":
-        resource_arn = _parameter_resource(field, value, match["resource"])
-        path = match["resource"].removeprefix("parameter/")
-        name, selector = (f"/{path}" if "/" in path else path), ""
+        resource_arn, name = _parameter_parts(field, value, match["resource"])
+        selector = ""
     else:
         raise ValidationError(
             field,
@@ -127,9 +122,9 @@ def _check_same_region(field: str, partition: str, arn_region: str, region: str)
         )
 
 
-def _secret_resource(field: str, arn: str, resource: str) -> str:
-    """The secret's ARN for IAM: the selector cut off, the random suffix wildcarded when the
-    ARN leaves it out."""
+def _secret_parts(field: str, arn: str, resource: str) -> tuple[str, str, str]:
+    """The secret's ARN for IAM (the selector cut off, the random suffix wildcarded when the
+    ARN leaves it out), its name without that suffix, and the selector."""
     kind, _, rest = resource.partition(":")
     if kind != "secret" or not rest:
         raise ValidationError(
@@ -143,7 +138,10 @@ def _secret_resource(field: str, arn: str, resource: str) -> str:
     if selector:
         _check_selector(field, selector)
     base = arn[: len(arn) - len(rest)] + name
-    return base if _SECRET_SUFFIX_RE.fullmatch(name) else f"{base}-??????"
+    selected = f":{':'.join(selector)}" if selector else ""
+    if _SECRET_SUFFIX_RE.fullmatch(name):
+        return base, name.rsplit("-", 1)[0], selected
+    return f"{base}-??????", name, selected
 
 
 def _check_selector(field: str, selector: list[str]) -> None:
@@ -162,7 +160,9 @@ def _check_selector(field: str, selector: list[str]) -> None:
         raise ValidationError(field, "an empty ':::' selector: leave it out for the whole secret")
 
 
-def _parameter_resource(field: str, arn: str, resource: str) -> str:
+def _parameter_parts(field: str, arn: str, resource: str) -> tuple[str, str]:
+    """The parameter's ARN (what IAM names) and its name as SSM knows it (a leading ``/``
+    for a hierarchy)."""
     kind, _, name = resource.partition("/")
     if kind != "parameter":
         raise ValidationError(
@@ -184,7 +184,7 @@ def _parameter_resource(field: str, arn: str, resource: str) -> str:
         raise ValidationError(
             field, f"is {len(arn)} characters; SSM allows {_PARAMETER_ARN_MAX} with the ARN"
         )
-    return arn
+    return arn, (f"/{name}" if "/" in name else name)
 
 
 def check_kms_key_arn(field: str, value: object, *, region: str | None = None) -> str:
