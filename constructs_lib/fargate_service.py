@@ -38,7 +38,7 @@ from constructs_lib.validation import (
     check_resource_prefix,
 )
 
-# What each engine changes at run time on the service (engines/codedeploy.py, engines/ecs.py),
+# What each engine changes at run time on the service (engines/codedeploy/, engines/ecs/),
 # and the ECS-native release settings, kept importable here.
 __all__ = [
     "NATIVE_SERVICE_IGNORE_CHANGES",

@@ -23,16 +23,29 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import re
 import sys
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from constructs_lib.release_spec import PREDEFINED_SHIFTS, shift_waits
+from constructs_lib.engines import all_engines, engine
+from constructs_lib.engines.codedeploy import HOOK_EVENT
+from constructs_lib.release_reading import (
+    Alarm,
+    ReleaseReading,
+    ReleaseTerms,
+    Shift,
+    StackReadError,
+    block,
+    number,
+    referenced,
+    resources,
+    whole,
+)
+from constructs_lib.release_spec import DeploymentEngine, shift_waits
 
 # --- Assumptions: AWS latencies the stack cannot tell; not read from it ------------------
 
@@ -65,34 +78,17 @@ HOOK_DEFAULTS: Mapping[str, float] = {
 }
 """The hook handler's defaults for its optional variables (``DEFAULT_*`` in
 ``constructs_lib/handlers/verify_test_traffic/index.py``; a test keeps them equal)."""
-HOOK_EVENT = "AfterAllowTestTraffic"
-
-NATIVE_STRATEGIES = ("BLUE_GREEN", "CANARY", "LINEAR")
 
 DEFAULT_STACKS_DIR = Path("cdktf.out/stacks")
 STACK_FILE = "cdk.tf.json"
 
-ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"
-ShiftKind = Literal["all-at-once", "canary", "linear"]
-NATIVE_STEPS: Mapping[str, tuple[ShiftKind, str, str, str]] = {
-    "CANARY": (
-        "canary",
-        "canary_configuration",
-        "canary_percent",
-        "canary_bake_time_in_minutes",
-    ),
-    "LINEAR": ("linear", "linear_configuration", "step_percent", "step_bake_time_in_minutes"),
-}
-"""ECS's gradual strategies: (kind, block, percentage argument, bake argument)."""
-
-_REF = re.compile(r"\$\{(?P<kind>[\w-]+)\.(?P<id>[\w-]+)\.(?P<attribute>[\w-]+)\}")
 _HOOK_REF = re.compile(
     rf"{HOOK_EVENT}\"?\s*:\s*\"?\$\{{aws_lambda_function\.(?P<id>[\w-]+)\.arn\}}"
 )
 
 
-class TimelineError(ValueError):
-    """The stack lacks a value the timeline needs, or holds one only known at apply time."""
+TimelineError = StackReadError
+"""The stack lacks a value the timeline needs, or holds one only known at apply time."""
 
 
 # --- The facts of a stack that decide a release's duration -------------------------------
@@ -140,25 +136,6 @@ class Hook:
     lambda_timeout: float
 
 
-@dataclass(frozen=True)
-class Shift:
-    """A deployment config's traffic routing."""
-
-    name: str
-    kind: ShiftKind
-    percentage: int = 100
-    interval_minutes: int = 0
-
-
-@dataclass(frozen=True)
-class Alarm:
-    """A rollback alarm: it fires after ``breaching_periods`` bad periods in a row."""
-
-    name: str
-    period: int
-    breaching_periods: int
-
-
 @dataclass(frozen=True, kw_only=True)
 class Stack:
     """The values of one synthesized stack that decide how long a release takes."""
@@ -178,100 +155,33 @@ class Stack:
     termination_wait_minutes: int
     alarms: tuple[Alarm, ...]
     """Alarms that stop and roll back a deployment (empty when none do)."""
-    engine: Literal["codedeploy", "ecs"] = "codedeploy"
+    engine: DeploymentEngine = "codedeploy"
     """Who releases: the termination wait is ECS's bake time, a listener swap its rule
     weight flip."""
+
+    @property
+    def terms(self) -> ReleaseTerms:
+        """What the engine calls its phases."""
+        return engine(self.engine).reader.terms
 
 
 # --- Reading the synthesized JSON ---------------------------------------------------------
 
 
-def _resources(tf: Mapping[str, Any], kind: str) -> Mapping[str, Mapping[str, Any]]:
-    found: Mapping[str, Mapping[str, Any]] = tf.get("resource", {}).get(kind, {})
-    return found
-
-
-def _block(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """A nested block: cdktf writes single blocks as objects, Terraform also takes lists."""
-    value = body.get(key)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, Mapping) else {}
-
-
-def _referenced(value: object, kind: str) -> str | None:
-    """The resource id in a ``${kind.id.attribute}`` reference, else None."""
-    match = _REF.fullmatch(value) if isinstance(value, str) else None
-    return match["id"] if match and match["kind"] == kind else None
-
-
-def _number(value: object, what: str, default: float | None = None) -> float:
-    """A literal number, also one written as a string (as the provider schema often does)."""
-    if value is None and default is not None:
-        return default
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(number):
-                return number
-    raise TimelineError(
-        f"{what}: {value!r} is not a literal number (a Terraform expression is only known "
-        "at apply time)"
-    )
-
-
-def _whole(value: object, what: str, default: int | None = None) -> int:
-    number = _number(value, what, None if default is None else float(default))
-    if not number.is_integer():
-        raise TimelineError(f"{what}: {value!r} is not a whole number")
-    return int(number)
-
-
 def parse_deregistration_delay(value: object) -> int:
     """Seconds a deregistered target drains. The provider schema types it as a string
     (``"30"``); unset means AWS's 300 s."""
-    return _whole(value, "deregistration_delay", AWS_DEREGISTRATION_DELAY_SECONDS)
-
-
-def _deployment_group(tf: Mapping[str, Any]) -> Mapping[str, Any]:
-    groups = list(_resources(tf, "aws_codedeploy_deployment_group").values())
-    if len(groups) != 1:
-        raise TimelineError(
-            f"expected one aws_codedeploy_deployment_group (the blue/green release), "
-            f"found {len(groups)}"
-        )
-    style = _block(groups[0], "deployment_style").get("deployment_type", "IN_PLACE")
-    if style != "BLUE_GREEN":
-        raise TimelineError(f"the deployment group's deployment_type is {style}, not BLUE_GREEN")
-    return groups[0]
-
-
-def _target_groups(tf: Mapping[str, Any], group: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The deployment group's blue and green target groups (every one if not resolvable)."""
-    all_groups = _resources(tf, "aws_lb_target_group")
-    pair = _block(_block(group, "load_balancer_info"), "target_group_pair_info")
-    named = pair.get("target_group", [])
-    ids = [_referenced(t.get("name"), "aws_lb_target_group") for t in named]
-    chosen = [all_groups[i] for i in ids if i is not None and i in all_groups]
-    chosen = chosen or list(all_groups.values())
-    if not chosen:
-        raise TimelineError("no aws_lb_target_group in the stack")
-    return chosen
+    return whole(value, "deregistration_delay", AWS_DEREGISTRATION_DELAY_SECONDS)
 
 
 def read_target_health(target_group: Mapping[str, Any]) -> TargetHealth:
     """A target group's health check; unset fields take AWS's defaults."""
-    check = _block(target_group, "health_check")
+    check = block(target_group, "health_check")
     d = AWS_TARGET_HEALTH
     return TargetHealth(
-        interval=_whole(check.get("interval"), "health_check.interval", d.interval),
-        timeout=_whole(check.get("timeout"), "health_check.timeout", d.timeout),
-        healthy_threshold=_whole(
+        interval=whole(check.get("interval"), "health_check.interval", d.interval),
+        timeout=whole(check.get("timeout"), "health_check.timeout", d.timeout),
+        healthy_threshold=whole(
             check.get("healthy_threshold"), "health_check.healthy_threshold", d.healthy_threshold
         ),
     )
@@ -290,14 +200,14 @@ def read_containers(definitions: Sequence[Mapping[str, Any]]) -> tuple[Container
         interval = start = None
         if isinstance(check, Mapping):
             # ECS's own defaults for an unset interval (30 s) and start period (0 s).
-            interval = _whole(check.get("interval"), f"{name}.healthCheck.interval", 30)
-            start = _whole(check.get("startPeriod"), f"{name}.healthCheck.startPeriod", 0)
+            interval = whole(check.get("interval"), f"{name}.healthCheck.interval", 30)
+            start = whole(check.get("startPeriod"), f"{name}.healthCheck.startPeriod", 0)
         containers.append(
             Container(
                 name=name,
                 health_interval=interval,
                 start_period=start,
-                stop_timeout=_whole(
+                stop_timeout=whole(
                     d.get("stopTimeout"), f"{name}.stopTimeout", ECS_STOP_TIMEOUT_SECONDS
                 ),
                 depends_on=tuple(
@@ -311,7 +221,7 @@ def read_containers(definitions: Sequence[Mapping[str, Any]]) -> tuple[Container
 
 def _ssm_values(tf: Mapping[str, Any]) -> list[str]:
     values = []
-    for body in _resources(tf, "aws_ssm_parameter").values():
+    for body in resources(tf, "aws_ssm_parameter").values():
         value = body.get("insecure_value", body.get("value"))
         if isinstance(value, str):
             values.append(value)
@@ -329,7 +239,7 @@ def _container_definitions(tf: Mapping[str, Any]) -> tuple[list[Mapping[str, Any
             continue
         if isinstance(parsed, Mapping) and isinstance(parsed.get("containerDefinitions"), list):
             return parsed["containerDefinitions"], "the release's taskdef.json template (SSM)"
-    definitions = list(_resources(tf, "aws_ecs_task_definition").values())
+    definitions = list(resources(tf, "aws_ecs_task_definition").values())
     if len(definitions) != 1:
         raise TimelineError(
             f"expected one aws_ecs_task_definition or a taskdef.json template, "
@@ -346,8 +256,8 @@ def _container_definitions(tf: Mapping[str, Any]) -> tuple[list[Mapping[str, Any
 
 def _alb_nodes(tf: Mapping[str, Any], load_balancer: object) -> int:
     """ALB nodes the hook probes: one per subnet at least (the ALB may add more)."""
-    balancers = _resources(tf, "aws_lb")
-    lb_id = _referenced(load_balancer, "aws_lb")
+    balancers = resources(tf, "aws_lb")
+    lb_id = referenced(load_balancer, "aws_lb")
     chosen = [balancers[lb_id]] if lb_id is not None and lb_id in balancers else []
     chosen = chosen or list(balancers.values())
     counts = [
@@ -366,7 +276,7 @@ def read_hook(tf: Mapping[str, Any]) -> Hook | None:
     names for that event, and no hook there means none. Without an AppSpec, a Lambda with the
     handler's probing variables is taken for the hook.
     """
-    functions = _resources(tf, "aws_lambda_function")
+    functions = resources(tf, "aws_lambda_function")
     appspecs = [v for v in _ssm_values(tf) if "AWS::ECS::Service" in v]
     if appspecs:
         if not any(HOOK_EVENT in a for a in appspecs):
@@ -389,7 +299,7 @@ def read_hook(tf: Mapping[str, Any]) -> Hook | None:
 
 
 def _env(function: Mapping[str, Any]) -> Mapping[str, Any]:
-    variables: Mapping[str, Any] = _block(function, "environment").get("variables") or {}
+    variables: Mapping[str, Any] = block(function, "environment").get("variables") or {}
     return variables
 
 
@@ -402,7 +312,7 @@ def _hook(tf: Mapping[str, Any], function: Mapping[str, Any]) -> Hook:
         probes = []
 
     def setting(name: str) -> float:
-        return _number(env.get(name), f"hook {name}", HOOK_DEFAULTS[name])
+        return number(env.get(name), f"hook {name}", HOOK_DEFAULTS[name])
 
     return Hook(
         required_passes=int(setting("REQUIRED_PASSES")),
@@ -411,135 +321,28 @@ def _hook(tf: Mapping[str, Any], function: Mapping[str, Any]) -> Hook:
         deadline=setting("DEADLINE_SECONDS"),
         probes=max(1, len(probes) if isinstance(probes, list) else 1),
         nodes=_alb_nodes(tf, env.get("LOAD_BALANCER")),
-        lambda_timeout=_number(function.get("timeout"), "hook timeout", LAMBDA_TIMEOUT_SECONDS),
+        lambda_timeout=number(function.get("timeout"), "hook timeout", LAMBDA_TIMEOUT_SECONDS),
     )
 
 
-def read_shift(tf: Mapping[str, Any], config_name: object) -> Shift:
-    """The deployment group's traffic routing: a predefined ECS config by name, or a custom
-    ``aws_codedeploy_deployment_config`` of this stack (by reference or by name)."""
-    name = ALL_AT_ONCE if config_name is None else config_name
-    if isinstance(name, str) and name in PREDEFINED_SHIFTS:
-        predefined = PREDEFINED_SHIFTS[name]
-        if predefined is None:
-            return Shift(name, "all-at-once")
-        return Shift(name, predefined.kind, predefined.percentage, predefined.interval_minutes)
-    configs = _resources(tf, "aws_codedeploy_deployment_config")
-    config_id = _referenced(name, "aws_codedeploy_deployment_config")
-    body = configs.get(config_id) if config_id is not None else None
-    if body is None:
-        body = next((c for c in configs.values() if c.get("deployment_config_name") == name), None)
-    if body is None:
-        raise TimelineError(
-            f"deployment config {name!r} is neither a predefined ECS config nor an "
-            "aws_codedeploy_deployment_config of this stack"
-        )
-    label = str(body.get("deployment_config_name", name))
-    routing = _block(body, "traffic_routing_config")
-    for kind, key in (("canary", "time_based_canary"), ("linear", "time_based_linear")):
-        step = _block(routing, key)
-        if step:
-            return Shift(
-                label,
-                "canary" if kind == "canary" else "linear",
-                _whole(step.get("percentage"), f"{key}.percentage"),
-                _whole(step.get("interval"), f"{key}.interval"),
-            )
-    return Shift(label, "all-at-once")
-
-
-def read_alarms(tf: Mapping[str, Any], group: Mapping[str, Any]) -> tuple[Alarm, ...]:
-    """The alarms that stop *and roll back* a deployment: enabled in the deployment group,
-    with ``DEPLOYMENT_STOP_ON_ALARM`` among its auto-rollback events (without it an alarm
-    stops the deployment and leaves it there)."""
-    config = _block(group, "alarm_configuration")
-    rollback = _block(group, "auto_rollback_configuration")
-    if not (
-        config.get("enabled", True)
-        and rollback.get("enabled", False)
-        and "DEPLOYMENT_STOP_ON_ALARM" in (rollback.get("events") or ())
-    ):
-        return ()
-    return _alarms_named(tf, config.get("alarms") or ())
-
-
-def _alarms_named(tf: Mapping[str, Any], names: Iterable[object]) -> tuple[Alarm, ...]:
-    alarms = _resources(tf, "aws_cloudwatch_metric_alarm")
-    found = []
-    for name in names:
-        alarm_id = _referenced(name, "aws_cloudwatch_metric_alarm")
-        body = alarms.get(alarm_id) if alarm_id is not None else None
-        if body is None:
-            body = next((a for a in alarms.values() if a.get("alarm_name") == name), None)
-        if body is None:
-            raise TimelineError(f"rollback alarm {name!r} is not an alarm of this stack")
-        found.append(read_alarm(str(body.get("alarm_name", name)), body))
-    return tuple(found)
-
-
-def read_alarm(name: str, body: Mapping[str, Any]) -> Alarm:
-    """An alarm's period (its own, or the longest of its metric queries) and how many
-    breaching periods fire it (``datapoints_to_alarm``, else ``evaluation_periods``)."""
-    periods = [body.get("period")] + [
-        query.get("period") or _block(query, "metric").get("period")
-        for query in body.get("metric_query") or ()
-    ]
-    values = [_whole(p, f"{name}.period") for p in periods if p is not None]
-    if not values:
-        raise TimelineError(f"alarm {name}: no period")
-    evaluation = _whole(body.get("evaluation_periods"), f"{name}.evaluation_periods")
-    datapoints = _whole(body.get("datapoints_to_alarm"), f"{name}.datapoints_to_alarm", evaluation)
-    return Alarm(name=name, period=max(values), breaching_periods=datapoints)
-
-
-def _native_service(tf: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The service ECS itself releases blue/green (engine ``ecs``), if the stack has one."""
-    for service in _resources(tf, "aws_ecs_service").values():
-        controller = _block(service, "deployment_controller").get("type", "ECS")
-        strategy = _block(service, "deployment_configuration").get("strategy", "ROLLING")
-        if controller == "ECS" and strategy in NATIVE_STRATEGIES:
-            return service
-    return None
-
-
-def read_native_stack(tf: Mapping[str, Any], service: Mapping[str, Any], name: str = "") -> Stack:
-    """An ECS-native blue/green service: the same phases, read from the service. Its bake
-    time plays the termination wait (both revisions up, rollback by a weight flip)."""
-    all_groups = _resources(tf, "aws_lb_target_group")
-    references = []
-    for balancer in service.get("load_balancer") or ():
-        advanced = _block(balancer, "advanced_configuration")
-        references += [balancer.get("target_group_arn"), advanced.get("alternate_target_group_arn")]
-    ids = [_referenced(r, "aws_lb_target_group") for r in references]
-    target_groups = [all_groups[i] for i in ids if i is not None and i in all_groups]
-    if not target_groups:
-        raise TimelineError("the ECS service's target groups are not target groups of this stack")
-    configuration = _block(service, "deployment_configuration")
-    alarms = _block(service, "alarms")
-    rolls_back = alarms.get("enable", False) and alarms.get("rollback", False)
-    return _stack(
-        tf,
-        name,
-        target_groups,
-        ready_wait_minutes=None,
-        shift=read_native_shift(configuration),
-        termination_wait_minutes=_whole(
-            configuration.get("bake_time_in_minutes"), "bake_time_in_minutes", 0
-        ),
-        alarms=_alarms_named(tf, alarms.get("alarm_names") or ()) if rolls_back else (),
-        engine="ecs",
+def read_stack(tf: Mapping[str, Any], name: str = "") -> Stack:
+    """Everything the timeline needs from one parsed ``cdk.tf.json``: the release, read by
+    the engine that runs it (each engine's ``reader``), plus what every engine shares."""
+    for candidate in all_engines():
+        release = candidate.reader.read(tf)
+        if release is not None:
+            return _stack(tf, name, release, candidate.name)
+    raise TimelineError(
+        "found 0 releases: no aws_codedeploy_deployment_group and no ECS service with a "
+        "blue/green strategy"
     )
 
 
 def _stack(
-    tf: Mapping[str, Any],
-    name: str,
-    target_groups: Sequence[Mapping[str, Any]],
-    **release: Any,
+    tf: Mapping[str, Any], name: str, release: ReleaseReading, engine_name: DeploymentEngine
 ) -> Stack:
-    """What both engines share (target groups, containers, hook) plus ``release``: the
-    engine's own fields of :class:`Stack`."""
     definitions, source = _container_definitions(tf)
+    target_groups = release.target_groups
     return Stack(
         name=name,
         target_health=_slowest(read_target_health(t) for t in target_groups),
@@ -549,46 +352,11 @@ def _stack(
         containers=read_containers(definitions),
         container_source=source,
         hook=read_hook(tf),
-        **release,
-    )
-
-
-def read_native_shift(configuration: Mapping[str, Any]) -> Shift:
-    """ECS's strategy as a shift: CANARY and LINEAR bake each step like CodeDeploy's
-    interval; BLUE_GREEN moves all production traffic at once."""
-    strategy = str(configuration.get("strategy"))
-    label = f"ECS {strategy}"
-    if strategy not in NATIVE_STEPS:
-        return Shift(label, "all-at-once")
-    kind, block, percent, bake = NATIVE_STEPS[strategy]
-    step = _block(configuration, block)
-    return Shift(label, kind, _whole(step.get(percent), percent), _whole(step.get(bake), bake))
-
-
-def read_stack(tf: Mapping[str, Any], name: str = "") -> Stack:
-    """Everything the timeline needs from one parsed ``cdk.tf.json``: a CodeDeploy
-    deployment group's release, or an ECS-native one."""
-    if not _resources(tf, "aws_codedeploy_deployment_group"):
-        service = _native_service(tf)
-        if service is not None:
-            return read_native_stack(tf, service, name)
-    group = _deployment_group(tf)
-    blue_green = _block(group, "blue_green_deployment_config")
-    ready = _block(blue_green, "deployment_ready_option")
-    ready_wait = None
-    if ready.get("action_on_timeout", "CONTINUE_DEPLOYMENT") == "STOP_DEPLOYMENT":
-        ready_wait = _whole(ready.get("wait_time_in_minutes"), "wait_time_in_minutes", 0)
-    terminate = _block(blue_green, "terminate_blue_instances_on_deployment_success")
-    return _stack(
-        tf,
-        name,
-        _target_groups(tf, group),
-        ready_wait_minutes=ready_wait,
-        shift=read_shift(tf, group.get("deployment_config_name")),
-        termination_wait_minutes=_whole(
-            terminate.get("termination_wait_time_in_minutes"), "termination_wait", 0
-        ),
-        alarms=read_alarms(tf, group),
+        ready_wait_minutes=release.ready_wait_minutes,
+        shift=release.shift,
+        termination_wait_minutes=release.termination_wait_minutes,
+        alarms=release.alarms,
+        engine=engine_name,
     )
 
 
@@ -845,11 +613,9 @@ def build_timeline(stack: Stack) -> Timeline:
         ready_wait=ready_wait,
         traffic_shift=traffic_shift,
         termination_wait=Phase(
-            "termination wait (configured)" if stack.engine == "codedeploy" else "bake time",
+            stack.terms.termination_wait,
             stack.termination_wait_minutes * 60.0,
-            "blue stays for a rollback by listener swap; not in the total"
-            if stack.engine == "codedeploy"
-            else "both revisions stay for a rollback by rule weights; not in the total",
+            stack.terms.termination_wait_note,
             counted=False,
         ),
         blue_drain=blue_drain,
@@ -961,7 +727,7 @@ def _rollback_phase(stack: Stack, release_seconds: float) -> Phase:
     termination_wait_minutes = stack.termination_wait_minutes
     if termination_wait_minutes > 0:
         return Phase(
-            "listener swap back to blue" if stack.engine == "codedeploy" else "rule back to blue",
+            stack.terms.switch_back,
             LISTENER_SWAP_SECONDS,
             "blue's targets are still registered and healthy, so traffic is back after one "
             f"listener update ({LISTENER_SWAP_SECONDS:g} s, assumed); the window lasts "

@@ -21,7 +21,9 @@ Each engine module gives, through :func:`engine`:
 * :class:`~constructs_lib.codedeploy_pipeline.CodeDeployPipeline` its release stage
   (:class:`ReleaseStage`): the release templates beside ``taskdef.json``, the resources the
   deploy action needs, the build's extra inputs and grants, the pipeline's grants and the
-  deploy action. The pipeline's source and build know no engine.
+  deploy action. The pipeline's source and build know no engine;
+* ``make timeline`` how to find and read its release in ``cdk.tf.json``
+  (:class:`~constructs_lib.release_reading.ReleaseReader`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from constructs import Construct
 
 from constructs_lib import bindings as aws
+from constructs_lib.release_reading import ReleaseReader
 from constructs_lib.release_spec import (
     DeploymentEngine,
     TemplateStyle,
@@ -208,6 +211,8 @@ class Engine:
     """What the engine cannot release (one-line errors naming the setting)."""
     check_pipeline_props: Callable[[CodeDeployPipelineProps], None]
     """What a pipeline may not be given under the engine."""
+    reader: ReleaseReader
+    """How ``make timeline`` finds and reads the engine's release in a synthesized stack."""
 
 
 class ReleaseLimits(Protocol):
@@ -222,8 +227,14 @@ class ReleaseLimits(Protocol):
     ) -> None: ...
 
 
-def engine(name: DeploymentEngine) -> Engine:
-    """The engine called ``name`` (``codedeploy`` or ``ecs``): each module's ``ENGINE``."""
+def all_engines() -> tuple[Engine, ...]:
+    """Every engine, each module's ``ENGINE``."""
     from constructs_lib.engines import codedeploy, ecs
 
-    return {"codedeploy": codedeploy.ENGINE, "ecs": ecs.ENGINE}[name]
+    return (codedeploy.ENGINE, ecs.ENGINE)
+
+
+def engine(name: DeploymentEngine) -> Engine:
+    """The engine called ``name`` (``codedeploy`` or ``ecs``)."""
+    (found,) = (e for e in all_engines() if e.name == name)
+    return found

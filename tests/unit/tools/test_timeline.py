@@ -18,6 +18,10 @@ from typing import Any
 
 import pytest
 
+from constructs_lib.engines import all_engines
+from constructs_lib.engines.codedeploy.reader import read_shift
+from constructs_lib.engines.ecs.reader import read_native_shift
+from constructs_lib.release_reading import read_alarm
 from tests.synth import Synth
 from tools import timeline as tl
 from tools.timeline import (
@@ -193,8 +197,20 @@ def test_ecs_engine_releases_in_the_same_time(
     )
 
 
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_each_engine_reads_only_its_own_release(
+    synths: dict[str, Synth], ecs_synths: dict[str, Synth], env: str
+) -> None:
+    """The timeline asks every engine's reader; exactly one finds a release in a stack: a
+    stack is never timed as the other engine's."""
+    for synth, runs in ((synths[env], "codedeploy"), (ecs_synths[env], "ecs")):
+        readers = {e.name: e.reader.read(synth.tf) for e in all_engines()}
+        assert [name for name, found in readers.items() if found is not None] == [runs]
+        assert tl.read_stack(synth.tf).engine == runs
+
+
 def test_ecs_engine_linear_strategy_is_read() -> None:
-    shift = tl.read_native_shift(
+    shift = read_native_shift(
         {
             "strategy": "LINEAR",
             "linear_configuration": {"step_percent": 25, "step_bake_time_in_minutes": "2"},
@@ -236,13 +252,13 @@ def test_release_and_bootstrap_task_definitions_time_alike(dev: Synth) -> None:
     ],
 )
 def test_predefined_configs(name: str, waiting: int, steps: int) -> None:
-    shift = tl.read_shift({}, name)
+    shift = read_shift({}, name)
     assert tl.shift_steps(shift) == steps
     assert tl.shift_seconds(shift) == waiting + steps * tl.LISTENER_SWAP_SECONDS
 
 
 def test_an_unset_config_is_all_at_once() -> None:
-    assert tl.read_shift({}, None).kind == "all-at-once"
+    assert read_shift({}, None).kind == "all-at-once"
 
 
 def _custom(routing: dict[str, Any], name: str = "app-custom") -> dict[str, Any]:
@@ -264,10 +280,10 @@ def _custom(routing: dict[str, Any], name: str = "app-custom") -> dict[str, Any]
 def test_custom_configs(routing: dict[str, Any], waiting: int) -> None:
     """Canary waits one interval; linear (ceil(100 / percentage) - 1) intervals."""
     tf = _custom({"traffic_routing_config": routing})
-    shift = tl.read_shift(tf, "${aws_codedeploy_deployment_config.c.deployment_config_name}")
+    shift = read_shift(tf, "${aws_codedeploy_deployment_config.c.deployment_config_name}")
     steps = tl.shift_steps(shift)
     assert tl.shift_seconds(shift) == waiting * 60 + steps * tl.LISTENER_SWAP_SECONDS
-    assert tl.read_shift(tf, "app-custom") == shift  # by name as well as by reference
+    assert read_shift(tf, "app-custom") == shift  # by name as well as by reference
 
 
 def test_linear_steps_round_up() -> None:
@@ -277,7 +293,7 @@ def test_linear_steps_round_up() -> None:
 
 def test_unknown_config_is_an_error() -> None:
     with pytest.raises(TimelineError, match="neither a predefined ECS config"):
-        tl.read_shift({}, "CodeDeployDefault.OneAtATime")
+        read_shift({}, "CodeDeployDefault.OneAtATime")
 
 
 def test_custom_config_in_the_stack(dev: Synth) -> None:
@@ -512,8 +528,8 @@ def test_alarm_period_and_datapoints() -> None:
             {"id": "e", "expression": "m0 + m1"},
         ],
     }
-    assert tl.read_alarm("x", body) == Alarm("x", 60, 3)
-    assert tl.read_alarm("y", {"period": "120", "evaluation_periods": 2}) == Alarm("y", 120, 2)
+    assert read_alarm("x", body) == Alarm("x", 60, 3)
+    assert read_alarm("y", {"period": "120", "evaluation_periods": 2}) == Alarm("y", 120, 2)
 
 
 @pytest.mark.parametrize(

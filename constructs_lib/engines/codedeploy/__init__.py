@@ -18,6 +18,7 @@ from constructs import Construct
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, ITerraformDependable, TerraformLocal
 from constructs_lib.engines import Engine
+from constructs_lib.engines.codedeploy.reader import CodeDeployReader
 from constructs_lib.iam import statement
 from constructs_lib.pipeline_kit import BUILD_ARTIFACT, PipelineKit
 from constructs_lib.release_spec import (
@@ -472,4 +473,5 @@ ENGINE = Engine(
     release_stage=CodeDeployRelease,
     validate_release=validate_release,
     check_pipeline_props=check_pipeline_props,
+    reader=CodeDeployReader(),
 )

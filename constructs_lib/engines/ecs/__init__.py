@@ -26,6 +26,7 @@ from constructs_lib.bindings import (
     TerraformResourceLifecycle,
 )
 from constructs_lib.engines import Engine
+from constructs_lib.engines.ecs.reader import NativeReader
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.pipeline_kit import PipelineKit
@@ -561,4 +562,5 @@ ENGINE = Engine(
     release_stage=EcsRelease,
     validate_release=validate_ecs_release,
     check_pipeline_props=check_pipeline_props,
+    reader=NativeReader(),
 )
