@@ -9,17 +9,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from stacks.promotion import plan_promotions
 from stacks.settings import Settings, SettingsError, load_settings
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 
 def load_all(config_dir: Path | None = None) -> list[Settings]:
+    """Every environment's settings, each file valid and the promotions between them too."""
     config_dir = config_dir or CONFIG_DIR
     files = sorted(config_dir.glob("*.toml"))
     if not files:
         raise SettingsError(f"{config_dir}: no <environment>.toml files")
-    return [load_settings(path) for path in files]
+    environments = [load_settings(path) for path in files]
+    plan_promotions(environments, config_dir=config_dir)
+    return environments
 
 
 def main(argv: list[str] | None = None) -> int:

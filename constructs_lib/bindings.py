@@ -55,6 +55,8 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
         "AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification",
     ),
     "appautoscaling_target": ("AppautoscalingTarget",),
+    "cloudwatch_event_rule": ("CloudwatchEventRule",),
+    "cloudwatch_event_target": ("CloudwatchEventTarget",),
     "cloudwatch_log_group": ("CloudwatchLogGroup",),
     "cloudwatch_metric_alarm": (
         "CloudwatchMetricAlarm",
@@ -115,6 +117,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "default_security_group": ("DefaultSecurityGroup",),
     "ecr_lifecycle_policy": ("EcrLifecyclePolicy",),
     "ecr_pull_through_cache_rule": ("EcrPullThroughCacheRule",),
+    "ecr_repository_policy": ("EcrRepositoryPolicy",),
     "ecr_repository": (
         "EcrRepository",
         "EcrRepositoryEncryptionConfiguration",
@@ -187,6 +190,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
         "S3BucketLifecycleConfigurationRuleFilter",
         "S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration",
     ),
+    "s3_bucket_notification": ("S3BucketNotification",),
     "s3_bucket_ownership_controls": (
         "S3BucketOwnershipControls",
         "S3BucketOwnershipControlsRule",
@@ -204,6 +208,8 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     ),
     "security_group": ("SecurityGroup",),
     "nat_gateway": ("NatGateway",),
+    "sns_topic": ("SnsTopic",),
+    "sns_topic_subscription": ("SnsTopicSubscription",),
     "ssm_parameter": ("SsmParameter",),
     "subnet": ("Subnet",),
     "vpc": ("Vpc",),

@@ -4,7 +4,7 @@ released by CodeDeploy or by ECS itself (:class:`NativeRelease`)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from constructs import Construct
@@ -52,7 +52,33 @@ __all__ = [
 CONTAINER_INSIGHTS_MODES = ("disabled", "enabled", "enhanced")
 BOOTSTRAP_VERSION = "bootstrap"
 ECR_PUBLIC = "public.ecr.aws"
+ACCOUNT_ID_LENGTH = 12
+PULL_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
+"""What pulling an image takes (the registry login aside)."""
 CACHE_PREFIX_MAX = 30  # ECR's limit for a pull-through cache rule's repository prefix
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageSource:
+    """Repositories of another environment whose images the service runs (a promoted
+    environment runs its source's images, by digest)."""
+
+    repository_urls: Mapping[str, str]
+    """Per container name."""
+    repository_arns: Mapping[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImagePuller:
+    """Roles of another account that may pull the service's images (the task execution
+    roles of environments promoted from this one)."""
+
+    account_id: str
+    role_arns: Sequence[str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +129,11 @@ class FargateServiceProps:
     """Customer managed KMS keys that encrypt the containers' secrets: the execution role
     may decrypt with them, only through Secrets Manager or SSM (``kms:ViaService``). Secrets
     under the AWS managed keys need none. Only with secrets."""
+    image_source: ImageSource | None = None
+    """None: one repository per container, the service's own. Else the images come from
+    these repositories (the service creates none)."""
+    image_pullers: Sequence[ImagePuller] = ()
+    """Other accounts' roles allowed to pull from the service's own repositories."""
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
@@ -125,6 +156,25 @@ class FargateServiceProps:
             raise ValidationError(
                 "secrets_kms_key_arns", "only applies when a container has secrets"
             )
+        self._check_images()
+
+    def _check_images(self) -> None:
+        source = self.image_source
+        if source is not None:
+            if self.image_pullers:
+                raise ValidationError(
+                    "image_pullers", "only for a service with its own repositories"
+                )
+            for c in self.task.containers:
+                if c.name not in source.repository_urls or c.name not in source.repository_arns:
+                    raise ValidationError("image_source", f"no repository for {c.name!r}")
+        for i, puller in enumerate(self.image_pullers):
+            if not (len(puller.account_id) == ACCOUNT_ID_LENGTH and puller.account_id.isdigit()):
+                raise ValidationError(
+                    f"image_pullers[{i}].account_id", "must be a 12-digit account id"
+                )
+            if not puller.role_arns:
+                raise ValidationError(f"image_pullers[{i}].role_arns", "names no role")
 
     def secret_sources(self) -> list[SecretSource]:
         """Every container's secrets, each an ARN of the service's own region and
@@ -239,7 +289,22 @@ class FargateService(Construct):
                 aws.EcsClusterSetting(name="containerInsights", value=props.container_insights)
             ],
         )
-        self.repositories = {c.name: self._repository(c.name) for c in props.task.containers}
+        self.repositories = (
+            {}
+            if props.image_source
+            else {c.name: self._repository(c.name, partition) for c in props.task.containers}
+        )
+        """The service's own repositories (none when its images come from elsewhere)."""
+        self.repository_urls: dict[str, str] = (
+            dict(props.image_source.repository_urls)
+            if props.image_source
+            else {name: repo.repository_url for name, repo in self.repositories.items()}
+        )
+        self.repository_arns: dict[str, str] = (
+            dict(props.image_source.repository_arns)
+            if props.image_source
+            else {name: repo.arn for name, repo in self.repositories.items()}
+        )
         self.log_groups = {
             c.name: aws.CloudwatchLogGroup(
                 self,
@@ -343,12 +408,6 @@ class FargateService(Construct):
         self.task_definition_arn: str = self.task_definition.arn
         self.execution_role_arn: str = self.execution_role.arn
         self.task_role_arn: str = self.task_role.arn
-        self.repository_urls: dict[str, str] = {
-            name: repo.repository_url for name, repo in self.repositories.items()
-        }
-        self.repository_arns: dict[str, str] = {
-            name: repo.arn for name, repo in self.repositories.items()
-        }
         self.log_group_names: dict[str, str] = {
             name: group.name for name, group in self.log_groups.items()
         }
@@ -374,7 +433,7 @@ class FargateService(Construct):
         extra = ("desired_count",) if self.props.autoscaled else ()
         return self._control.ignore_changes + extra
 
-    def _repository(self, container: str) -> aws.EcrRepository:
+    def _repository(self, container: str, partition: str) -> aws.EcrRepository:
         repo = aws.EcrRepository(
             self,
             f"ecr-{container}",
@@ -396,6 +455,14 @@ class FargateService(Construct):
             repository=repo.name,
             policy=_ecr_lifecycle_policy(self.props.ecr_images_to_keep),
         )
+        pullers = self.props.image_pullers
+        if pullers:
+            aws.EcrRepositoryPolicy(
+                self,
+                f"ecr-{container}-pullers",
+                repository=repo.name,
+                policy=_pullers_policy(pullers, partition),
+            )
         return repo
 
     def _execution_role(
@@ -425,13 +492,9 @@ class FargateService(Construct):
                 # ecr:GetAuthorizationToken has no resource-level permissions: AWS requires "*".
                 statement("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
                 statement(
-                    "PullOwnImages",
-                    [
-                        "ecr:BatchCheckLayerAvailability",
-                        "ecr:BatchGetImage",
-                        "ecr:GetDownloadUrlForLayer",
-                    ],
-                    [repo.arn for repo in self.repositories.values()],
+                    "PullPromotedImages" if props.image_source else "PullOwnImages",
+                    list(PULL_ACTIONS),
+                    list(self.repository_arns.values()),
                 ),
                 statement(
                     "WriteOwnLogs",
@@ -570,6 +633,25 @@ def _ecs_tasks_trust(partition: str, account: str, region: str) -> str:
             "StringEquals": {"aws:SourceAccount": account},
             "ArnLike": {"aws:SourceArn": f"arn:{partition}:ecs:{region}:{account}:*"},
         },
+    )
+
+
+def _pullers_policy(pullers: Sequence[ImagePuller], partition: str) -> str:
+    """Pull rights for other accounts' roles: each account as principal, narrowed to the
+    named roles by condition (so the policy is valid before those roles exist, and neither
+    account's stack has to be applied first)."""
+    return policy_document(
+        {
+            "Sid": "PullFromPromotedEnvironments",
+            "Effect": "Allow",
+            "Principal": {
+                "AWS": sorted({f"arn:{partition}:iam::{p.account_id}:root" for p in pullers})
+            },
+            "Action": list(PULL_ACTIONS),
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": sorted({a for p in pullers for a in p.role_arns})}
+            },
+        }
     )
 
 

@@ -9,8 +9,9 @@ kit holds, so the resource addresses do not depend on which part made them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
@@ -20,8 +21,20 @@ from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.release_spec import ServiceTarget
 
+if TYPE_CHECKING:
+    from constructs_lib.engines import ReleaseStage
+
 SOURCE_ARTIFACT = "SourceOutput"
 BUILD_ARTIFACT = "BuildOutput"
+PIPELINE_ROLE = "pipeline"
+"""The purpose naming a pipeline's own role (``<prefix>-pipeline``)."""
+CODEBUILD_NAME_MAX = 150  # CodeBuild's project name limit (2-150 characters)
+
+
+def role_name(name_prefix: str, purpose: str) -> str:
+    """The name of a pipeline part's role: known to another environment's stack, which
+    may have to grant it something."""
+    return aws_name(name_prefix, purpose, max_length=IAM_ROLE_NAME_MAX)
 
 
 @dataclass(frozen=True)
@@ -75,7 +88,7 @@ class PipelineKit:
         role = aws.IamRole(
             self.scope,
             f"{purpose}-role",
-            name=aws_name(self.name_prefix, purpose, max_length=IAM_ROLE_NAME_MAX),
+            name=role_name(self.name_prefix, purpose),
             description=description,
             assume_role_policy=service_trust_policy(service_principal, conditions=conditions),
         )
@@ -101,3 +114,162 @@ class PipelineKit:
             # Standard (free) while the value fits in 4 KB, advanced only if it outgrows it.
             tier="Intelligent-Tiering",
         )
+
+    def codebuild_project(
+        self,
+        purpose: str,
+        spec: ProjectSpec,
+        artifact_bucket_arn: str,
+        statements: Sequence[dict[str, Any]],
+    ) -> aws.CodebuildProject:
+        """A CodeBuild project run by the pipeline on its artifacts, with its own log group
+        and a role that may write those logs and the pipeline's artifacts, plus
+        ``statements``."""
+        name = aws_name(self.name_prefix, purpose, max_length=CODEBUILD_NAME_MAX)
+        log_group = aws.CloudwatchLogGroup(
+            self.scope,
+            f"{purpose}-logs",
+            name=f"/aws/codebuild/{name}",
+            retention_in_days=spec.log_retention_days,
+        )
+        role, policy = self.role(
+            purpose,
+            "codebuild.amazonaws.com",
+            spec.role_description,
+            [
+                statement(
+                    "WriteBuildLogs",
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    [f"{log_group.arn}:log-stream:*"],
+                ),
+                statement(
+                    "ReadSourceWriteBuildOutput",
+                    ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                    [f"{artifact_bucket_arn}/*"],
+                ),
+                statement(
+                    "LocateArtifactBucket",
+                    ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+                    [artifact_bucket_arn],
+                ),
+                *statements,
+            ],
+            source_arn=self.arn("codebuild", f"project/{name}"),
+        )
+        return aws.CodebuildProject(
+            self.scope,
+            purpose,
+            name=name,
+            description=spec.description,
+            service_role=role.arn,
+            build_timeout=spec.timeout_minutes,
+            queued_timeout=60,
+            source=aws.CodebuildProjectSource(type="CODEPIPELINE", buildspec=spec.buildspec),
+            artifacts=aws.CodebuildProjectArtifacts(type="CODEPIPELINE"),
+            environment=aws.CodebuildProjectEnvironment(
+                type="LINUX_CONTAINER",
+                compute_type=spec.compute_type,
+                image=spec.image,
+                image_pull_credentials_type="CODEBUILD",
+                privileged_mode=spec.docker,  # docker builds need the daemon
+                environment_variable=[
+                    aws.CodebuildProjectEnvironmentEnvironmentVariable(name=k, value=v)
+                    for k, v in spec.environment.items()
+                ],
+            ),
+            cache=(
+                aws.CodebuildProjectCache(
+                    type="LOCAL", modes=["LOCAL_DOCKER_LAYER_CACHE", "LOCAL_SOURCE_CACHE"]
+                )
+                if spec.docker
+                else None
+            ),
+            logs_config=aws.CodebuildProjectLogsConfig(
+                cloudwatch_logs=aws.CodebuildProjectLogsConfigCloudwatchLogs(
+                    status="ENABLED", group_name=log_group.name
+                )
+            ),
+            depends_on=[policy],
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectSpec:
+    """What a pipeline's CodeBuild project runs, on what, for how long."""
+
+    description: str
+    role_description: str
+    buildspec: str
+    """A path in the source artifact, or the buildspec's text."""
+    environment: Mapping[str, str]
+    compute_type: str
+    image: str
+    timeout_minutes: int
+    log_retention_days: int
+    docker: bool
+    """Builds images: privileged mode (the docker daemon) and the docker layer cache."""
+
+
+def stage(
+    name: str,
+    *actions: aws.CodepipelineStageAction,
+) -> aws.CodepipelineStage:
+    """A pipeline stage running ``actions`` (by their run order)."""
+    return aws.CodepipelineStage(name=name, action=list(actions))
+
+
+def action(
+    name: str,
+    *,
+    category: str,
+    provider: str,
+    configuration: Mapping[str, str],
+    input_artifacts: Sequence[str] = (),
+    output_artifacts: Sequence[str] = (),
+    namespace: str | None = None,
+    run_order: int | None = None,
+) -> aws.CodepipelineStageAction:
+    """An AWS-owned pipeline action, version 1."""
+    return aws.CodepipelineStageAction(
+        name=name,
+        category=category,
+        owner="AWS",
+        provider=provider,
+        version="1",
+        input_artifacts=list(input_artifacts) or None,
+        output_artifacts=list(output_artifacts) or None,
+        namespace=namespace,
+        run_order=run_order,
+        configuration=dict(configuration),
+    )
+
+
+def deploy_action(
+    release: ReleaseStage, *, run_order: int | None = None
+) -> aws.CodepipelineStageAction:
+    """The engine's deploy action on the release files (the ``BUILD_ARTIFACT``)."""
+    provider, configuration = release.deploy_action()
+    return action(
+        "Deploy",
+        category="Deploy",
+        provider=provider,
+        input_artifacts=[BUILD_ARTIFACT],
+        configuration=configuration,
+        run_order=run_order,
+    )
+
+
+def artifact_statements(bucket_arn: str) -> list[dict[str, Any]]:
+    """What a pipeline role does with its artifact bucket."""
+    return [
+        statement(
+            "MoveArtifacts",
+            ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl"],
+            [f"{bucket_arn}/*"],
+        ),
+        statement(
+            "InspectArtifactBucket",
+            ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
+            [bucket_arn],
+        ),
+    ]

@@ -45,6 +45,31 @@ def validate_pipeline_settings(
     field_prefix: str = "",
 ) -> None:
     f = field_prefix
+    validate_source_settings(
+        repository=repository,
+        branch=branch,
+        connection_arn=connection_arn,
+        buildspec_path=buildspec_path,
+        field_prefix=f,
+    )
+    validate_build_settings(
+        build_compute_type=build_compute_type,
+        build_timeout_minutes=build_timeout_minutes,
+        artifact_expiry_days=artifact_expiry_days,
+        field_prefix=f,
+    )
+
+
+def validate_source_settings(
+    *,
+    repository: object,
+    branch: object,
+    connection_arn: object,
+    buildspec_path: object,
+    field_prefix: str = "",
+) -> None:
+    """Where a building pipeline's source comes from and how it is built."""
+    f = field_prefix
     if not isinstance(repository, str) or not _REPOSITORY_RE.fullmatch(repository):
         raise ValidationError(
             f"{f}repository", f"must be a GitHub 'owner/name', got {repository!r}"
@@ -65,6 +90,17 @@ def validate_pipeline_settings(
         raise ValidationError(
             f"{f}buildspec_path", f"{buildspec_path!r} is not a relative path to a .yml file"
         )
+
+
+def validate_build_settings(
+    *,
+    build_compute_type: object,
+    build_timeout_minutes: object,
+    artifact_expiry_days: object,
+    field_prefix: str = "",
+) -> None:
+    """What every pipeline's CodeBuild step and artifacts take (a promoted one's too)."""
+    f = field_prefix
     if build_compute_type not in BUILD_COMPUTE_TYPES:
         raise ValidationError(
             f"{f}build_compute_type",

@@ -31,6 +31,8 @@ class BucketWriter:
     """E.g. ``{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}``."""
     key_prefix: str
     """Objects it may write: ``<bucket ARN>/<key_prefix>*``."""
+    conditions: Mapping[str, Any] | None = None
+    """Narrows the principal, e.g. an account to one role of it (``aws:PrincipalArn``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +155,7 @@ class SecureBucket(Construct):
                 "Principal": dict(writer.principal),
                 "Action": "s3:PutObject",
                 "Resource": f"{self.bucket_arn}/{writer.key_prefix}*",
+                **({"Condition": dict(writer.conditions)} if writer.conditions else {}),
             }
             for writer in props.writers
         ]

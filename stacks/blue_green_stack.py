@@ -7,6 +7,9 @@ between CodeDeploy and ECS-native blue/green is one setting.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from constructs import Construct
 
 from constructs_lib import (
@@ -36,23 +39,49 @@ from constructs_lib import (
 )
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from constructs_lib.container_spec import ContainerSpec, TaskSpec
+from constructs_lib.fargate_service import (
+    ImagePuller,
+    ImageSource,
+    execution_role_name,
+    repository_name,
+)
+from constructs_lib.pipeline_kit import PIPELINE_ROLE, role_name
+from constructs_lib.promotion_pipeline import PromotionPipeline, PromotionPipelineProps
+from constructs_lib.release_handoff import (
+    HandoffDestination,
+    Publisher,
+    handoff_bucket_name,
+    handoff_key,
+)
 from constructs_lib.release_spec import traffic_shift
 from constructs_lib.vpc_endpoints import TASK_SERVICES
+from stacks.promotion import Promotion, cross_account
 from stacks.settings import Settings
 from stacks.workload import APP, workload_task
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 class BlueGreenStack(TerraformStack):
     """Composes the constructs from one environment's settings; knows no AWS details itself."""
 
-    def __init__(self, scope: Construct, settings: Settings) -> None:
+    def __init__(
+        self, scope: Construct, settings: Settings, promotion: Promotion | None = None
+    ) -> None:
         super().__init__(scope, settings.stack_name)
         self.settings = settings
+        self._partition: aws.DataAwsPartition | None = None
+        self.promotion = promotion or Promotion(
+            source=None, image_home=settings, targets=(), pullers=()
+        )
         name = settings.stack_name
         aws.AwsProvider(
             self,
             "aws",
             region=settings.region,
+            # Applying with another account's credentials fails before anything changes.
+            allowed_account_ids=[settings.account_id] if settings.account_id else None,
             default_tags=[aws.AwsProviderDefaultTags(tags=self.default_tags())],
         )
         self._backend()
@@ -154,46 +183,147 @@ class BlueGreenStack(TerraformStack):
                 engine=engine,
                 native_release=self._native_release(),
                 secrets_kms_key_arns=svc.secrets_kms_key_arns,
+                image_source=self._image_source(),
+                image_pullers=self._image_pullers(),
             ),
         )
         self.autoscaling = self._autoscaling()
-        pipe = settings.pipeline
-        self.pipeline = CodeDeployPipeline(
-            self,
-            "pipeline",
-            CodeDeployPipelineProps(
-                name_prefix=name,
-                region=settings.region,
-                repository=pipe.repository,
-                branch=pipe.branch,
-                file_path_filters=pipe.file_paths,
-                connection_arn=pipe.connection_arn,
-                buildspec_path=pipe.buildspec_path,
-                build_compute_type=pipe.build_compute_type,
-                build_timeout_minutes=pipe.build_timeout_minutes,
-                task=task,
-                primary_container=APP,
-                service=self.service.release_target,
-                traffic=self.alb.traffic_routes,
-                engine=engine,
-                deployment_config=deploy.config,
-                ready_wait_minutes=deploy.ready_wait_minutes,
-                termination_wait_minutes=deploy.termination_wait_minutes,
-                alarm_names=self.engine.inputs.pipeline_alarm_names(
-                    self.alarms.alarm_names if self.alarms else ()
-                ),
-                hooks=self.hook.hooks if self.hook else {},
-                log_retention_days=svc.log_retention_days,
-                artifact_expiry_days=pipe.artifact_expiry_days,
-                artifact_force_destroy=pipe.artifact_force_destroy,
-            ),
-        )
+        self.pipeline = self._pipeline(task)
         self.endpoints = self._endpoints()
         # The first tasks pull their images as they start: through NAT or the endpoints.
         self.service.start_after(
             *self.network.egress_ready, *(self.endpoints.ready if self.endpoints else ())
         )
         self._outputs()
+
+    def _pipeline(self, task: TaskSpec) -> CodeDeployPipeline | PromotionPipeline:
+        """A building pipeline (GitHub, build, deploy), or one releasing what the
+        environment promoted from released."""
+        settings = self.settings
+        pipe = settings.pipeline
+        release: dict[str, Any] = {
+            "name_prefix": settings.stack_name,
+            "region": settings.region,
+            "build_compute_type": pipe.build_compute_type,
+            "build_timeout_minutes": pipe.build_timeout_minutes,
+            "task": task,
+            "primary_container": APP,
+            "service": self.service.release_target,
+            "traffic": self.alb.traffic_routes,
+            "engine": self.engine.name,
+            "deployment_config": settings.deployment.config,
+            "ready_wait_minutes": settings.deployment.ready_wait_minutes,
+            "termination_wait_minutes": settings.deployment.termination_wait_minutes,
+            "alarm_names": self.engine.inputs.pipeline_alarm_names(
+                self.alarms.alarm_names if self.alarms else ()
+            ),
+            "hooks": self.hook.hooks if self.hook else {},
+            "log_retention_days": settings.service.log_retention_days,
+            "artifact_expiry_days": pipe.artifact_expiry_days,
+            "artifact_force_destroy": pipe.artifact_force_destroy,
+            **self._approval_and_handoffs(),
+        }
+        source = self.promotion.source
+        if source is None:
+            return CodeDeployPipeline(
+                self,
+                "pipeline",
+                CodeDeployPipelineProps(
+                    repository=pipe.repository,
+                    branch=pipe.branch,
+                    file_path_filters=pipe.file_paths,
+                    connection_arn=pipe.connection_arn,
+                    buildspec_path=pipe.buildspec_path,
+                    **release,
+                ),
+            )
+        home = self.promotion.image_home.pipeline
+        return PromotionPipeline(
+            self,
+            "pipeline",
+            PromotionPipelineProps(
+                source_name_prefix=source.stack_name,
+                # The building environment's release build, run here without its build.
+                release_buildspec=(PROJECT_ROOT / home.buildspec_path).read_text(),
+                publisher=(
+                    Publisher(
+                        account_id=str(source.account_id),
+                        role_arn=self._role_arn(
+                            source, role_name(source.stack_name, PIPELINE_ROLE)
+                        ),
+                    )
+                    if cross_account(source, settings)
+                    else None
+                ),
+                **release,
+            ),
+        )
+
+    def _approval_and_handoffs(self) -> dict[str, Any]:
+        pipe = self.settings.pipeline
+        return {
+            "manual_approval": pipe.approval == "manual",
+            "approval_emails": pipe.approval_emails,
+            "publish_to": [
+                HandoffDestination(
+                    environment=target.environment,
+                    bucket_name=(
+                        bucket := handoff_bucket_name(
+                            target.stack_name, target.region, self._account_of(target)
+                        )
+                    ),
+                    bucket_arn=f"arn:{self.partition.partition}:s3:::{bucket}",
+                    object_key=handoff_key(self.settings.stack_name),
+                )
+                for target in self.promotion.targets
+            ],
+        }
+
+    def _image_source(self) -> ImageSource | None:
+        """A promoted environment runs the images of the environment that builds them."""
+        home = self.promotion.image_home
+        if home is self.settings:
+            return None
+        account = self._account_of(home)
+        registry = f"{account}.dkr.ecr.{home.region}.{self.partition.dns_suffix}"
+        names = {c.name: repository_name(home.stack_name, c.name) for c in self._containers()}
+        return ImageSource(
+            repository_urls={c: f"{registry}/{repo}" for c, repo in names.items()},
+            repository_arns={
+                c: f"arn:{self.partition.partition}:ecr:{home.region}:{account}:repository/{repo}"
+                for c, repo in names.items()
+            },
+        )
+
+    def _image_pullers(self) -> list[ImagePuller]:
+        """Environments of other accounts running this one's images: their task execution
+        roles may pull (same-account ones need no grant here: their own policy does)."""
+        pullers = [p for p in self.promotion.pullers if cross_account(p, self.settings)]
+        return [
+            ImagePuller(
+                account_id=str(p.account_id),
+                role_arns=[self._role_arn(p, execution_role_name(p.stack_name))],
+            )
+            for p in pullers
+        ]
+
+    def _containers(self) -> tuple[ContainerSpec, ...]:
+        return workload_task(self.settings.service).containers
+
+    def _account_of(self, other: Settings) -> str:
+        """Another environment's account: its ``account_id``, else this one's (validated:
+        environments that promote between them both set it, or share the account)."""
+        return other.account_id or self.account_id
+
+    def _role_arn(self, other: Settings, name: str) -> str:
+        return f"arn:{self.partition.partition}:iam::{self._account_of(other)}:role/{name}"
+
+    @property
+    def partition(self) -> aws.DataAwsPartition:
+        """The partition, looked up once (its first use places it in the stack)."""
+        if self._partition is None:
+            self._partition = aws.DataAwsPartition(self, "partition")
+        return self._partition
 
     def _certificate(self) -> DnsValidatedCertificate | None:
         """With ``load_balancer.domain_name``: the listeners' certificate, made and
@@ -242,7 +372,7 @@ class BlueGreenStack(TerraformStack):
             return None
         name = self.settings.stack_name
         behind_nat = self.settings.network.task_placement == "private-nat"
-        partition = aws.DataAwsPartition(self, "partition").partition
+        partition = self.partition.partition
         runner = self.engine.hook
         # What the hook reports on (the deployment group) or reads (the service), by name.
         target = runner.release_target_arn(
@@ -392,27 +522,7 @@ class BlueGreenStack(TerraformStack):
         }
         for container, url in self.service.repository_urls.items():
             outputs[f"ecr_{container}_repository_url"] = (url, f"ECR repository of {container}")
-        region = self.settings.region
-        pipeline = self.pipeline.pipeline_name
-        outputs |= {
-            "pipeline_name": (pipeline, "Release pipeline"),
-            "pipeline_url": (
-                f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
-                f"{pipeline}/view?region={region}",
-                "Release pipeline in the console",
-            ),
-            "codeconnection_arn": (self.pipeline.connection_arn, "GitHub connection"),
-            "codeconnection_activation": (
-                "One manual step before the first release: open "
-                f"https://{region}.console.aws.amazon.com/codesuite/settings/connections"
-                f"?region={region}, choose this connection, 'Update pending connection' and "
-                "authorize the GitHub app for the repository "
-                f"{self.settings.pipeline.repository} (a connection created by Terraform "
-                "starts PENDING).",
-                "What to do once after the first deploy",
-            ),
-            "artifact_bucket": (self.pipeline.artifact_bucket_name, "Pipeline artifacts"),
-        }
+        outputs |= self._pipeline_outputs()
         if self.pipeline.application_name and self.pipeline.deployment_group_name:
             outputs["codedeploy_application"] = (
                 self.pipeline.application_name,
@@ -456,6 +566,56 @@ class BlueGreenStack(TerraformStack):
             outputs["access_log_bucket"] = (self.alb.access_log_bucket.bucket_name, "ALB logs")
         for key, (value, description) in outputs.items():
             TerraformOutput(self, key, value=value, description=description, static_id=True)
+
+    def _pipeline_outputs(self) -> dict[str, tuple[str, str]]:
+        region = self.settings.region
+        pipeline = self.pipeline
+        url = (
+            f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
+            f"{pipeline.pipeline_name}/view?region={region}"
+        )
+        outputs = {
+            "pipeline_name": (pipeline.pipeline_name, "Release pipeline"),
+            "pipeline_url": (url, "Release pipeline in the console"),
+        }
+        if isinstance(pipeline, CodeDeployPipeline):
+            outputs |= {
+                "codeconnection_arn": (pipeline.connection_arn, "GitHub connection"),
+                "codeconnection_activation": (
+                    "One manual step before the first release: open "
+                    f"https://{region}.console.aws.amazon.com/codesuite/settings/connections"
+                    f"?region={region}, choose this connection, 'Update pending connection' "
+                    "and authorize the GitHub app for the repository "
+                    f"{self.settings.pipeline.repository} (a connection created by Terraform "
+                    "starts PENDING).",
+                    "What to do once after the first deploy",
+                ),
+            }
+        else:
+            source = self.settings.pipeline.promote_from
+            outputs |= {
+                "promoted_from": (
+                    str(source),
+                    f"Releases what {source} released successfully, by image digest",
+                ),
+                "handoff_bucket": (
+                    pipeline.handoff_bucket_name,
+                    f"Where {source}'s pipeline hands its releases off (each version a "
+                    "release that can be redeployed)",
+                ),
+            }
+        outputs["artifact_bucket"] = (pipeline.artifact_bucket_name, "Pipeline artifacts")
+        if pipeline.approval:
+            outputs["approval_url"] = (
+                url,
+                "Where a person approves or rejects the release waiting in the Approval "
+                "stage (SNS topic: approval_topic)",
+            )
+            outputs["approval_topic"] = (
+                pipeline.approval.topic_arn,
+                "SNS topic announcing each release waiting for approval",
+            )
+        return outputs
 
 
 def _url(host: str, port: int, *, tls: bool = False) -> str:

@@ -29,7 +29,9 @@ from constructs_lib.container_spec import is_variable_name
 from constructs_lib.engines import engine
 from constructs_lib.fargate_service import longest_release_target, validate_service_settings
 from constructs_lib.network import NatGateways, plan_subnets
+from constructs_lib.pipeline_settings import validate_build_settings
 from constructs_lib.release_alarms import AlarmThresholds
+from constructs_lib.release_approval import check_email
 from constructs_lib.release_spec import (
     SSM_PARAMETER_MAX_BYTES,
     DeploymentEngine,
@@ -69,6 +71,16 @@ RESERVED_NAME_PREFIXES = ("internal-", "sthree-", "amzn-s3-demo-")
 # AWS allows 50 tags per resource; the stack sets up to 5 itself (Project, Environment,
 # ManagedBy, and on subnets Name and Tier).
 TAGS_MAX = 45
+ACCOUNT_ID_RE = re.compile(r"\d{12}")
+APPROVALS: tuple[Literal["none", "manual"], ...] = ("none", "manual")
+BUILD_ONLY_PIPELINE_SETTINGS = (
+    "repository",
+    "branch",
+    "connection_arn",
+    "file_paths",
+    "buildspec_path",
+)
+"""Pipeline settings of a building environment only: a promoted one has no source."""
 FILE_PATHS_MAX = 8  # CodePipeline's git push filter takes at most 8 file path patterns
 # Used with fullmatch: ``$`` would also accept a trailing newline.
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -161,7 +173,14 @@ class ServiceSettings:
 @dataclass(frozen=True, kw_only=True)
 class PipelineSettings:
     repository: str
-    """GitHub ``owner/name`` the pipeline builds."""
+    """GitHub ``owner/name`` the pipeline builds (empty in a promoted environment)."""
+    promote_from: str | None = None
+    """The environment whose successful releases this one releases, by digest; it then
+    builds nothing (no source, no build)."""
+    approval: Literal["none", "manual"] = "none"
+    """``manual``: a person approves each release before it deploys."""
+    approval_emails: tuple[str, ...] = ()
+    """Addresses the approval topic notifies (each confirms its subscription once)."""
     branch: str = "main"
     connection_arn: str | None = None
     file_paths: tuple[str, ...] = ()
@@ -213,6 +232,9 @@ class Settings:
     project: str
     environment: str
     region: str
+    account_id: str | None = None
+    """The only account the stack may be applied to (the provider's
+    ``allowed_account_ids``); also tells a promotion whether it crosses accounts."""
     tags: Mapping[str, str] = field(default_factory=dict)
     backend: BackendSettings = field(default_factory=BackendSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
@@ -289,9 +311,14 @@ def _toml_key(key: str) -> str:
     return f'"{escaped}"'
 
 
+def shown_path(path: Path) -> str:
+    """A settings file's path for a one-line error message."""
+    return str(path) if str(path).isprintable() else repr(str(path))
+
+
 def load_settings(path: Path) -> Settings:
     """Read and validate one environment file; raise :class:`SettingsError` on any problem."""
-    shown = str(path) if str(path).isprintable() else repr(str(path))
+    shown = shown_path(path)
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -332,6 +359,7 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         project=project,
         environment=environment,
         region=region,
+        account_id=_account_id(root),
         tags=_tags(root.table("tags")),
         backend=_backend(root.table("backend"), project, environment),
         network=_network(root.table("network")),
@@ -641,7 +669,20 @@ def _secrets(t: _Table, region: str, environment: Mapping[str, str]) -> dict[str
     return secrets
 
 
+def _account_id(root: _Table) -> str | None:
+    if "account_id" not in root:
+        return None
+    value = root.get("account_id", str, "")
+    if not ACCOUNT_ID_RE.fullmatch(value):
+        raise ValidationError("account_id", f"{show(value)} is not a 12-digit AWS account id")
+    return value
+
+
 def _pipeline(t: _Table) -> PipelineSettings:
+    promote_from = t.get("promote_from", str, "") or None
+    if promote_from is not None:
+        check_resource_prefix(t.name("promote_from"), promote_from, max_length=ENVIRONMENT_MAX)
+        return _promoted_pipeline(t, promote_from)
     if "repository" not in t:
         raise ValidationError(
             t.name("repository"), "required: the GitHub 'owner/name' the pipeline releases"
@@ -649,6 +690,8 @@ def _pipeline(t: _Table) -> PipelineSettings:
     d = PipelineSettings(repository="")
     p = PipelineSettings(
         repository=t.get("repository", str, ""),
+        approval=_choice(t, "approval", APPROVALS, d.approval),
+        approval_emails=_approval_emails(t),
         branch=t.get("branch", str, d.branch),
         connection_arn=t.get("connection_arn", str, "") or None,
         file_paths=t.strings("file_paths", d.file_paths),
@@ -683,7 +726,55 @@ def _pipeline(t: _Table) -> PipelineSettings:
                 f"{show(pattern)}: control characters and line breaks are not allowed",
             )
         check_template_free(t.name(f"file_paths[{i}]"), pattern)
+    _check_approval(t, p)
     return p
+
+
+def _promoted_pipeline(t: _Table, promote_from: str) -> PipelineSettings:
+    """A promoted environment builds nothing: what names a source or a build is refused."""
+    for key in BUILD_ONLY_PIPELINE_SETTINGS:
+        if key in t:
+            raise ValidationError(
+                t.name(key),
+                f"means nothing with promote_from = {promote_from!r}: this environment builds "
+                f"nothing, it releases what {promote_from!r} built",
+            )
+    d = PipelineSettings(repository="")
+    p = PipelineSettings(
+        repository="",
+        promote_from=promote_from,
+        approval=_choice(t, "approval", APPROVALS, d.approval),
+        approval_emails=_approval_emails(t),
+        build_compute_type=t.get("build_compute_type", str, d.build_compute_type),
+        build_timeout_minutes=t.get("build_timeout_minutes", int, d.build_timeout_minutes),
+        artifact_expiry_days=t.get("artifact_expiry_days", int, d.artifact_expiry_days),
+        artifact_force_destroy=t.get("artifact_force_destroy", bool, d.artifact_force_destroy),
+    )
+    t.finish()
+    validate_build_settings(
+        build_compute_type=p.build_compute_type,
+        build_timeout_minutes=p.build_timeout_minutes,
+        artifact_expiry_days=p.artifact_expiry_days,
+        field_prefix=t.prefix,
+    )
+    _check_approval(t, p)
+    return p
+
+
+def _approval_emails(t: _Table) -> tuple[str, ...]:
+    emails = t.strings("approval_emails", ())
+    for i, email in enumerate(emails):
+        check_email(t.name(f"approval_emails[{i}]"), email)
+    if len(set(emails)) != len(emails):
+        raise ValidationError(t.name("approval_emails"), "lists an address twice")
+    return emails
+
+
+def _check_approval(t: _Table, p: PipelineSettings) -> None:
+    if p.approval_emails and p.approval != "manual":
+        raise ValidationError(
+            t.name("approval_emails"), 'only with approval = "manual" (nothing to approve)'
+        )
 
 
 def _deployment(t: _Table) -> DeploymentSettings:

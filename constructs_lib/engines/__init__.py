@@ -38,6 +38,7 @@ from constructs_lib import bindings as aws
 from constructs_lib.release_reading import ReleaseReader
 from constructs_lib.release_spec import (
     DeploymentEngine,
+    ServiceTarget,
     TemplateStyle,
     TrafficRoutes,
     TrafficShift,
@@ -46,10 +47,35 @@ from constructs_lib.release_spec import (
 if TYPE_CHECKING:
     import re
 
-    from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
+    from constructs_lib.container_spec import TaskSpec
     from constructs_lib.engines.ecs import NativeRelease
     from constructs_lib.pipeline_kit import PipelineKit
     from constructs_lib.verification_hook import VerificationHookProps
+
+
+class ReleaseProps(Protocol):
+    """What a pipeline tells its engine's release stage: the props of
+    :class:`~constructs_lib.codedeploy_pipeline.CodeDeployPipeline` and of
+    :class:`~constructs_lib.promotion_pipeline.PromotionPipeline` alike."""
+
+    @property
+    def name_prefix(self) -> str: ...
+    @property
+    def task(self) -> TaskSpec: ...
+    @property
+    def service(self) -> ServiceTarget: ...
+    @property
+    def traffic(self) -> TrafficRoutes: ...
+    @property
+    def deployment_config(self) -> str | TrafficShift: ...
+    @property
+    def ready_wait_minutes(self) -> int: ...
+    @property
+    def termination_wait_minutes(self) -> int: ...
+    @property
+    def alarm_names(self) -> Sequence[str]: ...
+    @property
+    def hooks(self) -> Mapping[str, str]: ...
 
 
 class ServiceControl(Protocol):
@@ -206,10 +232,10 @@ class Engine:
     traffic: TrafficWiring
     hook: HookRunner
     inputs: ReleaseInputs
-    release_stage: Callable[[PipelineKit, CodeDeployPipelineProps], ReleaseStage]
+    release_stage: Callable[[PipelineKit, ReleaseProps], ReleaseStage]
     validate_release: ReleaseLimits
     """What the engine cannot release (one-line errors naming the setting)."""
-    check_pipeline_props: Callable[[CodeDeployPipelineProps], None]
+    check_pipeline_props: Callable[[ReleaseProps], None]
     """What a pipeline may not be given under the engine."""
     reader: ReleaseReader
     """How ``make timeline`` finds and reads the engine's release in a synthesized stack."""

@@ -17,7 +17,7 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.bindings import Fn, ITerraformDependable, TerraformLocal
-from constructs_lib.engines import Engine
+from constructs_lib.engines import Engine, ReleaseProps
 from constructs_lib.engines.codedeploy.reader import CodeDeployReader
 from constructs_lib.iam import statement
 from constructs_lib.pipeline_kit import BUILD_ARTIFACT, PipelineKit
@@ -32,7 +32,6 @@ from constructs_lib.release_spec import (
 from constructs_lib.validation import ValidationError
 
 if TYPE_CHECKING:
-    from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
     from constructs_lib.verification_hook import VerificationHookProps
 
 IMAGE_DETAIL_CONTAINER = "IMAGE1_NAME"
@@ -68,7 +67,7 @@ def validate_release(
     """CodeDeploy takes every shift, wait and termination the settings allow."""
 
 
-def check_pipeline_props(props: CodeDeployPipelineProps) -> None:
+def check_pipeline_props(props: ReleaseProps) -> None:
     """The pipeline's hooks and alarms are CodeDeploy's: nothing to refuse."""
 
 
@@ -184,7 +183,7 @@ RELEASE_INPUTS = CodeDeployInputs()
 class CodeDeployRelease:
     """Engine ``codedeploy``: see the module's docstring."""
 
-    def __init__(self, kit: PipelineKit, props: CodeDeployPipelineProps) -> None:
+    def __init__(self, kit: PipelineKit, props: ReleaseProps) -> None:
         self.kit = kit
         self.props = props
         self.release_spec: str | None = None

@@ -25,7 +25,7 @@ from constructs_lib.bindings import (
     TerraformLocal,
     TerraformResourceLifecycle,
 )
-from constructs_lib.engines import Engine
+from constructs_lib.engines import Engine, ReleaseProps
 from constructs_lib.engines.ecs.reader import NativeReader
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
@@ -42,7 +42,6 @@ from constructs_lib.release_spec import (
 from constructs_lib.validation import ValidationError, check_int_range
 
 if TYPE_CHECKING:
-    from constructs_lib.codedeploy_pipeline import CodeDeployPipelineProps
     from constructs_lib.verification_hook import VerificationHookProps
 
 IMAGE_DEFINITIONS = "imagedefinitions.json"
@@ -404,7 +403,7 @@ def validate_ecs_release(
         )
 
 
-def check_pipeline_props(props: CodeDeployPipelineProps) -> None:
+def check_pipeline_props(props: ReleaseProps) -> None:
     """Hooks and alarms are the service's under ECS (``NativeRelease``), not the
     pipeline's."""
     for name, value in (("hooks", props.hooks), ("alarm_names", props.alarm_names)):
@@ -449,7 +448,7 @@ class EcsRelease:
     deployment_group_name: str | None = None
     deployment_config_name: str | None = None
 
-    def __init__(self, kit: PipelineKit, props: CodeDeployPipelineProps) -> None:
+    def __init__(self, kit: PipelineKit, props: ReleaseProps) -> None:
         self.kit = kit
         self.props = props
         self.release_spec: str | None = None

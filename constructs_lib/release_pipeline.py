@@ -1,0 +1,269 @@
+"""What every release pipeline is made of, whether it builds its images or promotes them.
+
+* :class:`ReleasePipelineProps`: the props both pipelines take (the service, the engine's
+  release settings, the release step's CodeBuild, artifacts, approval, hand-offs);
+  :class:`~constructs_lib.codedeploy_pipeline.CodeDeployPipelineProps` adds the GitHub
+  source and the build, :class:`~constructs_lib.promotion_pipeline.PromotionPipelineProps`
+  the environment it promotes from.
+* :class:`ReleaseParts`: the resources both build in the pipeline construct's own scope (so
+  their addresses do not depend on which pipeline made them): the artifact bucket, the
+  release templates in SSM, the engine's release stage, the approval, the hand-off
+  publishing, and the pipeline role's common grants.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from constructs import Construct
+
+from constructs_lib import bindings as aws
+from constructs_lib import engines
+from constructs_lib.container_spec import TaskSpec
+from constructs_lib.engines import ReleaseStage
+from constructs_lib.iam import statement
+from constructs_lib.pipeline_kit import (
+    BUILD_ARTIFACT,
+    PipelineKit,
+    action,
+    artifact_statements,
+    stage,
+)
+from constructs_lib.pipeline_settings import ALL_AT_ONCE, validate_deployment_settings
+from constructs_lib.release_approval import ReleaseApproval, ReleaseApprovalProps
+from constructs_lib.release_handoff import HandoffDestination
+from constructs_lib.release_spec import (
+    DeploymentEngine,
+    ServiceTarget,
+    TrafficRoutes,
+    TrafficShift,
+    check_engine,
+    release_task_definition,
+    template_text,
+)
+from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
+from constructs_lib.validation import ValidationError, check_log_retention, check_resource_prefix
+
+# The AL2023 curated image; docker is all the build needs (Go runs inside the Dockerfile).
+DEFAULT_BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+ECS_HOOK_EVENTS = (
+    "BeforeInstall",
+    "AfterInstall",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AfterAllowTraffic",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleasePipelineProps:
+    name_prefix: str
+    """Pipeline, project, application, deployment group and role names derive from it."""
+    region: str
+    task: TaskSpec
+    """The same containers the service runs: ``taskdef.json`` is rendered from them."""
+    primary_container: str
+    """Container whose image reaches CodeDeploy through ``imageDetail.json``."""
+    service: ServiceTarget
+    traffic: TrafficRoutes
+    engine: DeploymentEngine = "codedeploy"
+    """Who releases: ``codedeploy`` (this construct's deployment group) or ``ecs`` (the
+    service's own blue/green strategy; give :class:`FargateService` the matching
+    ``NativeRelease``)."""
+    build_image: str = DEFAULT_BUILD_IMAGE
+    build_compute_type: str = "BUILD_GENERAL1_SMALL"
+    build_timeout_minutes: int = 30
+    deployment_config: str | TrafficShift = ALL_AT_ONCE
+    """A predefined ``CodeDeployDefault.ECS*`` config name, or a custom shift. With engine
+    ``ecs`` it sizes the deploy action's timeout (ECS runs the shift itself)."""
+    ready_wait_minutes: int = 0
+    """0: shift traffic as soon as green is healthy. N: wait up to N minutes for someone to
+    continue the deployment (console or ``aws deploy continue-deployment``), else stop it.
+    CodeDeploy only."""
+    termination_wait_minutes: int = 5
+    """Minutes the blue task set stays up after the shift: the window for a fast rollback
+    (engine ``ecs``: the service's bake time)."""
+    alarm_names: Sequence[str] = ()
+    """CloudWatch alarms that stop and roll back a deployment when they fire (CodeDeploy;
+    with engine ``ecs`` they belong to the service)."""
+    hooks: Mapping[str, str] = field(default_factory=dict)
+    """AppSpec lifecycle hooks: event (e.g. ``AfterAllowTestTraffic``) -> Lambda function
+    ARN. The deploy role may invoke exactly these functions. CodeDeploy only: with engine
+    ``ecs`` hooks belong to the service."""
+    log_retention_days: int = 30
+    """Retention of the build logs."""
+    artifact_expiry_days: int = 30
+    artifact_force_destroy: bool = False
+    """Let ``destroy`` delete the artifact bucket with its objects."""
+    manual_approval: bool = False
+    """A person approves each release before it deploys."""
+    approval_emails: Sequence[str] = ()
+    """Addresses notified of each release waiting for approval (with ``manual_approval``)."""
+    publish_to: Sequence[HandoffDestination] = ()
+    """Promoted environments: after a successful deploy, the release files (with their
+    ``release.json``) are published to each one's hand-off bucket."""
+
+    def __post_init__(self) -> None:
+        check_resource_prefix("name_prefix", self.name_prefix, max_length=90)
+        if self.approval_emails and not self.manual_approval:
+            raise ValidationError("approval_emails", "only with manual_approval")
+        engines.engine(check_engine("engine", self.engine)).check_pipeline_props(self)
+        unknown = sorted(set(self.hooks) - set(ECS_HOOK_EVENTS))
+        if unknown:
+            raise ValidationError(
+                "hooks",
+                f"{unknown[0]!r} is not an ECS lifecycle event ({', '.join(ECS_HOOK_EVENTS)})",
+            )
+        validate_deployment_settings(
+            deployment_config=self.deployment_config,
+            ready_wait_minutes=self.ready_wait_minutes,
+            termination_wait_minutes=self.termination_wait_minutes,
+            engine=self.engine,
+        )
+        check_log_retention("log_retention_days", self.log_retention_days)
+        names = [c.name for c in self.task.containers]
+        if self.primary_container not in names:
+            raise ValidationError(
+                "primary_container", f"{self.primary_container!r} is not a container"
+            )
+        for name in names:
+            if name not in self.service.repository_urls:
+                raise ValidationError("service.repository_urls", f"no repository for {name!r}")
+
+
+class ReleaseParts:
+    """The resources every release pipeline has, made in ``scope`` (the pipeline)."""
+
+    def __init__(self, scope: Construct, props: ReleasePipelineProps) -> None:
+        self.props = props
+        self.kit = PipelineKit(
+            scope=scope,
+            name_prefix=props.name_prefix,
+            region=props.region,
+            partition=aws.DataAwsPartition(scope, "partition").partition,
+            account=aws.DataAwsCallerIdentity(scope, "account").account_id,
+            service=props.service,
+        )
+        self.release: ReleaseStage = engines.engine(props.engine).release_stage(self.kit, props)
+        """The engine's part: release files, deploy action and what they need."""
+        self.artifacts = SecureBucket(
+            scope,
+            "artifacts",
+            SecureBucketProps(
+                name_prefix=props.name_prefix,
+                purpose="artifacts",
+                region=props.region,
+                expire_after_days=props.artifact_expiry_days,
+                force_destroy=props.artifact_force_destroy,
+            ),
+        )
+
+    def release_files(self) -> None:
+        """The release templates (``taskdef.json``, the engine's others) and what the
+        engine deploys through."""
+        self.taskdef_parameter = self._taskdef_parameter()
+        self.appspec_parameter = self.release.release_parameters()
+        self.release.create_release_resources()
+
+    def _taskdef_parameter(self) -> aws.SsmParameter:
+        props = self.props
+        render = functools.partial(
+            release_task_definition,
+            props.task,
+            props.service,
+            region=props.region,
+            primary_container=props.primary_container,
+            style=engines.engine(props.engine).template_style,
+        )
+        return self.kit.parameter(
+            "taskdef-template",
+            f"/{props.name_prefix}/release/taskdef-template",
+            "taskdef.json of every release (rendered from the stack's container spec)",
+            template_text(self.release.taskdef_template(render)),
+        )
+
+    def release_environment(self) -> dict[str, str]:
+        """What the release step of the buildspec reads: which images, the templates, the
+        engine's inputs."""
+        props = self.props
+        urls = props.service.repository_urls
+        return {
+            "RELEASE_IMAGES": " ".join(
+                f"{c.name},{c.build_context},{urls[c.name]}" for c in props.task.containers
+            ),
+            "TEST_TARGETS": " ".join(
+                f"{c.build_context},{c.test_target}" for c in props.task.containers if c.test_target
+            ),
+            "PRIMARY_CONTAINER": props.primary_container,
+            "TASKDEF_PARAMETER": self.taskdef_parameter.name,
+            **self.release.build_environment(),
+        }
+
+    def release_timeout_minutes(self) -> int:
+        """The configured build time, plus what the engine's part of the build may take."""
+        return self.props.build_timeout_minutes + self.release.extra_build_minutes()
+
+    def release_step_statements(self) -> list[dict[str, Any]]:
+        """What the release step of the build reads and does for the engine."""
+        return [
+            statement(
+                "ReadReleaseSpec",
+                ["ssm:GetParameter"],
+                [p.arn for p in (self.taskdef_parameter, self.appspec_parameter) if p],
+            ),
+            *self.release.build_statements(),
+        ]
+
+    def approval(self, scope: Construct) -> ReleaseApproval | None:
+        props = self.props
+        if not props.manual_approval:
+            return None
+        return ReleaseApproval(
+            scope,
+            "approval",
+            ReleaseApprovalProps(name_prefix=props.name_prefix, emails=props.approval_emails),
+        )
+
+    def publish_stages(self) -> list[aws.CodepipelineStage]:
+        """After a successful deploy only: the release for each promoted environment."""
+        destinations = self.props.publish_to
+        if not destinations:
+            return []
+        return [
+            stage(
+                "Publish",
+                *(
+                    action(
+                        f"To-{d.environment}",
+                        category="Deploy",
+                        provider="S3",
+                        input_artifacts=[BUILD_ARTIFACT],
+                        # The artifact as it is, one zip: the promoted pipeline's source.
+                        configuration={
+                            "BucketName": d.bucket_name,
+                            "ObjectKey": d.object_key,
+                            "Extract": "false",
+                        },
+                    )
+                    for d in destinations
+                ),
+            )
+        ]
+
+    def pipeline_statements(
+        self, own: Sequence[dict[str, Any]], approval: ReleaseApproval | None
+    ) -> list[dict[str, Any]]:
+        """The pipeline role: its artifacts, ``own`` (source and build), the release, the
+        approval's topic and the hand-offs it publishes."""
+        keys = [f"{d.bucket_arn}/{d.object_key}" for d in self.props.publish_to]
+        return [
+            *artifact_statements(self.artifacts.bucket_arn),
+            *own,
+            *self.release.pipeline_statements(),
+            self.kit.pass_task_roles("PassTaskRolesToRelease"),
+            *(approval.pipeline_statements() if approval else []),
+            *([statement("PublishReleases", ["s3:PutObject"], keys)] if keys else []),
+        ]
