@@ -2,9 +2,13 @@
 
 Each call is appended to ``$STUB_LOG`` (one JSON array of arguments per line). The stubs
 check what the real tools would reject (a build context without a Dockerfile, an unknown
-stage, a push of an image never built, a login with the wrong password) and answer the few
-AWS calls the build makes from ``$STUB_PARAMETERS`` (SSM values) and ``$STUB_IMAGES`` (tags
-already in ECR).
+stage, a push of an image never built, a login with the wrong password; a push to the
+repository named ``$STUB_FAIL_PUSH`` is denied) and answer the few AWS calls the build makes
+from ``$STUB_PARAMETERS`` (SSM values) and ``$STUB_IMAGES`` (tags already in ECR,
+"<repository-name>:<tag>" space-separated).
+
+ECR holds those tags and the ones the build pushed; ``ecr describe-images`` gives each the
+digest :func:`digest` (deterministic), or ``$STUB_IMAGE_DIGEST`` when set (a malformed one).
 
 The ECS calls (engine ``ecs``) answer from the scenario in ``$STUB_ECS``::
 
@@ -22,6 +26,7 @@ applied with jmespath, and ``--output text`` printed as the AWS CLI prints it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -48,8 +53,18 @@ def _option(args: list[str], name: str) -> str | None:
     return None
 
 
+def digest(repository_name: str, tag: str) -> str:
+    """The digest stub ECR gives the image ``<repository_name>:<tag>``."""
+    return "sha256:" + hashlib.sha256(f"{repository_name}:{tag}".encode()).hexdigest()
+
+
 def _built_tags() -> Path:
     return Path(os.environ["STUB_LOG"]).with_suffix(".built")
+
+
+def _pushed_images() -> Path:
+    """ "<repository-name>:<tag>" per line: what ECR holds since the build pushed it."""
+    return Path(os.environ["STUB_LOG"]).with_suffix(".pushed")
 
 
 def _docker_login(args: list[str]) -> int:
@@ -86,6 +101,12 @@ def _docker_push(args: list[str]) -> int:
     if args[1] not in tags:
         print(f"An image does not exist locally with the tag: {args[1]}", file=sys.stderr)
         return 1
+    repository_name = args[1].split("/", 1)[1].rsplit(":", 1)[0]
+    if repository_name == os.environ.get("STUB_FAIL_PUSH"):
+        print(f"denied: not authorized to push to {repository_name}", file=sys.stderr)
+        return 1
+    with _pushed_images().open("a") as handle:
+        handle.write(args[1].split("/", 1)[1] + "\n")  # <registry>/<repository-name>:<tag>
     return 0
 
 
@@ -234,20 +255,34 @@ def ecs(operation: str, args: list[str]) -> int:
     return rc
 
 
+def _describe_images(args: list[str]) -> int:
+    repository = _option(args, "--repository-name") or ""
+    image_ids = _option(args, "--image-ids") or ""
+    if not image_ids.startswith("imageTag="):
+        return _client_error("ParamValidation", f"expected imageTag=<tag>, got {image_ids!r}")
+    tag = image_ids.removeprefix("imageTag=")
+    pushed = _pushed_images().read_text().split() if _pushed_images().exists() else []
+    if f"{repository}:{tag}" not in [*os.environ.get("STUB_IMAGES", "").split(), *pushed]:
+        return _client_error(
+            "ImageNotFoundException",
+            f"The image with imageId {{imageTag:'{tag}'}} does not exist within the repository "
+            f"with name '{repository}'",
+        )
+    detail = {
+        "repositoryName": repository,
+        "imageDigest": os.environ.get("STUB_IMAGE_DIGEST") or digest(repository, tag),
+        "imageTags": [tag],
+    }
+    return _answer(args, {"imageDetails": [detail]})
+
+
 def aws(args: list[str]) -> int:
     service, operation = args[0], args[1]
     if (service, operation) == ("ecr", "get-login-password"):
         print(TOKEN)
         return 0
     if (service, operation) == ("ecr", "describe-images"):
-        repository = _option(args, "--repository-name")
-        image_ids = _option(args, "--image-ids") or ""
-        existing = os.environ.get("STUB_IMAGES", "").split()
-        if f"{repository}:{image_ids.removeprefix('imageTag=')}" in existing:
-            print(json.dumps({"imageDetails": [{"repositoryName": repository}]}))
-            return 0
-        print("An error occurred (ImageNotFoundException)", file=sys.stderr)
-        return 254
+        return _describe_images(args)
     if (service, operation) == ("ssm", "get-parameter"):
         assert _option(args, "--query") == "Parameter.Value"
         assert _option(args, "--output") == "text"

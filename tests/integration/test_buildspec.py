@@ -9,6 +9,11 @@ Engine ``ecs``: no stack renders that project yet, so its environment and task d
 template are literal here; the stub ``aws ecs`` answers from a scenario (the revision the
 service runs, then its deployments poll after poll) and the test reads back
 imagedefinitions.json and what the build registered and deployed.
+
+Both engines write release.json, the release manifest (every image by the digest stub ECR
+gives it), and both run in promotion mode (``RELEASE_MANIFEST``): the source folder then holds
+only what the source environment's build published, and the build releases its digests
+without docker or ECR.
 """
 
 from __future__ import annotations
@@ -30,12 +35,15 @@ from constructs_lib.release_spec import IMAGE_PLACEHOLDER, TASK_DEFINITION_PLACE
 from stacks.settings import Settings
 from tests.aws_models import api_input_errors
 from tests.fake_aws import ACCOUNT, fake_resolve
+from tests.integration.buildspec_stubs import digest
 from tests.synth import Synth
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILDSPEC = ROOT / "app" / "buildspec.yml"
 STUBS = Path(__file__).with_name("buildspec_stubs.py")
 COMMIT = "3f2a9c1d5e7b8a6c4d2e0f1a3b5c7d9e1f2a4b6c"
+PROMOTED_COMMIT = "b4c1e2d3f4a5968778695a4b3c2d1e0f9a8b7c6d"
+"""The commit of the source environment's release a promotion test releases."""
 PHASES = ("install", "pre_build", "build", "post_build")
 
 
@@ -98,10 +106,19 @@ def _run_build(
     project_env: dict[str, str],
     parameters: dict[str, str],
     region: str,
+    *,
+    source_files: dict[str, str] | None = None,
     **extra_env: str,
 ) -> BuildRun:
+    """Build mode: the source is the repository's app/. ``source_files`` (promotion mode): the
+    source holds exactly these files, as the source environment's build output would."""
     source = tmp_path / "src"
-    shutil.copytree(ROOT / "app", source / "app", ignore=shutil.ignore_patterns("*_test.go"))
+    if source_files is None:
+        shutil.copytree(ROOT / "app", source / "app", ignore=shutil.ignore_patterns("*_test.go"))
+    else:
+        source.mkdir()
+        for name, content in source_files.items():
+            (source / name).write_text(content)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("docker", "aws"):
@@ -155,10 +172,19 @@ def run_build(
     parameters: dict[str, str],
     region: str,
 ) -> Callable[..., BuildRun]:
-    """Run the buildspec in this test's folder with extra environment variables."""
+    """Run the buildspec in this test's folder with extra environment variables (and, for a
+    promotion, the source folder's files)."""
 
-    def run(**extra_env: str) -> BuildRun:
-        return _run_build(tmp_path, buildspec, project_env, parameters, region, **extra_env)
+    def run(source_files: dict[str, str] | None = None, **extra_env: str) -> BuildRun:
+        return _run_build(
+            tmp_path,
+            buildspec,
+            project_env,
+            parameters,
+            region,
+            source_files=source_files,
+            **extra_env,
+        )
 
     return run
 
@@ -186,6 +212,32 @@ def release(
 def _repositories(project_env: dict[str, str]) -> dict[str, str]:
     entries = (entry.split(",") for entry in project_env["RELEASE_IMAGES"].split())
     return {name: repository for name, _, repository in entries}
+
+
+CODEDEPLOY_FILES = {"imageDetail.json", "taskdef.json", "appspec.yaml", "release.json"}
+
+
+def _repository_name(repository_url: str) -> str:
+    return repository_url.split("/", 1)[1]
+
+
+def _manifest(repos: dict[str, str], commit: str = COMMIT) -> dict[str, Any]:
+    """The release manifest of ``commit``'s images in ``repos``: the digests stub ECR gives."""
+    images = {name: f"{url}@{digest(_repository_name(url), commit)}" for name, url in repos.items()}
+    return {"commit": commit, "images": images}
+
+
+def _digest_queries(run: BuildRun) -> list[list[str]]:
+    return [
+        call for call in run.aws_calls("ecr") if call[0] == "describe-images" and "--query" in call
+    ]
+
+
+def _describe_images_input(call: list[str]) -> dict[str, Any]:
+    """The DescribeImages input of an ``aws ecr describe-images`` call (shorthand ids)."""
+    options = dict(zip(call[1::2], call[2::2], strict=True))
+    key, value = options["--image-ids"].split("=", 1)
+    return {"repositoryName": options["--repository-name"], "imageIds": [{key: value}]}
 
 
 def test_buildspec_shape(buildspec: dict[str, Any]) -> None:
@@ -241,9 +293,38 @@ def _release_image_builds(repos: dict[str, str]) -> list[list[str]]:
     ]
 
 
-def test_codedeploy_release_publishes_exactly_its_three_files(release: BuildRun) -> None:
-    assert set(release.artifacts) == {"imageDetail.json", "taskdef.json", "appspec.yaml"}
+def test_codedeploy_release_publishes_its_three_files_and_the_manifest(
+    release: BuildRun,
+) -> None:
+    assert set(release.artifacts) == CODEDEPLOY_FILES
     assert not release.aws_calls("ecs")
+
+
+def test_release_manifest_names_every_image_by_its_ecr_digest(
+    release: BuildRun, project_env: dict[str, str]
+) -> None:
+    manifest = json.loads(release.artifacts["release.json"])
+    assert manifest == _manifest(_repositories(project_env))
+    assert list(manifest) == sorted(manifest)  # stable: keys sorted
+    assert list(manifest["images"]) == sorted(manifest["images"])
+    describe_images = [call for call in release.aws_calls("ecr") if call[0] == "describe-images"]
+    assert len(describe_images) == 4  # per image: already in ECR?, then its digest
+    for call in describe_images:
+        assert api_input_errors("ecr", "DescribeImages", _describe_images_input(call)) == ""
+
+
+def test_release_manifest_digests_are_asked_after_every_push(release: BuildRun) -> None:
+    """The digest of the tag each image was pushed under: asked once the pushes are done."""
+    pushes = [i for i, call in enumerate(release.calls) if call[:2] == ["docker", "push"]]
+    queries = [
+        i
+        for i, call in enumerate(release.calls)
+        if call[:3] == ["aws", "ecr", "describe-images"] and "--query" in call
+    ]
+    assert len(pushes) == len(queries) == 2
+    assert min(queries) > max(pushes)
+    for query in _digest_queries(release):
+        assert query[-4:] == ["--query", "imageDetails[0].imageDigest", "--output", "text"]
 
 
 def test_image_detail_points_codedeploy_at_the_app_image(
@@ -297,10 +378,39 @@ def test_rerun_of_a_commit_reuses_its_images(
     )
     assert run.returncode == 0, run.output
     assert not [c for c in run.calls if c[:2] == ["docker", "push"]]
-    assert set(run.artifacts) == {"imageDetail.json", "taskdef.json", "appspec.yaml"}
+    assert set(run.artifacts) == CODEDEPLOY_FILES
+    # The reused images are released by digest too (ECR's, as for the images just pushed).
+    assert json.loads(run.artifacts["release.json"]) == _manifest(repos)
 
 
-def test_failing_tests_stop_the_release(run_build: Callable[..., BuildRun]) -> None:
+def test_failing_push_publishes_no_manifest(
+    run_build: Callable[..., BuildRun], project_env: dict[str, str], tmp_path: Path
+) -> None:
+    nginx = _repositories(project_env)["nginx"]
+    run = run_build(SOURCE_COMMIT=COMMIT, STUB_FAIL_PUSH=_repository_name(nginx))
+    assert run.returncode != 0
+    assert f"denied: not authorized to push to {_repository_name(nginx)}" in run.output
+    assert "FAILED: build[0]" in run.output
+    assert not _digest_queries(run)
+    assert run.artifacts == {}
+    assert not list(tmp_path.rglob("release.json"))  # nothing to publish, not even scratch
+
+
+def test_ecr_digest_that_is_no_sha256_stops_the_release(
+    run_build: Callable[..., BuildRun], project_env: dict[str, str]
+) -> None:
+    run = run_build(SOURCE_COMMIT=COMMIT, STUB_IMAGE_DIGEST="sha256:0123abcd")
+    assert run.returncode != 0
+    app = _repositories(project_env)["app"]
+    refusals = [line for line in run.output.splitlines() if "gives no digest" in line]
+    assert refusals == [
+        f'container app: ECR gives no digest for {app}:{COMMIT} ("sha256:0123abcd")'
+    ]
+    assert len(_digest_queries(run)) == 1  # stops at the first
+    assert run.artifacts == {}
+
+
+def test_failing_tests_stop_the_release(run_build: Callable[..., BuildRun], tmp_path: Path) -> None:
     run = run_build(
         SOURCE_COMMIT=COMMIT,
         STUB_FAIL_TARGET="test",
@@ -310,6 +420,7 @@ def test_failing_tests_stop_the_release(run_build: Callable[..., BuildRun]) -> N
     docker = [call[1] for call in run.calls if call[0] == "docker"]
     assert docker == ["login", "build"]  # the test stage only: no image built or pushed
     assert run.artifacts == {}
+    assert not list(tmp_path.rglob("release.json"))  # nothing to publish
 
 
 def test_without_a_commit_id_nothing_is_built(run_build: Callable[..., BuildRun]) -> None:
@@ -499,17 +610,24 @@ def run_ecs_build(tmp_path: Path, buildspec: dict[str, Any]) -> Callable[..., Bu
     """Run the buildspec with engine ecs against a scenario of the service."""
 
     def run(
-        scenario: dict[str, Any], template: dict[str, Any] | None = None, **extra_env: str
+        scenario: dict[str, Any],
+        template: dict[str, Any] | None = None,
+        source_files: dict[str, str] | None = None,
+        **extra_env: str,
     ) -> BuildRun:
+        """Build mode with SOURCE_COMMIT=COMMIT; promotion mode when ``source_files`` is
+        given (no SOURCE_COMMIT: pass RELEASE_MANIFEST)."""
         parameters = {TASKDEF_PARAMETER: json.dumps(template or _ecs_template(), indent=1)}
         (tmp_path / "ecs-scenario.json").write_text(json.dumps(scenario))
         env = {
             **ECS_ENV,
-            "SOURCE_COMMIT": COMMIT,
+            **({"SOURCE_COMMIT": COMMIT} if source_files is None else {}),
             "STUB_ECS": str(tmp_path / "ecs-scenario.json"),
             **extra_env,
         }
-        return _run_build(tmp_path, buildspec, env, parameters, ECS_REGION)
+        return _run_build(
+            tmp_path, buildspec, env, parameters, ECS_REGION, source_files=source_files
+        )
 
     return run
 
@@ -541,6 +659,9 @@ def _reads() -> list[list[str]]:
     ]
 
 
+ECS_FILES = {"imagedefinitions.json", "release.json"}
+
+
 def _image_definitions() -> list[dict[str, str]]:
     return [
         {"name": "app", "imageUri": f"{ECS_REPOS['app']}:{COMMIT}"},
@@ -556,8 +677,9 @@ def test_ecs_service_on_the_stack_spec_is_only_read(
     assert run.aws_calls("ecs") == _reads()
     assert not run.aws_calls("ssm")
     assert run.registered == []
-    assert set(run.artifacts) == {"imagedefinitions.json"}
+    assert set(run.artifacts) == ECS_FILES
     assert json.loads(run.artifacts["imagedefinitions.json"]) == _image_definitions()
+    assert json.loads(run.artifacts["release.json"]) == _manifest(ECS_REPOS)
 
 
 def test_ecs_builds_images_with_the_version(run_ecs_build: Callable[..., BuildRun]) -> None:
@@ -607,7 +729,7 @@ def test_ecs_service_is_moved_onto_the_stack_spec_first(
     )
     assert f"service now runs {new}" in run.output
     assert json.loads(run.artifacts["imagedefinitions.json"]) == _image_definitions()
-    assert set(run.artifacts) == {"imagedefinitions.json"}
+    assert set(run.artifacts) == ECS_FILES
 
 
 def test_ecs_rollback_fails_the_build(run_ecs_build: Callable[..., BuildRun]) -> None:
@@ -674,4 +796,233 @@ def test_ecs_environment_is_the_one_the_ecs_stack_gives(ecs_synths: dict[str, Sy
 
     assert containers_and_contexts(names["RELEASE_IMAGES"]) == containers_and_contexts(
         ECS_ENV["RELEASE_IMAGES"]
+    )
+
+
+# Promotion mode: the source folder holds only what the source environment's build published
+# (release.json at the top); the project's environment is the build one plus RELEASE_MANIFEST,
+# without SOURCE_COMMIT.
+
+
+def _source(manifest: dict[str, Any]) -> dict[str, str]:
+    return {"release.json": json.dumps(manifest, indent=2)}
+
+
+def _no_build(run: BuildRun) -> None:
+    """What a promotion never does: docker (the project has none) or any ECR call."""
+    assert not [call for call in run.calls if call[0] == "docker"]
+    assert not run.aws_calls("ecr")
+
+
+@pytest.fixture(scope="module")
+def promotion(
+    tmp_path_factory: pytest.TempPathFactory,
+    buildspec: dict[str, Any],
+    project_env: dict[str, str],
+    parameters: dict[str, str],
+    region: str,
+) -> BuildRun:
+    """The dev stack's project promoting PROMOTED_COMMIT's release of its repositories."""
+    run = _run_build(
+        tmp_path_factory.mktemp("promotion"),
+        buildspec,
+        project_env,
+        parameters,
+        region,
+        source_files=_source(_manifest(_repositories(project_env), PROMOTED_COMMIT)),
+        RELEASE_MANIFEST="release.json",
+    )
+    assert run.returncode == 0, run.output
+    return run
+
+
+def test_promotion_builds_nothing_and_asks_ecr_nothing(promotion: BuildRun) -> None:
+    _no_build(promotion)
+    assert [call[:3] for call in promotion.calls] == [["aws", "ssm", "get-parameter"]] * 2
+    assert "promotion mode" in promotion.output
+
+
+def test_promotion_publishes_the_codedeploy_files_and_the_same_manifest(
+    promotion: BuildRun, project_env: dict[str, str]
+) -> None:
+    """The manifest goes on: an environment promoted from this one releases the same."""
+    assert set(promotion.artifacts) == CODEDEPLOY_FILES
+    manifest = _manifest(_repositories(project_env), PROMOTED_COMMIT)
+    assert json.loads(promotion.artifacts["release.json"]) == manifest
+
+
+def test_promoted_image_detail_is_the_primary_digest(
+    promotion: BuildRun, project_env: dict[str, str]
+) -> None:
+    app = _manifest(_repositories(project_env), PROMOTED_COMMIT)["images"]["app"]
+    assert json.loads(promotion.artifacts["imageDetail.json"]) == {"ImageURI": app}
+
+
+def test_promoted_taskdef_runs_the_digests_at_the_manifest_commit(
+    promotion: BuildRun, project_env: dict[str, str]
+) -> None:
+    images = _manifest(_repositories(project_env), PROMOTED_COMMIT)["images"]
+    text = promotion.artifacts["taskdef.json"]
+    taskdef = json.loads(text)
+    containers = {c["name"]: c for c in taskdef["containerDefinitions"]}
+    assert containers["app"]["image"] == IMAGE_PLACEHOLDER  # CodeDeploy fills it
+    assert containers["nginx"]["image"] == images["nginx"]
+    assert {"name": "VERSION", "value": PROMOTED_COMMIT} in containers["app"]["environment"]
+    assert "<SOURCE_VERSION>" not in text
+    registered = json.loads(text.replace(IMAGE_PLACEHOLDER, images["app"]))
+    assert api_input_errors("ecs", "RegisterTaskDefinition", registered) == ""
+
+
+def test_promotion_of_a_build_output_releases_its_images_by_digest(
+    run_build: Callable[..., BuildRun], release: BuildRun, project_env: dict[str, str]
+) -> None:
+    """Build once, promote everywhere: dev's build output as the source, the same release
+    with each tag replaced by its digest."""
+    run = run_build(release.artifacts, RELEASE_MANIFEST="release.json")
+    assert run.returncode == 0, run.output
+    _no_build(run)
+    assert run.artifacts["release.json"] == release.artifacts["release.json"]
+    images = json.loads(release.artifacts["release.json"])["images"]
+    repos = _repositories(project_env)
+    by_digest = {release.artifacts[name] for name in ("imageDetail.json", "taskdef.json")}
+    for name, tag_ref in ((n, f"{repos[n]}:{COMMIT}") for n in repos):
+        by_digest = {text.replace(tag_ref, images[name]) for text in by_digest}
+    assert {run.artifacts["imageDetail.json"], run.artifacts["taskdef.json"]} == by_digest
+    assert run.artifacts["appspec.yaml"] == release.artifacts["appspec.yaml"]
+
+
+def test_promotion_needs_neither_test_targets_nor_a_commit(
+    run_build: Callable[..., BuildRun], project_env: dict[str, str]
+) -> None:
+    manifest = _manifest(_repositories(project_env), PROMOTED_COMMIT)
+    run = run_build(
+        _source(manifest),
+        RELEASE_MANIFEST="release.json",
+        TEST_TARGETS="",
+        CODEBUILD_RESOLVED_SOURCE_VERSION="not-a-commit",
+    )
+    assert run.returncode == 0, run.output
+    assert f"releasing commit {PROMOTED_COMMIT}" in run.output
+
+
+def test_ecs_promotion_swaps_in_the_digests(run_ecs_build: Callable[..., BuildRun]) -> None:
+    manifest = _manifest(ECS_REPOS, PROMOTED_COMMIT)
+    run = run_ecs_build(
+        _scenario("stack spec"), source_files=_source(manifest), RELEASE_MANIFEST="release.json"
+    )
+    assert run.returncode == 0, run.output
+    _no_build(run)
+    assert run.aws_calls("ecs") == _reads()
+    assert set(run.artifacts) == ECS_FILES
+    assert json.loads(run.artifacts["imagedefinitions.json"]) == [
+        {"name": name, "imageUri": reference} for name, reference in manifest["images"].items()
+    ]
+    assert json.loads(run.artifacts["release.json"]) == manifest
+
+
+def test_ecs_promotion_moves_the_service_onto_the_digests(
+    run_ecs_build: Callable[..., BuildRun],
+) -> None:
+    """The spec refresh registers the stack's task definition with the promoted digests."""
+    manifest = _manifest(ECS_REPOS, PROMOTED_COMMIT)
+    run = run_ecs_build(
+        _scenario("bootstrap"), source_files=_source(manifest), RELEASE_MANIFEST="release.json"
+    )
+    assert run.returncode == 0, run.output
+    _no_build(run)
+    (registered,) = run.registered
+    assert registered.pop("taskDefinitionArn") == f"{TASK_DEFINITION_ARN}:4"
+    expected = _ecs_template()
+    for container in expected["containerDefinitions"]:
+        container["image"] = manifest["images"][container["name"]]
+    assert registered == expected
+    assert api_input_errors("ecs", "RegisterTaskDefinition", registered) == ""
+    assert f"service now runs {TASK_DEFINITION_ARN}:4" in run.output
+    assert [d["imageUri"] for d in json.loads(run.artifacts["imagedefinitions.json"])] == list(
+        manifest["images"].values()
+    )
+
+
+# A promotion refuses any manifest that is not exactly the release of the images it runs.
+
+
+def _refusal(run_build: Callable[..., BuildRun], source_files: dict[str, str]) -> str:
+    """The one line a refused promotion prints: nothing is called, nothing is published."""
+    run = run_build(source_files, RELEASE_MANIFEST="release.json")
+    assert run.returncode != 0
+    assert "FAILED: pre_build" in run.output
+    assert run.calls == []
+    assert run.artifacts == {}
+    (line,) = [line for line in run.output.splitlines() if line.startswith("release manifest ")]
+    return line
+
+
+def _edited(project_env: dict[str, str], **images: str | None) -> dict[str, str]:
+    """The source of a promotion whose manifest has ``images`` changed (None: removed)."""
+    manifest = _manifest(_repositories(project_env), PROMOTED_COMMIT)
+    for name, reference in images.items():
+        if reference is None:
+            del manifest["images"][name]
+        else:
+            manifest["images"][name] = reference
+    return _source(manifest)
+
+
+def test_promotion_without_a_manifest_is_refused(run_build: Callable[..., BuildRun]) -> None:
+    line = _refusal(run_build, {"imagedefinitions.json": "[]"})  # no release.json
+    assert "/src/release.json: not found: a promotion releases the images" in line
+
+
+def test_promotion_of_a_manifest_that_is_no_json_is_refused(
+    run_build: Callable[..., BuildRun],
+) -> None:
+    line = _refusal(run_build, {"release.json": "commit: 3f2a9c1\n"})
+    assert "release.json: not a JSON file (" in line
+
+
+def test_promotion_of_a_manifest_without_a_commit_id_is_refused(
+    run_build: Callable[..., BuildRun], project_env: dict[str, str]
+) -> None:
+    manifest = _manifest(_repositories(project_env), PROMOTED_COMMIT)
+    line = _refusal(run_build, _source({**manifest, "commit": PROMOTED_COMMIT[:7]}))
+    assert line.endswith(f'release.json: commit "{PROMOTED_COMMIT[:7]}" is not a 40-hex commit id')
+
+
+def test_promotion_missing_a_container_is_refused(
+    run_build: Callable[..., BuildRun], project_env: dict[str, str]
+) -> None:
+    line = _refusal(run_build, _edited(project_env, nginx=None))
+    assert line.endswith("release.json: container nginx: missing (RELEASE_IMAGES releases it)")
+
+
+def test_promotion_with_an_extra_container_is_refused(
+    run_build: Callable[..., BuildRun], project_env: dict[str, str]
+) -> None:
+    worker = _repositories(project_env)["app"].replace("/app", "/worker")
+    line = _refusal(run_build, _edited(project_env, worker=f"{worker}@sha256:{'0' * 64}"))
+    assert line.endswith(
+        'release.json: container "worker": not in RELEASE_IMAGES (app nginx), nothing would release it'
+    )
+
+
+def test_promotion_of_a_tag_is_refused(
+    run_build: Callable[..., BuildRun], project_env: dict[str, str]
+) -> None:
+    nginx = _repositories(project_env)["nginx"]
+    line = _refusal(run_build, _edited(project_env, nginx=f"{nginx}:{PROMOTED_COMMIT}"))
+    assert line.endswith(
+        f'container nginx: "{nginx}:{PROMOTED_COMMIT}" is not a digest reference {nginx}@sha256:<64 hex>'
+    )
+
+
+def test_promotion_of_another_repository_is_refused(
+    run_build: Callable[..., BuildRun], project_env: dict[str, str]
+) -> None:
+    nginx = _repositories(project_env)["nginx"]
+    elsewhere = nginx.replace("-dev/", "-prod/")
+    reference = f"{elsewhere}@{digest(_repository_name(elsewhere), PROMOTED_COMMIT)}"
+    line = _refusal(run_build, _edited(project_env, nginx=reference))
+    assert line.endswith(
+        f"container nginx: {reference} is an image of {elsewhere}, not of {nginx} "
+        "(RELEASE_IMAGES): a promotion releases the source images only"
     )
