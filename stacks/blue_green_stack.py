@@ -72,6 +72,11 @@ class BlueGreenStack(TerraformStack):
         super().__init__(scope, settings.stack_name)
         self.settings = settings
         self._partition: aws.DataAwsPartition | None = None
+        if promotion is None and settings.pipeline.promote_from is not None:
+            raise ValueError(
+                f"{settings.stack_name} promotes from {settings.pipeline.promote_from}: give "
+                "it its Promotion (stacks.promotion.plan_promotions over every environment)"
+            )
         self.promotion = promotion or Promotion(
             source=None, image_home=settings, targets=(), pullers=()
         )

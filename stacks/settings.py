@@ -301,9 +301,10 @@ class _Table:
 
 
 def _toml_key(key: str) -> str:
-    """A key for an error message: as written when printable, else quoted with TOML escapes,
-    so the message stays on one line whatever the key holds."""
-    if key and key.isprintable():
+    """A key for an error message: as written when that reads unambiguously, else quoted
+    with TOML escapes, so the message stays on one line and a dot in a key is not read as a
+    table (``load_balancer."health_check."``)."""
+    if key and key.isprintable() and not {".", '"'} & set(key):
         return key
     escaped = "".join(
         f"\\{c}" if c in '"\\' else c if c.isprintable() else f"\\U{ord(c):08X}" for c in key

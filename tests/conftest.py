@@ -41,8 +41,13 @@ def cdktf_app(tmp_path_factory: pytest.TempPathFactory) -> object:
 @pytest.fixture(scope="session")
 def stacks(cdktf_app: object, settings_by_env: dict[str, Settings]) -> dict[str, object]:
     from stacks.blue_green_stack import BlueGreenStack
+    from stacks.promotion import plan_promotions
 
-    return {env: BlueGreenStack(cdktf_app, s) for env, s in settings_by_env.items()}  # type: ignore[arg-type]
+    plan = plan_promotions(list(settings_by_env.values()))
+    return {
+        env: BlueGreenStack(cdktf_app, s, plan[s.environment])  # type: ignore[arg-type]
+        for env, s in settings_by_env.items()
+    }
 
 
 @pytest.fixture(scope="session")
@@ -110,18 +115,34 @@ def ecs_settings(settings_by_env: dict[str, Settings]) -> dict[str, Settings]:
     }
 
 
-def _synthesize(app: object, settings: Settings) -> Synth:
-    """One more stack in the session's app, synthesized."""
+def synthesize_variant(app: object, settings: Settings) -> Synth:
+    """One more stack in the session's app, synthesized; a variant promoting from a
+    shipped environment (``prod-ecs`` from ``dev``) is planned with the shipped ones."""
     import cdktf
 
     from stacks.blue_green_stack import BlueGreenStack
+    from stacks.promotion import plan_promotions
 
-    return Synth.of(cdktf.Testing.synth(BlueGreenStack(app, settings)))  # type: ignore[arg-type]
+    shipped = [load_settings(CONFIG_DIR / f"{env}.toml") for env in ENVIRONMENTS]
+    pool = [settings, *(s for s in shipped if s.environment != settings.environment)]
+    promotion = plan_promotions(pool)[settings.environment]
+    return Synth.of(cdktf.Testing.synth(BlueGreenStack(app, settings, promotion)))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def synth_variant(cdktf_app: object) -> object:
+    """Factory: a test's own variant of an environment, synthesized in the session's app
+    (see :func:`synthesize_variant`)."""
+
+    def run(settings: Settings) -> Synth:
+        return synthesize_variant(cdktf_app, settings)
+
+    return run
 
 
 @pytest.fixture(scope="session")
 def ecs_synths(cdktf_app: object, ecs_settings: dict[str, Settings]) -> dict[str, Synth]:
-    return {env: _synthesize(cdktf_app, s) for env, s in ecs_settings.items()}
+    return {env: synthesize_variant(cdktf_app, s) for env, s in ecs_settings.items()}
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +156,7 @@ def own_settings() -> dict[str, Settings]:
 
 @pytest.fixture(scope="session")
 def own_synths(cdktf_app: object, own_settings: dict[str, Settings]) -> dict[str, Synth]:
-    return {env: _synthesize(cdktf_app, s) for env, s in own_settings.items()}
+    return {env: synthesize_variant(cdktf_app, s) for env, s in own_settings.items()}
 
 
 @pytest.fixture(scope="session")
@@ -149,4 +170,4 @@ def own_ecs_synth(cdktf_app: object, own_settings: dict[str, Settings]) -> Synth
         environment=f"{dev.environment}-ecs",
         deployment=replace(dev.deployment, engine="ecs"),
     )
-    return _synthesize(cdktf_app, settings)
+    return synthesize_variant(cdktf_app, settings)

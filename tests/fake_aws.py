@@ -32,6 +32,9 @@ _TEMPLATES = {
     ("aws_s3_bucket", "arn"): "arn:aws:s3:::{name}",
     ("aws_ssm_parameter", "arn"): "arn:aws:ssm:{region}:{account}:parameter{name}",
     ("aws_codebuild_project", "arn"): "arn:aws:codebuild:{region}:{account}:project/{name}",
+    ("aws_codepipeline", "arn"): "arn:aws:codepipeline:{region}:{account}:{name}",
+    ("aws_cloudwatch_event_rule", "arn"): "arn:aws:events:{region}:{account}:rule/{name}",
+    ("aws_sns_topic", "arn"): "arn:aws:sns:{region}:{account}:{name}",
     ("aws_codeconnections_connection", "arn"): (
         "arn:aws:codeconnections:{region}:{account}:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
     ),

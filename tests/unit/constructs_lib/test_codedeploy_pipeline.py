@@ -50,7 +50,13 @@ def _environment(s: Synth) -> dict[str, str]:
 def test_pipeline_is_v2_triggered_by_pushes_to_the_branch(dev: Synth) -> None:
     pipeline = dev.body("aws_codepipeline")
     assert pipeline["pipeline_type"] == "V2"
-    assert [stage["name"] for stage in pipeline["stage"]] == ["Source", "Build", "Deploy"]
+    # prod promotes from dev: dev publishes each successful release after its deploy.
+    assert [stage["name"] for stage in pipeline["stage"]] == [
+        "Source",
+        "Build",
+        "Deploy",
+        "Publish",
+    ]
     (trigger,) = pipeline["trigger"]
     assert trigger["provider_type"] == "CodeStarSourceConnection"
     git = trigger["git_configuration"]
@@ -375,12 +381,13 @@ ALLOWED_STAR_RESOURCES = {
 }
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize(("env", "project"), [("dev", "build"), ("prod", "release")])
 def test_policies_have_no_star_actions_and_only_known_star_resources(
-    synths: dict[str, Synth], env: str
+    synths: dict[str, Synth], env: str, project: str
 ) -> None:
+    """dev builds (its project: ``build``); prod promotes (its project: ``release``)."""
     s = synths[env]
-    for purpose in ("pipeline", "build", "deploy"):
+    for purpose in ("pipeline", project, "deploy"):
         for sid, st in _statements(s, purpose).items():
             assert st["Effect"] == "Allow"
             assert all("*" not in action for action in st["Action"]), (purpose, sid)

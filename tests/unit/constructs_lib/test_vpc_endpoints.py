@@ -98,10 +98,8 @@ def test_hook_egress_follows_the_placement(dev: Synth, prod: Synth) -> None:
         assert [r["cidr_ipv4"] for r in https] == [cidr]
 
 
-def test_per_az_nat_and_public_placement(cdktf_app, synth, settings_by_env) -> None:
+def test_per_az_nat_and_public_placement(synth_variant, settings_by_env) -> None:
     import dataclasses
-
-    from stacks.blue_green_stack import BlueGreenStack
 
     prod = settings_by_env["prod"]
     per_az = dataclasses.replace(
@@ -111,7 +109,7 @@ def test_per_az_nat_and_public_placement(cdktf_app, synth, settings_by_env) -> N
             prod.network, task_placement="private-nat", nat_gateways="per-az"
         ),
     )
-    s = synth(BlueGreenStack(cdktf_app, per_az))
+    s = synth_variant(per_az)
     nats = s.resources("aws_nat_gateway")
     assert len(nats) == 3
     routes = [r for r in s.resources("aws_route").values() if "nat_gateway_id" in r]
@@ -124,7 +122,7 @@ def test_per_az_nat_and_public_placement(cdktf_app, synth, settings_by_env) -> N
         environment="pub",
         network=dataclasses.replace(prod.network, task_placement="public"),
     )
-    s = synth(BlueGreenStack(cdktf_app, public))
+    s = synth_variant(public)
     service = s.body("aws_ecs_service")["network_configuration"]
     assert service["assign_public_ip"] is True
     assert all("public" in subnet for subnet in service["subnets"])

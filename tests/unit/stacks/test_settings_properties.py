@@ -680,23 +680,31 @@ KNOWN_PATHS = frozenset(
 )
 
 
-def _written(rest: str, table: Any) -> bool:
-    """``rest`` names a key of ``table`` as written, or quoted when it is not printable."""
-    if not isinstance(table, Mapping):
-        return False
-    quoted = rest.startswith('"') and rest.endswith('"') and len(rest) >= 2
-    return any(rest == key or (quoted and not (key and key.isprintable())) for key in table)
+# A TOML dotted key: bare parts, or quoted ones (with escapes) that may hold dots.
+_KEY_PART_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[^."]+')
+_ESCAPE_RE = re.compile(r'\\(U[0-9A-F]{8}|["\\])')
+
+
+def _key_parts(field: str) -> list[str]:
+    """The keys of an error's TOML path, unquoted (list positions dropped: probes[0].path)."""
+    return [
+        _ESCAPE_RE.sub(lambda m: chr(int(m[1][1:], 16)) if m[1][0] == "U" else m[1], part[1:-1])
+        if part.startswith('"')
+        else re.sub(r"\[\d+\]", "", part)
+        for part in _KEY_PART_RE.findall(field)
+    ]
 
 
 def _names_a_setting(field: str, data: Mapping[str, Any]) -> bool:
     """The error's field is a documented setting, or a key the user wrote, by its TOML path."""
     if field == "environment (file name)":
         return True
-    parts = re.sub(r"\[\d+\]", "", field).split(".")  # list positions: probes[0].path
+    parts = _key_parts(field)
     table: Any = data
     for i, part in enumerate(parts):
         if tuple(parts[: i + 1]) not in KNOWN_PATHS or tuple(parts[:i]) == ("tags",):
-            return _written(".".join(parts[i:]), table)  # an unknown key, or a tag
+            # An unknown key, or a tag: one key the user wrote.
+            return i == len(parts) - 1 and isinstance(table, Mapping) and part in table
         table = table.get(part) if isinstance(table, Mapping) else None
     return True
 
