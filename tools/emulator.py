@@ -38,6 +38,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -288,14 +289,17 @@ def _stand_in_parameter(ssm: Any, name: str) -> str:
         return str(ssm.get_parameter(Name=name)["Parameter"]["ARN"])
 
 
-def synth(settings: Settings, outdir: Path) -> Path:
-    """Synthesize one stack; returns its directory."""
+def synth(settings: Settings, outdir: Path, others: Sequence[Settings] = ()) -> Path:
+    """Synthesize one stack, its promotions planned with ``others`` (the environments it
+    may promote from or hand releases to); returns its directory."""
     import cdktf
 
     from stacks.blue_green_stack import BlueGreenStack
+    from stacks.promotion import plan_promotions
 
+    pool = [settings, *(o for o in others if o.environment != settings.environment)]
     app = cdktf.App(outdir=str(outdir))
-    BlueGreenStack(app, settings)
+    BlueGreenStack(app, settings, plan_promotions(pool)[settings.environment])
     app.synth()
     return outdir / "stacks" / settings.stack_name
 
@@ -452,6 +456,14 @@ def _load(environment: str) -> Settings:
     return for_emulator(load_settings(ROOT / "config" / f"{environment}.toml"))
 
 
+def _environments() -> list[Settings]:
+    """Every environment, as the emulator takes them: a stack's promotions name the
+    others."""
+    from main import load_all
+
+    return [for_emulator(s) for s in load_all()]
+
+
 def deploy(environment: str, state_dir: Path = STATE_DIR) -> None:
     settings = _load(environment)
     running = Background.find(state_dir)
@@ -471,7 +483,7 @@ def deploy(environment: str, state_dir: Path = STATE_DIR) -> None:
         if settings.load_balancer.domain_name:
             named.insert(0, f"hosted zone {settings.load_balancer.hosted_zone_id}")
         _step(f"stand-ins for what the stack names outside itself: {', '.join(named)}")
-    stack_dir = synth(settings, state_dir / "synth")
+    stack_dir = synth(settings, state_dir / "synth", _environments())
     workspace = Workspace.create(
         stack_dir, state_dir / "work" / settings.stack_name, running.endpoint
     )
