@@ -19,6 +19,8 @@ from tests.synth import Synth
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 ENVIRONMENTS = sorted(p.stem for p in CONFIG_DIR.glob("*.toml"))
+DEV_ACCOUNT = "111111111111"
+PROD_ACCOUNT = "222222222222"
 
 
 @pytest.fixture(scope="session")
@@ -171,3 +173,33 @@ def own_ecs_synth(cdktf_app: object, own_settings: dict[str, Settings]) -> Synth
         deployment=replace(dev.deployment, engine="ecs"),
     )
     return synthesize_variant(cdktf_app, settings)
+
+
+@pytest.fixture(scope="session")
+def cross_account_synths(
+    cdktf_app: object, settings_by_env: dict[str, Settings]
+) -> dict[str, Synth]:
+    """dev and prod in two accounts (stacks ``devx`` and ``prodx``, prod promoting from dev):
+    the cross-account grants, by key ``dev`` and ``prod``."""
+    import dataclasses
+
+    import cdktf
+
+    from stacks.blue_green_stack import BlueGreenStack
+    from stacks.promotion import plan_promotions
+
+    dev = dataclasses.replace(settings_by_env["dev"], environment="devx", account_id=DEV_ACCOUNT)
+    prod_settings = settings_by_env["prod"]
+    prod = dataclasses.replace(
+        prod_settings,
+        environment="prodx",
+        account_id=PROD_ACCOUNT,
+        pipeline=dataclasses.replace(prod_settings.pipeline, promote_from="devx"),
+    )
+    plan = plan_promotions([dev, prod])
+    return {
+        key: Synth.of(
+            cdktf.Testing.synth(BlueGreenStack(cdktf_app, s, plan[s.environment]))  # type: ignore[arg-type]
+        )
+        for key, s in (("dev", dev), ("prod", prod))
+    }

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".checkov.yaml"
 CHECKOV = Path(sys.executable).with_name("checkov")
-STACKS = ("dev", "prod", "dev-ecs", "prod-ecs", "dev-own", "prod-own", "reuse")
+STACKS = ("dev", "prod", "dev-ecs", "prod-ecs", "dev-own", "prod-own", "devx", "prodx", "reuse")
 # Checks checkov passes per stack (see the test output for today's figures). A floor well under
 # those, so the gate cannot pass by evaluating nothing (an unparsed file reports 0 of each).
 MIN_PASSED = 60
@@ -138,9 +138,11 @@ def _run_checkov(scan_dir: Path, *extra: str) -> list[Finding]:
 
 @pytest.fixture(scope="module")
 def scans(
+    *,
     synths: dict[str, Synth],
     ecs_synths: dict[str, Synth],
     own_synths: dict[str, Synth],
+    cross_account_synths: dict[str, Synth],
     reuse: Synth,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[list[Finding], list[Finding]]:
@@ -155,6 +157,8 @@ def scans(
         "prod-ecs": ecs_synths["prod"],
         "dev-own": own_synths["dev"],
         "prod-own": own_synths["prod"],
+        "devx": cross_account_synths["dev"],
+        "prodx": cross_account_synths["prod"],
         "reuse": reuse,
     }
     for name, s in stacks.items():

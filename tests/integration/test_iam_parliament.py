@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stacks.settings import Settings
-from tests.fake_aws import fake_resolve
+from tests.fake_aws import ACCOUNT, fake_resolve
 from tests.synth import Synth
 
 # Resource type -> attribute holding a permissions policy. (Trust policies are not
@@ -19,13 +19,30 @@ from tests.synth import Synth
 POLICY_ATTRIBUTES = {
     "aws_iam_role_policy": "policy",
     "aws_s3_bucket_policy": "policy",
+    "aws_ecr_repository_policy": "policy",
 }
 
 
 def _policies(s: Synth, region: str) -> Iterator[tuple[str, str]]:
     for kind, attribute in POLICY_ATTRIBUTES.items():
         for name, body in s.resources(kind).items():
-            yield f"{kind}.{name}", fake_resolve(s, body[attribute], region)
+            policy = fake_resolve(s, body[attribute], region)
+            if kind == "aws_ecr_repository_policy":
+                repository = fake_resolve(s, body["repository"], region)
+                policy = _with_repository(policy, repository, region)
+            yield f"{kind}.{name}", policy
+
+
+def _with_repository(policy: str, repository: str, region: str) -> str:
+    """A repository policy applies to its repository and names no Resource; parliament
+    reads identity policies, so it gets that repository as each statement's Resource (and
+    checks the actions against it)."""
+    document = json.loads(policy)
+    arn = f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{repository}"
+    for st in document["Statement"]:
+        assert "Resource" not in st, st  # ECR takes none: the repository is implicit
+        st["Resource"] = arn
+    return json.dumps(document)
 
 
 def _is_alternative_resource_type(finding: Any) -> bool:
@@ -76,9 +93,11 @@ def _findings(policy: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def all_policies(
+    *,
     synths: dict[str, Synth],
     ecs_synths: dict[str, Synth],
     own_synths: dict[str, Synth],
+    cross_account_synths: dict[str, Synth],
     reuse: Synth,
     settings_by_env: dict[str, Settings],
 ) -> dict[str, str]:
@@ -90,6 +109,9 @@ def all_policies(
     # A team's own service: the execution role also reads its secrets (tests/own_service.py).
     for env, s in own_synths.items():
         found |= {f"{env}-own:{k}": v for k, v in _policies(s, settings_by_env[env].region)}
+    # Promotion across accounts: dev's repositories' and prod's hand-off bucket's policies.
+    for env, s in cross_account_synths.items():
+        found |= {f"{env}x:{k}": v for k, v in _policies(s, settings_by_env[env].region)}
     found |= {f"reuse:{k}": v for k, v in _policies(reuse, "us-east-2")}
     return found
 
@@ -103,7 +125,14 @@ def test_every_policy_is_found(all_policies: dict[str, str]) -> None:
     # hand-off bucket's policy and the role of the rule that starts its pipeline.
     building = ("dev", "dev-ecs", "dev-own")
     promoted = ("prod", "prod-ecs", "prod-own")
-    counts = (*((s, 8) for s in building), *((s, 10) for s in promoted), ("reuse", 5))
+    # Across accounts dev's two repositories get a policy each.
+    counts = (
+        *((s, 8) for s in building),
+        *((s, 10) for s in promoted),
+        ("devx", 10),
+        ("prodx", 10),
+        ("reuse", 5),
+    )
     for env, count in counts:
         assert sum(k.startswith(f"{env}:") for k in all_policies) == count
     for text in all_policies.values():
