@@ -14,6 +14,12 @@ rollback alarms) plus a few stated assumptions for latencies the stack cannot te
 ``*_SECONDS`` constants under "Assumptions" below. Next to each figure the same stack is
 timed with AWS's defaults for the values this project tunes, to show what the tuning buys.
 
+The pipeline is read too, by its actions' categories and providers (never by engine): a
+promoted stack (an S3 source action fed by another stack's hand-off) shows the hand-off, from
+the source's successful deploy to its own release files, counted in its release total; a
+pipeline with a Manual approval action shows the approval wait, which a person decides and
+the total leaves out.
+
 Usage: ``python -m tools.timeline [cdktf.out/stacks/<stack> ...]`` (directories holding a
 ``cdk.tf.json``, or the files; default: every stack under ``cdktf.out/stacks``).
 """
@@ -60,6 +66,29 @@ HOOK_START_SECONDS = 3.0
 PROBE_REQUEST_SECONDS = 0.1
 """Assumption: one probe request answered by a healthy green task through an ALB node."""
 
+# The hand-off of a promoted stack, from its source's successful deploy to its own release
+# files. The promoted stack holds none of these latencies (the Publish action is even the
+# source stack's): they add up to its hand-off phase (:func:`handoff_seconds`).
+HANDOFF_PUBLISH_SECONDS = 10.0
+"""Assumption: the source pipeline's Publish stage: the transition after its Deploy stage
+succeeded and one S3 deploy action putting the build output (a small zip) into the
+hand-off bucket; CodePipeline's per-action overhead, not the upload, is most of it."""
+HANDOFF_EVENT_SECONDS = 5.0
+"""Assumption: S3's ``Object Created`` event reaching EventBridge (usually within seconds;
+S3 states no bound), the rule matching it and its target calling
+``StartPipelineExecution``."""
+PIPELINE_SOURCE_SECONDS = 10.0
+"""Assumption: the promoted pipeline's execution starting, its S3 source action copying the
+object version into the artifact bucket, and the transition to the next stage."""
+BUILD_PROVISIONING_SECONDS = 45.0
+"""Assumption: one CodeBuild build queued, its on-demand container provisioned (a curated
+image, which CodeBuild keeps cached) and the input artifact downloaded, until the
+buildspec's first command runs; commonly 30 to 60 s on the small compute types."""
+PROMOTION_RUN_SECONDS = 15.0
+"""Assumption: the release build in promotion mode (``RELEASE_MANIFEST``): the manifest
+checked, the templates read from SSM, the release files rendered, the artifact uploaded and
+the build finalized; no tests, no docker, no ECR call."""
+
 # --- What an unset value means (AWS's and the handler's defaults) ------------------------
 
 AWS_DEREGISTRATION_DELAY_SECONDS = 300
@@ -70,6 +99,9 @@ LAMBDA_TIMEOUT_SECONDS = 3.0
 """A Lambda function's ``timeout`` when unset."""
 ALB_MIN_NODES = 2
 """An ALB spans at least two AZs, so it has at least two nodes to probe."""
+APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600
+"""A CodePipeline manual approval fails after seven days without an answer (AWS's fixed
+limit: no setting changes it)."""
 HOOK_DEFAULTS: Mapping[str, float] = {
     "DEADLINE_SECONDS": 120.0,
     "INTERVAL_SECONDS": 5.0,
@@ -136,6 +168,41 @@ class Hook:
     lambda_timeout: float
 
 
+@dataclass(frozen=True)
+class ReleaseStep:
+    """The CodeBuild action of a promoted pipeline that renders the release files from the
+    handed-off manifest."""
+
+    project: str
+    compute_type: str
+    may_update_service: bool = False
+    """Its role may call ``ecs:UpdateService``: before rendering, the step may move the
+    service onto the stack's spec and wait for that deployment."""
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """How a promoted stack receives its source's releases: the S3 object its pipeline's
+    source action reads, the EventBridge rule starting the pipeline when it lands, and the
+    release step consuming it."""
+
+    source: str
+    """The stack handing off (the key's folder: ``<source-stack>/release.zip``)."""
+    key: str
+    rule: str
+    release_step: ReleaseStep | None
+    """None: the deploy takes the handed-off files as they are."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A pipeline stage holding a Manual approval action, and where it sits."""
+
+    stage: str
+    after: str | None
+    before: str | None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Stack:
     """The values of one synthesized stack that decide how long a release takes."""
@@ -158,6 +225,10 @@ class Stack:
     engine: DeploymentEngine = "codedeploy"
     """Who releases: the termination wait is ECS's bake time, a listener swap its rule
     weight flip."""
+    handoff: Handoff | None = None
+    """None: the stack builds its own releases (no hand-off to wait for)."""
+    approvals: tuple[Approval, ...] = ()
+    """Stages where a person approves each release (empty: none)."""
 
     @property
     def terms(self) -> ReleaseTerms:
@@ -325,6 +396,127 @@ def _hook(tf: Mapping[str, Any], function: Mapping[str, Any]) -> Hook:
     )
 
 
+def _actions(stage: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A pipeline stage's actions in their run order."""
+    actions = [a for a in stage.get("action") or () if isinstance(a, Mapping)]
+    return sorted(actions, key=lambda a: whole(a.get("run_order"), "action run_order", 1))
+
+
+def _stages(pipeline: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [s for s in pipeline.get("stage") or () if isinstance(s, Mapping)]
+
+
+def _is(action: Mapping[str, Any], category: str, provider: str) -> bool:
+    return action.get("category") == category and action.get("provider") == provider
+
+
+def read_approvals(tf: Mapping[str, Any]) -> tuple[Approval, ...]:
+    """Every pipeline stage with a Manual approval action, with its neighbours."""
+    found = []
+    for pipeline in resources(tf, "aws_codepipeline").values():
+        names = [str(s.get("name", "")) for s in _stages(pipeline)]
+        for index, stage in enumerate(_stages(pipeline)):
+            if any(_is(a, "Approval", "Manual") for a in _actions(stage)):
+                found.append(
+                    Approval(
+                        stage=names[index],
+                        after=names[index - 1] if index else None,
+                        before=names[index + 1] if index + 1 < len(names) else None,
+                    )
+                )
+    return tuple(found)
+
+
+def read_handoff(tf: Mapping[str, Any]) -> Handoff | None:
+    """The hand-off a promoted stack's pipeline starts from: its S3 source action, the
+    EventBridge rule that starts it on that object, and the CodeBuild action fed by the
+    source (the release step). None: no pipeline has an S3 source."""
+    for pipeline in resources(tf, "aws_codepipeline").values():
+        actions = [a for s in _stages(pipeline) for a in _actions(s)]
+        source = next((a for a in actions if _is(a, "Source", "S3")), None)
+        if source is None:
+            continue
+        key = block(source, "configuration").get("S3ObjectKey")
+        if not isinstance(key, str) or "${" in key:
+            raise TimelineError(
+                f"the S3 source's S3ObjectKey {key!r} is not a literal: the hand-off's "
+                "source is unknown"
+            )
+        handed = set(source.get("output_artifacts") or ())
+        step = next(
+            (
+                a
+                for a in actions
+                if _is(a, "Build", "CodeBuild") and handed & set(a.get("input_artifacts") or ())
+            ),
+            None,
+        )
+        return Handoff(
+            source=key.rpartition("/")[0] or key,
+            key=key,
+            rule=_handoff_rule(tf, key),
+            release_step=None if step is None else _release_step(tf, step),
+        )
+    return None
+
+
+def _handoff_rule(tf: Mapping[str, Any], key: str) -> str:
+    """The EventBridge rule starting the pipeline when ``key`` is created."""
+    for rule_id, rule in resources(tf, "aws_cloudwatch_event_rule").items():
+        try:
+            pattern = json.loads(rule.get("event_pattern") or "{}")
+        except (TypeError, ValueError):
+            continue
+        detail = pattern.get("detail") if isinstance(pattern, Mapping) else None
+        obj = detail.get("object") if isinstance(detail, Mapping) else None
+        keys = obj.get("key") if isinstance(obj, Mapping) else None
+        if isinstance(keys, list) and key in keys:
+            return str(rule.get("name", rule_id))
+    raise TimelineError(
+        f"no EventBridge rule starts the pipeline when {key} is created: the hand-off's "
+        "start is unknown (a polling source is not timed)"
+    )
+
+
+def _release_step(tf: Mapping[str, Any], action: Mapping[str, Any]) -> ReleaseStep:
+    name = block(action, "configuration").get("ProjectName")
+    projects = resources(tf, "aws_codebuild_project")
+    project_id = referenced(name, "aws_codebuild_project")
+    project = projects.get(project_id) if project_id is not None else None
+    project = project or next((p for p in projects.values() if p.get("name") == name), None)
+    if project is None:
+        raise TimelineError(
+            f"the release step's CodeBuild project {name!r} is not a project of this stack: "
+            "its duration is unknown"
+        )
+    return ReleaseStep(
+        project=str(project.get("name", name)),
+        compute_type=str(block(project, "environment").get("compute_type", "unknown")),
+        may_update_service="ecs:UpdateService" in _role_actions(tf, project.get("service_role")),
+    )
+
+
+def _role_actions(tf: Mapping[str, Any], role: object) -> set[str]:
+    """The actions a role's inline policies in the stack allow (wildcards as written)."""
+    role_id = referenced(role, "aws_iam_role")
+    allowed: set[str] = set()
+    for policy in resources(tf, "aws_iam_role_policy").values():
+        if role_id is None or referenced(policy.get("role"), "aws_iam_role") != role_id:
+            continue
+        try:
+            document = json.loads(policy.get("policy") or "{}")
+        except (TypeError, ValueError):
+            continue
+        statements = document.get("Statement", []) if isinstance(document, Mapping) else []
+        for s in statements if isinstance(statements, list) else [statements]:
+            if isinstance(s, Mapping) and s.get("Effect") == "Allow":
+                actions = s.get("Action", [])
+                allowed.update([actions] if isinstance(actions, str) else actions)
+    if allowed & {"*", "ecs:*"}:
+        allowed.add("ecs:UpdateService")
+    return allowed
+
+
 def read_stack(tf: Mapping[str, Any], name: str = "") -> Stack:
     """Everything the timeline needs from one parsed ``cdk.tf.json``: the release, read by
     the engine that runs it (each engine's ``reader``), plus what every engine shares."""
@@ -357,6 +549,8 @@ def _stack(
         termination_wait_minutes=release.termination_wait_minutes,
         alarms=release.alarms,
         engine=engine_name,
+        handoff=read_handoff(tf),
+        approvals=read_approvals(tf),
     )
 
 
@@ -507,6 +701,16 @@ def stop_seconds(containers: Sequence[Container]) -> int:
     return max((done(c.name, ()) for c in containers), default=0)
 
 
+def handoff_seconds(handoff: Handoff) -> float:
+    """From the source's successful deploy to this stack's release files: the source's
+    Publish action, S3 to EventBridge, the pipeline's start and S3 source action, then the
+    release step's container provisioning and promotion-mode run (all assumed)."""
+    seconds = HANDOFF_PUBLISH_SECONDS + HANDOFF_EVENT_SECONDS + PIPELINE_SOURCE_SECONDS
+    if handoff.release_step is not None:
+        seconds += BUILD_PROVISIONING_SECONDS + PROMOTION_RUN_SECONDS
+    return seconds
+
+
 def alarm_detection_seconds(alarms: Sequence[Alarm]) -> int | None:
     """From the first bad period to the slowest rollback alarm firing: ``period`` x
     breaching periods (the slowest, since which alarm sees a fault depends on the fault).
@@ -537,10 +741,15 @@ class Timeline:
     the last blue task stopped: containers up, green targets healthy, the hook passing, the
     traffic shift and the blue drain and stop. It leaves out the build, the task-start
     assumption, the configured termination wait and any manual wait for approval, and
-    assumes a release that succeeds on healthy green tasks.
+    assumes a release that succeeds on healthy green tasks. A promoted stack's total also
+    counts its hand-off (every promoted release waits for it); its source's build stays out.
     """
 
     stack: str
+    handoff: Phase | None = None
+    """None: the stack builds its own releases."""
+    approval_wait: Phase | None = None
+    """None: no person approves releases."""
     task_start: Phase
     containers_up: Phase
     targets_healthy: Phase
@@ -555,8 +764,10 @@ class Timeline:
 
     @property
     def release_phases(self) -> tuple[Phase, ...]:
-        """Every release phase in order, counted or not."""
+        """Every release phase in order, counted or not (the hand-off and the approval wait
+        only where the stack has them)."""
         return (
+            *(p for p in (self.handoff, self.approval_wait) if p is not None),
             self.task_start,
             self.containers_up,
             self.targets_healthy,
@@ -596,9 +807,12 @@ def build_timeline(stack: Stack) -> Timeline:
     traffic_shift = _shift_phase(stack.shift)
     blue_drain = _drain_phase(stack)
     counted = (containers_up, targets_healthy, hook, ready_wait, traffic_shift, blue_drain)
+    # Without the hand-off: a redeploy of the previous revision is the engine's own.
     release = sum(p.seconds or 0.0 for p in counted if p.counted)
     return Timeline(
         stack=stack.name,
+        handoff=_handoff_phase(stack.handoff),
+        approval_wait=_approval_phase(stack.approvals),
         task_start=Phase(
             "green tasks start (assumed)",
             FARGATE_TASK_START_SECONDS,
@@ -689,6 +903,57 @@ def _hook_phases(hook: Hook | None) -> tuple[Phase, Phase]:
     )
 
 
+def _handoff_phase(handoff: Handoff | None) -> Phase | None:
+    if handoff is None:
+        return None
+    step = handoff.release_step
+    parts = [
+        f"its Publish action (S3 put) {HANDOFF_PUBLISH_SECONDS:g} s",
+        f"S3 -> EventBridge (rule {handoff.rule}) {HANDOFF_EVENT_SECONDS:g} s",
+        f"pipeline start and S3 source action {PIPELINE_SOURCE_SECONDS:g} s",
+    ]
+    if step is not None:
+        parts.append(
+            f"release step {step.project} ({step.compute_type}): build container provisioning "
+            f"{BUILD_PROVISIONING_SECONDS:g} s + promotion-mode run (no docker) "
+            f"{PROMOTION_RUN_SECONDS:g} s"
+        )
+    note = (
+        f"from {handoff.source} (source key {handoff.key}), its successful deploy to this "
+        f"stack's release files, all assumed: {' + '.join(parts)}; an approval waits between "
+        "the source action and the release step, shown apart"
+    )
+    if step is None:
+        note += "; no release step: the deploy takes the handed-off files as they are"
+    elif step.may_update_service:
+        note += (
+            "; the release step may update the service (ecs:UpdateService): when the service "
+            "runs another spec than the stack's it first moves it onto the stack's and waits "
+            "for that deployment, not counted"
+        )
+    return Phase("hand-off (assumed)", handoff_seconds(handoff), note)
+
+
+def _approval_phase(approvals: Sequence[Approval]) -> Phase | None:
+    if not approvals:
+        return None
+    where = ", ".join(
+        f"stage {a.stage}"
+        + (f" after {a.after}" if a.after else "")
+        + (f" before {a.before}" if a.before else "")
+        for a in approvals
+    )
+    return Phase(
+        "approval wait (manual, at most)",
+        float(len(approvals) * APPROVAL_TIMEOUT_SECONDS),
+        f"{where}: a person approves or rejects (console or CLI, "
+        "codepipeline:PutApprovalResult); CodePipeline waits up to "
+        f"{APPROVAL_TIMEOUT_SECONDS // 86400} days (AWS's fixed limit), then the action "
+        "fails and nothing deploys; not in the total",
+        counted=False,
+    )
+
+
 def _ready_phase(wait_minutes: int | None) -> Phase:
     if wait_minutes is None:
         return Phase("ready wait", 0.0, "CONTINUE_DEPLOYMENT: traffic moves once green is ready")
@@ -776,13 +1041,17 @@ def timeline_of(tf: Mapping[str, Any], name: str = "") -> Timeline:
 
 
 def format_duration(seconds: float | None) -> str:
-    """``1 min 20 s``, ``45 s``, ``2 h 5 min``; rounded to whole seconds; None: ``none``."""
+    """``1 min 20 s``, ``45 s``, ``2 h 5 min``, ``7 d``; rounded to whole seconds; None:
+    ``none``."""
     if seconds is None:
         return "none"
     total = round(seconds)
-    hours, rest = divmod(total, 3600)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h"] if hours else []
+    parts = [f"{days} d"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
     if minutes:
         parts.append(f"{minutes} min")
     if secs or not parts:
@@ -797,9 +1066,10 @@ def render(timeline: Timeline, defaults: Timeline, source: str = "") -> str:
     for mine, theirs in zip(timeline.release_phases, defaults.release_phases, strict=True):
         mark = "" if mine.counted else " *"
         rows.append((mine.name + mark, format_duration(mine.seconds), _cell(theirs)))
+    handed_off = timeline.handoff is not None
     rows.append(
         (
-            "= release: green running -> blue stopped",
+            f"= release: {'hand-off + ' if handed_off else ''}green running -> blue stopped",
             format_duration(timeline.release_seconds),
             format_duration(defaults.release_seconds),
         )
@@ -851,8 +1121,10 @@ def render(timeline: Timeline, defaults: Timeline, source: str = "") -> str:
         *(line(r) if any(r) else "" for r in rows),
         "",
         *textwrap.wrap(
-            "* not in the release total, which excludes the build, the assumed task start, "
-            "the configured termination wait and any manual approval.",
+            "* not in the release total, which excludes the "
+            + ("source's build (the hand-off is in)" if handed_off else "build")
+            + ", the assumed task start, the configured termination wait and any manual "
+            "approval.",
             width=100,
         ),
         *textwrap.wrap("AWS defaults: " + AWS_DEFAULTS_DESCRIPTION, width=100),

@@ -3,7 +3,8 @@ calculation on its own.
 
 The budgets are asserted on the session's synthesized dev stack, so a change that slows
 every release (a construct default, a config value, a refactoring) fails here; the tests that
-put AWS's defaults back prove the budget assertions can fail.
+put AWS's defaults back prove the budget assertions can fail. The promoted stack (prod) adds
+its hand-off (counted) and approval wait (not counted), read from its pipeline.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from tests.synth import Synth
 from tools import timeline as tl
 from tools.timeline import (
     Alarm,
+    Approval,
     Container,
+    Handoff,
     Hook,
+    ReleaseStep,
     Shift,
     TargetHealth,
     TimelineError,
@@ -40,6 +44,14 @@ ROLLBACK_BUDGET_SECONDS = 30
 """dev: from the rollback decision to production traffic on blue again."""
 
 GROUP = "aws_codedeploy_deployment_group"
+HANDOFF_SECONDS = (
+    tl.HANDOFF_PUBLISH_SECONDS
+    + tl.HANDOFF_EVENT_SECONDS
+    + tl.PIPELINE_SOURCE_SECONDS
+    + tl.BUILD_PROVISIONING_SECONDS
+    + tl.PROMOTION_RUN_SECONDS
+)
+"""A promoted release's hand-off: the assumptions, all five on its path."""
 
 
 def _one(tf: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -175,10 +187,17 @@ def test_ecs_engine_releases_in_the_same_time(
     codedeploy = tl.read_stack(synths[env].tf, env)
     ecs = tl.read_stack(ecs_synths[env].tf, env)
     assert ecs.shift.name.startswith("ECS ")
-    # The same but for the shift's label and the alarms' names (the stacks differ in name).
+    # Promoted (prod): the same hand-off but for the names and the release step's right to
+    # move the service (see test_ecs_release_step_may_move_the_service).
+    assert (ecs.handoff is None) == (codedeploy.handoff is None) == (env == "dev")
+    if ecs.handoff is not None and codedeploy.handoff is not None:
+        assert ecs.handoff.source == codedeploy.handoff.source
+        assert tl.handoff_seconds(ecs.handoff) == tl.handoff_seconds(codedeploy.handoff)
+    # The same but for the shift's label and the alarms' and hand-off's names (the stacks
+    # differ in name).
     assert ecs.engine == "ecs"
     assert dataclasses.replace(
-        ecs, shift=codedeploy.shift, alarms=(), engine="codedeploy"
+        ecs, shift=codedeploy.shift, alarms=(), engine="codedeploy", handoff=codedeploy.handoff
     ) == dataclasses.replace(codedeploy, alarms=())
     assert [(a.period, a.breaching_periods) for a in ecs.alarms] == [
         (a.period, a.breaching_periods) for a in codedeploy.alarms
@@ -556,6 +575,150 @@ def test_alarms_outside_the_stack_are_an_error(dev: Synth) -> None:
         tl.read_stack(tf)
 
 
+# --- promotion: the hand-off and the approval wait ---------------------------------------
+
+
+def _stage_index(tf: dict[str, Any], name: str) -> int:
+    stages = _one(tf, "aws_codepipeline")["stage"]
+    return next(i for i, s in enumerate(stages) if s["name"] == name)
+
+
+def test_promoted_stack_reads_its_handoff_and_approval(prod: Synth) -> None:
+    """Found by the actions' categories and providers: the S3 source, the EventBridge rule on
+    its key, the CodeBuild action the source feeds, the Manual approval."""
+    stack = tl.read_stack(prod.tf, "prod")
+    assert stack.handoff == Handoff(
+        source="ecs-blue-green-dev",
+        key="ecs-blue-green-dev/release.zip",
+        rule="ecs-blue-green-prod-release-handoff",
+        release_step=ReleaseStep(
+            project="ecs-blue-green-prod-release",
+            compute_type="BUILD_GENERAL1_SMALL",
+            may_update_service=False,
+        ),
+    )
+    assert stack.approvals == (Approval("Approval", after="Source", before="Deploy"),)
+
+
+def test_promoted_timeline_counts_the_handoff_not_the_approval(prod: Synth) -> None:
+    t = tl.timeline_of(prod.tf, "prod")
+    assert t.handoff is not None and t.approval_wait is not None
+    assert t.handoff.seconds == pytest.approx(HANDOFF_SECONDS)
+    assert t.handoff.counted
+    assert "from ecs-blue-green-dev (source key ecs-blue-green-dev/release.zip)" in t.handoff.note
+    assert "no docker" in t.handoff.note
+    assert "ecs:UpdateService" not in t.handoff.note  # CodeDeploy's release step moves nothing
+    assert t.approval_wait.seconds == 7 * 24 * 3600 == tl.APPROVAL_TIMEOUT_SECONDS
+    assert not t.approval_wait.counted
+    assert "7 days (AWS's fixed limit)" in t.approval_wait.note
+    assert "after Source before Deploy" in t.approval_wait.note
+    assert t.release_phases[:3] == (t.handoff, t.approval_wait, t.task_start)
+
+
+def test_prod_release_total_is_the_sum_of_its_counted_phases(prod: Synth) -> None:
+    t = tl.timeline_of(prod.tf, "prod")
+    counted = [p.seconds or 0 for p in t.release_phases if p.counted]
+    assert math.isclose(t.release_seconds, sum(counted))
+    own = tl.build_timeline(dataclasses.replace(tl.read_stack(prod.tf), handoff=None))
+    assert t.release_seconds == pytest.approx(own.release_seconds + HANDOFF_SECONDS)
+    # A rollback is the engine's own: no hand-off in it.
+    assert t.rollback_swap == own.rollback_swap
+    assert {p.name for p in t.release_phases if not p.counted} == {
+        t.task_start.name,
+        t.hook_worst.name,
+        t.termination_wait.name,
+        "approval wait (manual, at most)",
+    }
+
+
+def test_dev_has_no_handoff_and_no_approval(dev: Synth) -> None:
+    stack = tl.read_stack(dev.tf, "dev")
+    assert stack.handoff is None
+    assert stack.approvals == ()
+    t = tl.build_timeline(stack)
+    assert t.handoff is None and t.approval_wait is None
+    assert not {"hand-off (assumed)", "approval wait (manual, at most)"} & {
+        p.name for p in t.release_phases
+    }
+
+
+def test_a_building_stack_with_an_approval_shows_the_wait(dev: Synth) -> None:
+    tf = copy.deepcopy(dev.tf)
+    stages = _one(tf, "aws_codepipeline")["stage"]
+    approval = {
+        "name": "Approval",
+        "action": [
+            {
+                "category": "Approval",
+                "configuration": {"NotificationArn": "${aws_sns_topic.approvals.arn}"},
+                "name": "Approval",
+                "owner": "AWS",
+                "provider": "Manual",
+                "version": "1",
+            }
+        ],
+    }
+    stages.insert(_stage_index(tf, "Deploy"), approval)
+    stack = tl.read_stack(tf, "dev")
+    assert stack.approvals == (Approval("Approval", after="Build", before="Deploy"),)
+    assert stack.handoff is None  # its Publish stage hands off to others, not to itself
+    t = tl.build_timeline(stack)
+    assert t.approval_wait is not None
+    assert t.approval_wait.seconds == tl.APPROVAL_TIMEOUT_SECONDS
+    assert not t.approval_wait.counted
+    assert "after Build before Deploy" in t.approval_wait.note
+    assert t.release_seconds == tl.timeline_of(dev.tf).release_seconds
+
+
+def test_removing_the_approval_removes_the_phase(prod: Synth) -> None:
+    tf = copy.deepcopy(prod.tf)
+    del _one(tf, "aws_codepipeline")["stage"][_stage_index(tf, "Approval")]
+    t = tl.timeline_of(tf, "prod")
+    assert t.approval_wait is None
+    assert "approval wait (manual, at most)" not in {p.name for p in t.release_phases}
+    assert t.handoff is not None
+    assert t.release_seconds == tl.timeline_of(prod.tf).release_seconds
+
+
+def test_ecs_release_step_may_move_the_service(ecs_synths: dict[str, Synth]) -> None:
+    """Read from the release step's role (ecs:UpdateService), not from the engine's name:
+    the note says the move onto the stack's spec is not counted."""
+    stack = tl.read_stack(ecs_synths["prod"].tf, "prod")
+    assert stack.handoff is not None and stack.handoff.release_step is not None
+    assert stack.handoff.release_step.may_update_service
+    t = tl.build_timeline(stack)
+    assert t.handoff is not None
+    assert t.handoff.seconds == pytest.approx(HANDOFF_SECONDS)
+    assert "ecs:UpdateService" in t.handoff.note
+    assert "not counted" in t.handoff.note
+
+
+def test_handoff_without_a_release_step(prod: Synth) -> None:
+    """A deploy fed the handed-off files directly: no build container, no run."""
+    tf = copy.deepcopy(prod.tf)
+    deploy = _one(tf, "aws_codepipeline")["stage"][_stage_index(tf, "Deploy")]
+    deploy["action"] = [a for a in deploy["action"] if a["provider"] != "CodeBuild"]
+    handoff = tl.read_handoff(tf)
+    assert handoff is not None and handoff.release_step is None
+    assert tl.handoff_seconds(handoff) == pytest.approx(
+        HANDOFF_SECONDS - tl.BUILD_PROVISIONING_SECONDS - tl.PROMOTION_RUN_SECONDS
+    )
+
+
+def test_a_handoff_nothing_starts_is_an_error(prod: Synth) -> None:
+    tf = copy.deepcopy(prod.tf)
+    del tf["resource"]["aws_cloudwatch_event_rule"]
+    with pytest.raises(TimelineError, match="no EventBridge rule starts the pipeline"):
+        tl.read_stack(tf)
+
+
+def test_a_release_step_outside_the_stack_is_an_error(prod: Synth) -> None:
+    tf = copy.deepcopy(prod.tf)
+    del tf["resource"]["aws_codebuild_project"]
+    with pytest.raises(TimelineError, match="not a project of this stack"):
+        tl.read_stack(tf)
+
+
 # --- rendering and the command line -----------------------------------------------------
 
 
@@ -569,6 +732,8 @@ def test_alarms_outside_the_stack_are_an_error(dev: Synth) -> None:
         (80, "1 min 20 s"),
         (3600, "1 h"),
         (3725, "1 h 2 min 5 s"),
+        (7 * 24 * 3600, "7 d"),
+        (90061, "1 d 1 h 1 min 1 s"),
         (None, "none"),
     ],
 )
@@ -603,6 +768,23 @@ def test_main_prints_a_table(
     assert _table_row(out, "test traffic: hook passes")[2] == "none"
     assert _table_row(out, "= rollback from the decision")[1] == "5 s"
     assert _table_row(out, "= rollback from the first bad minute")[1:] == ["2 min 5 s", "manual"]
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_main_prints_the_promoted_rows(
+    prod: Synth, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_dir = tmp_path / "ecs-blue-green-prod"
+    stack_dir.mkdir()
+    (stack_dir / "cdk.tf.json").write_text(prod.text)
+    assert tl.main([str(stack_dir)]) == 0
+    out = capsys.readouterr().out
+    assert _table_row(out, "hand-off (assumed)")[1:] == ["1 min 25 s", "1 min 25 s"]
+    assert _table_row(out, "approval wait (manual, at most) *")[1:] == ["7 d", "7 d"]
+    release = tl.timeline_of(prod.tf).release_seconds
+    assert _table_row(out, "= release: hand-off + green running")[1] == tl.format_duration(release)
+    assert "source's build (the hand-off is in)" in out
+    assert "  hand-off (assumed): from ecs-blue-green-dev" in out
     assert max(len(line) for line in out.splitlines()) <= 100
 
 
