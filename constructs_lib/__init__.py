@@ -19,9 +19,24 @@ from constructs_lib.container_spec import (
 )
 from constructs_lib.dns_alias import DnsAlias, DnsAliasProps
 from constructs_lib.dns_certificate import DnsValidatedCertificate, DnsValidatedCertificateProps
-from constructs_lib.fargate_service import FargateService, FargateServiceProps, NativeRelease
+from constructs_lib.fargate_service import (
+    FargateService,
+    FargateServiceProps,
+    ImagePuller,
+    ImageSource,
+    NativeRelease,
+)
 from constructs_lib.network import NetworkConstruct, NetworkProps
+from constructs_lib.promotion_pipeline import PromotionPipeline, PromotionPipelineProps
 from constructs_lib.release_alarms import AlarmThresholds, ReleaseAlarms, ReleaseAlarmsProps
+from constructs_lib.release_approval import ReleaseApproval, ReleaseApprovalProps
+from constructs_lib.release_handoff import (
+    HandoffDestination,
+    Publisher,
+    ReleaseHandoff,
+    ReleaseHandoffProps,
+)
+from constructs_lib.release_pipeline import ReleasePipelineProps
 from constructs_lib.release_spec import (
     DeploymentEngine,
     ServiceTarget,
@@ -55,12 +70,23 @@ __all__ = [
     "DnsValidatedCertificateProps",
     "FargateService",
     "FargateServiceProps",
+    "HandoffDestination",
+    "ImagePuller",
+    "ImageSource",
     "NativeRelease",
     "NetworkConstruct",
     "NetworkProps",
     "Probe",
+    "PromotionPipeline",
+    "PromotionPipelineProps",
+    "Publisher",
     "ReleaseAlarms",
     "ReleaseAlarmsProps",
+    "ReleaseApproval",
+    "ReleaseApprovalProps",
+    "ReleaseHandoff",
+    "ReleaseHandoffProps",
+    "ReleasePipelineProps",
     "ScalingRules",
     "SecureBucket",
     "SecureBucketProps",

@@ -68,6 +68,12 @@ class PromotionPipelineProps(ReleasePipelineProps):
         )
 
 
+def terraform_literal(text: str) -> str:
+    """``text`` as Terraform must receive it to keep it as written: its template sequences
+    (bash's ``${VAR}``, ``%{``) escaped, so Terraform neither interpolates nor rejects them."""
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
 class PromotionPipeline(Construct):
     """Hand-off -> (approval) -> release files -> the engine's deploy."""
 
@@ -119,7 +125,7 @@ class PromotionPipeline(Construct):
                 description=f"Renders the release files of {props.name_prefix} from a "
                 f"release of {props.source_name_prefix} (no image build)",
                 role_description=f"Lets CodeBuild prepare {props.name_prefix}'s releases",
-                buildspec=props.release_buildspec,
+                buildspec=terraform_literal(props.release_buildspec),
                 environment=self.release_environment(),
                 compute_type=props.build_compute_type,
                 image=props.build_image,

@@ -5,6 +5,7 @@ environments live in different accounts, none when they share one."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import DEV_ACCOUNT, PROD_ACCOUNT
@@ -78,7 +79,12 @@ def test_release_runs_the_source_images_by_digest(prod: Synth, dev: Synth) -> No
     environment = {v["name"]: v["value"] for v in project["environment"]["environment_variable"]}
     assert environment["RELEASE_MANIFEST"] == "release.json"
     assert "TEST_TARGETS" not in environment
-    assert "RELEASE_MANIFEST" in project["source"]["buildspec"]
+    # The building environment's buildspec, escaped for Terraform (bash's ${VAR} is not a
+    # Terraform template): what CodeBuild receives is the file as written.
+    buildspec = project["source"]["buildspec"]
+    terraform_reads = buildspec.replace("$${", "${").replace("%%{", "%{")
+    assert terraform_reads == (Path(__file__).parents[3] / "app" / "buildspec.yml").read_text()
+    assert "${" not in buildspec.replace("$${", "")
     images = [entry.split(",")[2] for entry in environment["RELEASE_IMAGES"].split()]
     assert images == [
         "${data.aws_caller_identity.account.account_id}.dkr.ecr.ap-northeast-1."
