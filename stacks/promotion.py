@@ -51,6 +51,14 @@ def plan_promotions(
         if source is not None:
             _check_link(files[name], settings, by_name.get(source), files)
     homes = {name: _image_home(name, by_name, files) for name in by_name}
+    for name, home in homes.items():
+        if name != home.environment and home.service.ecr_force_delete:
+            raise _fail(
+                files[home.environment],
+                "service.ecr_force_delete",
+                f"{name!r} runs {home.environment!r}'s images: destroying "
+                f"{home.environment!r} must not delete them (set it to false)",
+            )
     return {
         name: Promotion(
             source=by_name.get(settings.pipeline.promote_from or ""),

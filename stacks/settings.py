@@ -81,6 +81,8 @@ BUILD_ONLY_PIPELINE_SETTINGS = (
     "buildspec_path",
 )
 """Pipeline settings of a building environment only: a promoted one has no source."""
+REPOSITORY_SETTINGS = ("ecr_images_to_keep", "ecr_force_delete")
+"""Service settings of the environment that holds the images."""
 FILE_PATHS_MAX = 8  # CodePipeline's git push filter takes at most 8 file path patterns
 # Used with fullmatch: ``$`` would also accept a trailing newline.
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -373,6 +375,7 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         autoscaling=_autoscaling(root.table("autoscaling")),
     )
     root.finish()
+    _check_promoted_service(data, settings)
     _check_desired_count_in_range(settings)
     _check_release_template_size(settings)
     vpc_cidr = settings.network.vpc_cidr
@@ -851,6 +854,21 @@ def _autoscaling(t: _Table) -> AutoscalingSettings:
     t.finish()
     rules.validate(t.prefix)
     return autoscaling
+
+
+def _check_promoted_service(data: Mapping[str, Any], settings: Settings) -> None:
+    """A promoted environment has no repositories: its images are its source's."""
+    source = settings.pipeline.promote_from
+    service = data.get("service")
+    if source is None or not isinstance(service, Mapping):
+        return
+    for key in REPOSITORY_SETTINGS:
+        if key in service:
+            raise ValidationError(
+                f"service.{key}",
+                f"means nothing with pipeline.promote_from = {source!r}: this environment "
+                f"runs {source!r}'s images from {source!r}'s repositories",
+            )
 
 
 def _check_desired_count_in_range(settings: Settings) -> None:

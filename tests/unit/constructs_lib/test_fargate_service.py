@@ -155,13 +155,13 @@ def test_ecr_repositories_are_immutable_scanned_and_expire(dev: Synth) -> None:
     for repo in repos.values():
         assert repo["image_tag_mutability"] == "IMMUTABLE"
         assert repo["image_scanning_configuration"] == {"scan_on_push": True}
-        assert repo["force_delete"] is True  # dev.toml
+        assert repo["force_delete"] is False  # dev.toml: prod runs these images
     policies = dev.resources("aws_ecr_lifecycle_policy")
     assert len(policies) == 2
     for policy in policies.values():
         rules = json.loads(policy["policy"])["rules"]
         keep = [r for r in rules if r["selection"]["countType"] == "imageCountMoreThan"]
-        assert keep[0]["selection"]["countNumber"] == 10
+        assert keep[0]["selection"]["countNumber"] == 30  # dev.toml
         assert keep[0]["rulePriority"] == max(
             r["rulePriority"] for r in rules
         )  # "any" must come last

@@ -149,6 +149,23 @@ def test_bad_promoted_pipeline_settings(
     assert reason in str(caught.value)
 
 
+@pytest.mark.parametrize("key", ["ecr_images_to_keep = 5", "ecr_force_delete = false"])
+def test_a_promoted_environment_has_no_repositories_to_configure(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "prod.toml"
+    path.write_text(PROMOTED + f"[service]\n{key}\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path)
+    setting = key.split(" ", maxsplit=1)[0]
+    assert str(caught.value).startswith(f"{path}: service.{setting}: means nothing"), caught.value
+
+
+def test_the_images_others_run_survive_a_destroy(tmp_path: Path) -> None:
+    message = _refusal(
+        tmp_path, dev=BUILDING + "[service]\necr_force_delete = true\n", prod=PROMOTED
+    )
+    assert "dev.toml: service.ecr_force_delete: 'prod' runs 'dev''s images" in message
+
+
 @pytest.mark.parametrize(
     ("text", "setting"),
     [
