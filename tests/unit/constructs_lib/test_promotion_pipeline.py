@@ -219,3 +219,29 @@ def test_cross_account_grants_exactly_the_pieces(cross_account_synths: dict[str,
         v for v in project["environment"]["environment_variable"] if v["name"] == "RELEASE_IMAGES"
     ]
     assert f"{DEV_ACCOUNT}.dkr.ecr." in images[0]["value"]
+
+
+def test_a_building_environment_may_ask_for_approval(
+    synth_variant: Any, settings_by_env: dict[str, Any]
+) -> None:
+    """Approval between the build and the deploy, with the addresses subscribed."""
+    import dataclasses
+
+    dev = settings_by_env["dev"]
+    settings = dataclasses.replace(
+        dev,
+        environment="dev-approved",
+        pipeline=dataclasses.replace(
+            dev.pipeline, approval="manual", approval_emails=("ops@example.com",)
+        ),
+    )
+    s = synth_variant(settings)
+    assert list(_stages(s)) == ["Source", "Build", "Approval", "Deploy"]
+    (subscription,) = s.resources("aws_sns_topic_subscription").values()
+    topic, _ = s.one("aws_sns_topic")
+    assert subscription == {
+        "endpoint": "ops@example.com",
+        "protocol": "email",
+        "topic_arn": s.ref("aws_sns_topic", topic, "arn"),
+    }
+    assert "approval_url" in s.tf["output"]
