@@ -209,13 +209,18 @@ _LONGEST_DNS_SUFFIX = "amazonaws.com.cn"
 _ACCOUNT_STAND_IN = "123456789012"
 
 
-def longest_release_target(name_prefix: str, region: str, task: TaskSpec) -> ServiceTarget:
+def longest_release_target(
+    name_prefix: str, region: str, task: TaskSpec, image_home: str | None = None
+) -> ServiceTarget:
     """The :class:`ServiceTarget` a service named ``name_prefix`` exposes, with every
     reference resolved to the longest value it can take: what a release template rendered
-    from it can weigh, known before anything is synthesized (Parameter Store caps it)."""
+    from it can weigh, known before anything is synthesized (Parameter Store caps it).
+    ``image_home``: the name prefix of the service whose repositories hold the images, when
+    not this one's."""
     account, partition = _ACCOUNT_STAND_IN, _LONGEST_PARTITION
     registry = f"{account}.dkr.ecr.{region}.{_LONGEST_DNS_SUFFIX}"
-    repositories = {c.name: repository_name(name_prefix, c.name) for c in task.containers}
+    home = image_home or name_prefix
+    repositories = {c.name: repository_name(home, c.name) for c in task.containers}
     return ServiceTarget(
         cluster_name=name_prefix,
         cluster_arn=f"arn:{partition}:ecs:{region}:{account}:cluster/{name_prefix}",

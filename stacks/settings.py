@@ -899,16 +899,9 @@ def _check_release_template_size(settings: Settings) -> None:
         return
     field = "service.environment" if service.environment else "service.secrets"
     try:
-        task = workload_task(service)
+        size = release_template_bound(settings)
     except ValidationError as error:  # the task spec's own limit (ECS's 64 KiB)
         raise ValidationError(field, error.reason) from None
-    size = release_template_bytes(
-        task,
-        longest_release_target(settings.stack_name, settings.region, task),
-        region=settings.region,
-        primary_container=APP,
-        style=engine(settings.deployment.engine).template_style,
-    )
     if size > SSM_PARAMETER_MAX_BYTES:
         raise ValidationError(
             field,
@@ -916,6 +909,25 @@ def _check_release_template_size(settings: Settings) -> None:
             f"would take up to {size} bytes; SSM holds {SSM_PARAMETER_MAX_BYTES}: keep less "
             "here (e.g. one secret holding a JSON document, read by key)",
         )
+
+
+def release_template_bound(settings: Settings, stack_name: str | None = None) -> int:
+    """The most bytes the stack's release template can take, every reference at its
+    longest (``stack_name``: the stack's name, when named apart from its settings)."""
+    task = workload_task(settings.service)
+    source = settings.pipeline.promote_from
+    # A promoted environment runs its source's images: that project's name is not known
+    # here, so it is taken at its longest.
+    image_home = f"{'p' * PROJECT_MAX}-{source}" if source else None
+    return release_template_bytes(
+        task,
+        longest_release_target(
+            stack_name or settings.stack_name, settings.region, task, image_home
+        ),
+        region=settings.region,
+        primary_container=APP,
+        style=engine(settings.deployment.engine).template_style,
+    )
 
 
 def _choice(t: _Table, key: str, choices: tuple[T, ...], default: T) -> T:

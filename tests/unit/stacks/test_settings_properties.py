@@ -62,6 +62,7 @@ from constructs_lib.validation import (
     check_resource_prefix,
 )
 from stacks.settings import (
+    PROJECT_MAX,
     TASK_PLACEMENTS,
     Settings,
     SettingsError,
@@ -855,9 +856,12 @@ def _assert_own_service_sound(s: Settings) -> None:
     if svc.environment or svc.secrets:
         task = workload_task(svc)
         assert task.largest_definition_bytes() <= TASK_DEFINITION_MAX_BYTES
+        # Promoted: the images are the source's, whose project may take the longest name.
+        source = s.pipeline.promote_from
+        home = f"{'p' * PROJECT_MAX}-{source}" if source else None
         template = release_template_bytes(
             task,
-            longest_release_target(s.stack_name, s.region, task),
+            longest_release_target(s.stack_name, s.region, task, home),
             region=s.region,
             primary_container="app",
             style=engine(s.deployment.engine).template_style,

@@ -352,6 +352,79 @@ def test_hosted_zone_ids_start_with_z(client: Client) -> None:
         assert route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == f"z{n}.example.test."
 
 
+def test_s3_bucket_notification_returns_its_eventbridge_configuration(client: Client) -> None:
+    s3 = client("s3")
+    s3.create_bucket(Bucket="releases", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_notification_configuration(
+        Bucket="releases", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    found = s3.get_bucket_notification_configuration(Bucket="releases")
+    assert found["EventBridgeConfiguration"] == {}
+    s3.put_bucket_notification_configuration(Bucket="releases", NotificationConfiguration={})
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(
+        Bucket="releases"
+    )
+
+
+def _s3_object_created(bucket: str, key: str) -> str:
+    """An S3 "Object Created" event as EventBridge delivers it (AWS's documented shape)."""
+    return json.dumps(
+        {
+            "version": "0",
+            "id": "17793124-05d4-b198-2fde-7ededc63b103",
+            "detail-type": "Object Created",
+            "source": "aws.s3",
+            "account": "123456789012",
+            "time": "2026-01-01T00:00:00Z",
+            "region": REGION,
+            "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {
+                "version": "0",
+                "bucket": {"name": bucket},
+                "object": {"key": key, "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184"},
+                "reason": "PutObject",
+            },
+        }
+    )
+
+
+def test_events_test_event_pattern_answers_whether_the_pattern_matches(client: Client) -> None:
+    events = client("events")
+    pattern = json.dumps(
+        {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {"bucket": {"name": ["b"]}, "object": {"key": ["dev/release.zip"]}},
+        }
+    )
+    test = functools.partial(events.test_event_pattern, EventPattern=pattern)
+    assert test(Event=_s3_object_created("b", "dev/release.zip"))["Result"] is True
+    assert test(Event=_s3_object_created("b", "other/release.zip"))["Result"] is False
+    assert test(Event=_s3_object_created("c", "dev/release.zip"))["Result"] is False
+    with pytest.raises(events.exceptions.InvalidEventPatternException):
+        events.test_event_pattern(
+            EventPattern='{"source": "aws.s3"}', Event=_s3_object_created("b", "k")
+        )
+
+
+def test_load_balancer_with_deletion_protection_is_not_deleted(client: Client) -> None:
+    from botocore.exceptions import ClientError
+
+    elbv2, alb, _ = _https_load_balancer(client)
+    protection = {"Key": "deletion_protection.enabled", "Value": "true"}
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=alb, Attributes=[protection])
+    with pytest.raises(ClientError, match="OperationNotPermitted"):
+        elbv2.delete_load_balancer(LoadBalancerArn=alb)
+    assert [lb["LoadBalancerArn"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]] == [
+        alb
+    ]
+    elbv2.modify_load_balancer_attributes(
+        LoadBalancerArn=alb, Attributes=[{**protection, "Value": "false"}]
+    )
+    elbv2.delete_load_balancer(LoadBalancerArn=alb)
+    assert elbv2.describe_load_balancers()["LoadBalancers"] == []
+
+
 def test_every_patch_is_listed_once() -> None:
     public = [
         value
