@@ -63,12 +63,14 @@ ENDPOINT_SERVICES = (
     "ecr",
     "ecs",
     "elbv2",
+    "events",  # EventBridge: a promoted environment's hand-off rule
     "iam",
     "lambda",
     "logs",
     "route53",
     "s3",
     "secretsmanager",
+    "sns",  # a manual approval's topic
     "ssm",
     "sts",
 )

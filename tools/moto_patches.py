@@ -329,6 +329,112 @@ def route53_hosted_zone_ids_start_with_z() -> None:
     route53.create_route53_zone_id = moto_id(zone_id)
 
 
+def s3_bucket_notification_returns_eventbridge() -> None:
+    """GetBucketNotificationConfiguration leaves out ``EventBridgeConfiguration`` although
+    PutBucketNotificationConfiguration kept it: a promoted environment's hand-off bucket
+    would seem to send no events, and every plan would turn them on again."""
+    import moto.s3.responses as s3
+    from moto.core.responses import ActionResult
+
+    get_bucket_notification = s3.S3Response.get_bucket_notification
+
+    def get_bucket_notification_with_eventbridge(self: Any) -> Any:
+        configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if configuration is None or configuration.event_bridge is None:
+            return get_bucket_notification(self)
+        serialized = self.serialized  # one response object per request: safe to shadow
+
+        def with_eventbridge(result: ActionResult) -> Any:
+            answer: dict[str, Any] = result.result  # type: ignore[assignment]
+            # AWS answers an empty <EventBridgeConfiguration/> when the bucket sends events.
+            return serialized(ActionResult({**answer, "EventBridgeConfiguration": {}}))
+
+        self.serialized = with_eventbridge
+        try:
+            return get_bucket_notification(self)
+        finally:
+            del self.serialized
+
+    s3.S3Response.get_bucket_notification = get_bucket_notification_with_eventbridge  # type: ignore[method-assign]
+
+
+def events_test_event_pattern() -> None:
+    """TestEventPattern answers nothing (moto leaves it unimplemented): whether a rule's
+    pattern matches an event can only be asked of the matcher moto routes events with."""
+    import json
+
+    import moto.events.responses as events
+    from moto.events.models import EventPattern
+
+    def test_event_pattern(self: Any) -> str:
+        pattern = EventPattern.load(self._get_param("EventPattern"))
+        event = json.loads(self._get_param("Event"))
+        return json.dumps({"Result": pattern.matches_event(event)})
+
+    events.EventsHandler.test_event_pattern = test_event_pattern  # type: ignore[method-assign,assignment]
+
+
+def elbv2_deletion_protection_refuses_delete() -> None:
+    """DeleteLoadBalancer deletes a load balancer with ``deletion_protection.enabled``, which
+    AWS refuses (OperationNotPermitted): prod's ``destroy`` would pass here and fail on AWS."""
+    import moto.elbv2.responses as elbv2
+    from moto.elbv2.exceptions import ELBClientError
+
+    delete_load_balancer = elbv2.ELBV2Response.delete_load_balancer
+
+    def delete_unless_protected(self: Any) -> Any:
+        arn = self._get_param("LoadBalancerArn")
+        balancer = self.elbv2_backend.load_balancers.get(arn)
+        if balancer is not None and balancer.attrs.get("deletion_protection.enabled") == "true":
+            raise ELBClientError(
+                "OperationNotPermitted",
+                f"Load balancer '{arn}' cannot be deleted because deletion protection is enabled",
+            )
+        return delete_load_balancer(self)
+
+    elbv2.ELBV2Response.delete_load_balancer = delete_unless_protected  # type: ignore[method-assign]
+
+
+def s3_bucket_policy_conditions_on_secure_transport() -> None:
+    """Object requests meet a bucket policy's Deny whatever its ``Condition``: moto evaluates
+    only StringEquals, and without the request's context keys, so every bucket of the stack
+    (``DenyInsecureTransport``: Deny when ``aws:SecureTransport`` is false) refuses every
+    object request. Evaluated here as AWS does for the stack's clients, which all speak TLS
+    (the emulator's loopback HTTP stands in for AWS's HTTPS endpoints): a statement whose
+    ``Bool`` condition on ``aws:SecureTransport`` excludes ``true`` does not apply."""
+    import json
+
+    import moto.s3.models as s3
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    def applies_over_tls(statement: dict[str, Any]) -> bool:
+        for operator, keys in statement.get("Condition", {}).items():
+            if operator not in ("Bool", "BoolIfExists"):
+                continue
+            for key, expected in keys.items():
+                values = expected if isinstance(expected, list) else [expected]
+                if key.lower() == "aws:securetransport" and "true" not in (
+                    str(value).lower() for value in values
+                ):
+                    return False
+        return True
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(self.policy)
+        statements = policy["Statement"]
+        listed = statements if isinstance(statements, list) else [statements]
+        kept = [statement for statement in listed if applies_over_tls(statement)]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**policy, "Statement": kept})).is_action_permitted(
+            action, resource
+        )
+
+    s3.FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
 PATCHES = (
     ecr_pull_through_cache_rules,
     codebuild_pipeline_projects_need_no_location,
@@ -343,6 +449,10 @@ PATCHES = (
     elbv2_listeners_take_only_issued_certificates,
     acm_certificates_in_use_by_load_balancers,
     route53_hosted_zone_ids_start_with_z,
+    s3_bucket_notification_returns_eventbridge,
+    s3_bucket_policy_conditions_on_secure_transport,
+    events_test_event_pattern,
+    elbv2_deletion_protection_refuses_delete,
 )
 
 

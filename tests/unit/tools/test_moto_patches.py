@@ -366,6 +366,41 @@ def test_s3_bucket_notification_returns_its_eventbridge_configuration(client: Cl
     )
 
 
+def _deny_unless_tls(secure_transport: str) -> dict[str, Any]:
+    """The stack's buckets' statement (``DenyInsecureTransport``), for ``"false"``."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::releases", "arn:aws:s3:::releases/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": secure_transport}},
+    }
+
+
+def test_s3_bucket_policy_denies_insecure_transport_only(client: Client) -> None:
+    from botocore.exceptions import ClientError
+
+    s3 = client("s3")
+    s3.create_bucket(Bucket="releases", CreateBucketConfiguration={"LocationConstraint": REGION})
+
+    def policy(*statements: dict[str, Any]) -> None:
+        document = {"Version": "2012-10-17", "Statement": list(statements)}
+        s3.put_bucket_policy(Bucket="releases", Policy=json.dumps(document))
+
+    policy(_deny_unless_tls("false"))  # the clients of the stack speak TLS: not denied
+    s3.put_object(Bucket="releases", Key="k", Body=b"release")
+    assert s3.get_object(Bucket="releases", Key="k")["Body"].read() == b"release"
+    # The condition is evaluated, not dropped: denying TLS requests denies these.
+    policy(_deny_unless_tls("true"))
+    with pytest.raises(ClientError, match="403"):
+        s3.put_object(Bucket="releases", Key="k", Body=b"release")
+    unconditional = {k: v for k, v in _deny_unless_tls("false").items() if k != "Condition"}
+    policy(unconditional)
+    with pytest.raises(ClientError, match="403"):
+        s3.put_object(Bucket="releases", Key="k", Body=b"release")
+
+
 def _s3_object_created(bucket: str, key: str) -> str:
     """An S3 "Object Created" event as EventBridge delivers it (AWS's documented shape)."""
     return json.dumps(
