@@ -12,7 +12,8 @@ from pathlib import Path
 from stacks.promotion import plan_promotions
 from stacks.settings import Settings, SettingsError, load_settings
 
-CONFIG_DIR = Path(__file__).resolve().parent / "config"
+PROJECT_ROOT = Path(__file__).resolve().parent
+CONFIG_DIR = PROJECT_ROOT / "config"
 
 
 def load_all(config_dir: Path | None = None) -> list[Settings]:
@@ -22,7 +23,7 @@ def load_all(config_dir: Path | None = None) -> list[Settings]:
     if not files:
         raise SettingsError(f"{config_dir}: no <environment>.toml files")
     environments = [load_settings(path) for path in files]
-    plan_promotions(environments, config_dir=config_dir)
+    plan_promotions(environments, config_dir=config_dir, project_root=PROJECT_ROOT)
     return environments
 
 

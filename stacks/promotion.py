@@ -39,11 +39,15 @@ def cross_account(a: Settings, b: Settings) -> bool:
 
 
 def plan_promotions(
-    environments: Sequence[Settings], *, config_dir: Path = Path("config")
+    environments: Sequence[Settings],
+    *,
+    config_dir: Path = Path("config"),
+    project_root: Path | None = None,
 ) -> dict[str, Promotion]:
     """Every environment's :class:`Promotion`, by environment name; a promotion AWS could
     not carry out is a :class:`SettingsError` naming the file (``<config_dir>/<env>.toml``)
-    and the setting."""
+    and the setting. With ``project_root``, a promoted environment's release build (its
+    image home's ``pipeline.buildspec_path``, which its stack embeds) must be there."""
     by_name = {s.environment: s for s in environments}
     files = {name: config_dir / f"{name}.toml" for name in by_name}
     for name, settings in by_name.items():
@@ -52,7 +56,18 @@ def plan_promotions(
             _check_link(files[name], settings, by_name.get(source), files)
     homes = {name: _image_home(name, by_name, files) for name in by_name}
     for name, home in homes.items():
-        if name != home.environment and home.service.ecr_force_delete:
+        if name == home.environment:
+            continue
+        buildspec = home.pipeline.buildspec_path
+        if project_root is not None and not (project_root / buildspec).is_file():
+            raise _fail(
+                files[name],
+                "pipeline.promote_from",
+                f"{home.environment!r}'s release build {buildspec} (its "
+                "pipeline.buildspec_path) is not in the project: this environment runs it "
+                "without the build",
+            )
+        if home.service.ecr_force_delete:
             raise _fail(
                 files[home.environment],
                 "service.ecr_force_delete",

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow
 def _synth(project_root: Path, workdir: Path, *, full_import: bool) -> Path:
     """Run main.py on a copy of the project's config; returns the cdktf.out it wrote."""
     workdir.mkdir()
-    for part in ("main.py", "config", "stacks", "constructs_lib", "cdktf.json"):
+    # app/buildspec.yml: prod (promoted) embeds the release build.
+    for part in ("main.py", "config", "stacks", "constructs_lib", "cdktf.json", "app"):
         source = project_root / part
         copy = shutil.copytree if source.is_dir() else shutil.copy
         copy(source, workdir / part)

@@ -217,3 +217,9 @@ def test_main_refuses_a_bad_promotion_with_exit_2(
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "pipeline.promote_from" in err
     assert "\n" not in err
+
+
+def test_a_promotion_needs_the_release_build_in_the_project(tmp_path: Path) -> None:
+    building = BUILDING + 'buildspec_path = "ci/release.yml"\n'
+    message = _refusal(tmp_path, dev=building, prod=PROMOTED)
+    assert "prod.toml: pipeline.promote_from: 'dev''s release build ci/release.yml" in message
