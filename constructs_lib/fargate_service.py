@@ -4,7 +4,7 @@ released by CodeDeploy or by ECS itself (:class:`NativeRelease`)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from constructs import Construct
@@ -24,11 +24,26 @@ from constructs_lib.engines import engine
 from constructs_lib.engines.codedeploy import SERVICE_IGNORE_CHANGES
 from constructs_lib.engines.ecs import NATIVE_SERVICE_IGNORE_CHANGES, NativeRelease
 from constructs_lib.iam import policy_document, service_trust_policy, statement
-from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
+from constructs_lib.naming import aws_name
 from constructs_lib.release_spec import (
     DeploymentEngine,
     ServiceTarget,
     check_engine,
+)
+from constructs_lib.service_images import (
+    ACCOUNT_ID_LENGTH,
+    PULL_ACTIONS,
+    ImagePuller,
+    ImageSource,
+    OwnRepositoryProps,
+    own_repository,
+)
+from constructs_lib.service_names import (
+    execution_role_name,
+    log_group_name,
+    longest_release_target,
+    repository_name,
+    task_role_name,
 )
 from constructs_lib.validation import (
     ValidationError,
@@ -45,40 +60,20 @@ __all__ = [
     "SERVICE_IGNORE_CHANGES",
     "FargateService",
     "FargateServiceProps",
+    "ImagePuller",
+    "ImageSource",
     "NativeRelease",
+    "execution_role_name",
+    "log_group_name",
     "longest_release_target",
+    "repository_name",
+    "task_role_name",
     "validate_service_settings",
 ]
 CONTAINER_INSIGHTS_MODES = ("disabled", "enabled", "enhanced")
 BOOTSTRAP_VERSION = "bootstrap"
 ECR_PUBLIC = "public.ecr.aws"
-ACCOUNT_ID_LENGTH = 12
-PULL_ACTIONS = (
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-)
-"""What pulling an image takes (the registry login aside)."""
 CACHE_PREFIX_MAX = 30  # ECR's limit for a pull-through cache rule's repository prefix
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImageSource:
-    """Repositories of another environment whose images the service runs (a promoted
-    environment runs its source's images, by digest)."""
-
-    repository_urls: Mapping[str, str]
-    """Per container name."""
-    repository_arns: Mapping[str, str]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImagePuller:
-    """Roles of another account that may pull the service's images (the task execution
-    roles of environments promoted from this one)."""
-
-    account_id: str
-    role_arns: Sequence[str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,61 +181,6 @@ class FargateServiceProps:
         ]
 
 
-def repository_name(name_prefix: str, container: str) -> str:
-    return f"{name_prefix}/{container}"
-
-
-def log_group_name(name_prefix: str, container: str) -> str:
-    return f"/ecs/{name_prefix}/{container}"
-
-
-def task_role_name(name_prefix: str) -> str:
-    return aws_name(name_prefix, "task", max_length=IAM_ROLE_NAME_MAX)
-
-
-def execution_role_name(name_prefix: str) -> str:
-    return aws_name(name_prefix, "task-execution", max_length=IAM_ROLE_NAME_MAX)
-
-
-# The longest partition and DNS suffix a reference can resolve to (aws-iso-b; aws-cn's
-# amazonaws.com.cn), and an account id.
-_LONGEST_PARTITION = "aws-iso-b"
-_LONGEST_DNS_SUFFIX = "amazonaws.com.cn"
-_ACCOUNT_STAND_IN = "123456789012"
-
-
-def longest_release_target(
-    name_prefix: str, region: str, task: TaskSpec, image_home: str | None = None
-) -> ServiceTarget:
-    """The :class:`ServiceTarget` a service named ``name_prefix`` exposes, with every
-    reference resolved to the longest value it can take: what a release template rendered
-    from it can weigh, known before anything is synthesized (Parameter Store caps it).
-    ``image_home``: the name prefix of the service whose repositories hold the images, when
-    not this one's."""
-    account, partition = _ACCOUNT_STAND_IN, _LONGEST_PARTITION
-    registry = f"{account}.dkr.ecr.{region}.{_LONGEST_DNS_SUFFIX}"
-    home = image_home or name_prefix
-    repositories = {c.name: repository_name(home, c.name) for c in task.containers}
-    return ServiceTarget(
-        cluster_name=name_prefix,
-        cluster_arn=f"arn:{partition}:ecs:{region}:{account}:cluster/{name_prefix}",
-        service_name=name_prefix,
-        service_arn=f"arn:{partition}:ecs:{region}:{account}:service/{name_prefix}/{name_prefix}",
-        task_family=name_prefix,
-        execution_role_arn=f"arn:{partition}:iam::{account}:role/{execution_role_name(name_prefix)}",
-        task_role_arn=f"arn:{partition}:iam::{account}:role/{task_role_name(name_prefix)}",
-        subnet_ids=(),
-        security_group_ids=(),
-        assign_public_ip=False,
-        repository_urls={n: f"{registry}/{repo}" for n, repo in repositories.items()},
-        repository_arns={
-            n: f"arn:{partition}:ecr:{region}:{account}:repository/{repo}"
-            for n, repo in repositories.items()
-        },
-        log_group_names={n: log_group_name(name_prefix, n) for n in repositories},
-    )
-
-
 def validate_service_settings(
     *,
     desired_count: object,
@@ -297,7 +237,20 @@ class FargateService(Construct):
         self.repositories = (
             {}
             if props.image_source
-            else {c.name: self._repository(c.name, partition) for c in props.task.containers}
+            else {
+                c.name: own_repository(
+                    self,
+                    c.name,
+                    OwnRepositoryProps(
+                        name_prefix=prefix,
+                        images_to_keep=props.ecr_images_to_keep,
+                        force_delete=props.ecr_force_delete,
+                        pullers=props.image_pullers,
+                    ),
+                    partition,
+                )
+                for c in props.task.containers
+            }
         )
         """The service's own repositories (none when its images come from elsewhere)."""
         self.repository_urls: dict[str, str] = (
@@ -437,38 +390,6 @@ class FargateService(Construct):
         """Service attributes Terraform leaves to the deployer (and autoscaler)."""
         extra = ("desired_count",) if self.props.autoscaled else ()
         return self._control.ignore_changes + extra
-
-    def _repository(self, container: str, partition: str) -> aws.EcrRepository:
-        repo = aws.EcrRepository(
-            self,
-            f"ecr-{container}",
-            name=repository_name(self.props.name_prefix, container),
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration=aws.EcrRepositoryImageScanningConfiguration(
-                scan_on_push=True
-            ),
-            # KMS with the account's AWS managed aws/ecr key: audited key use in CloudTrail,
-            # no key policy to maintain.
-            encryption_configuration=[
-                aws.EcrRepositoryEncryptionConfiguration(encryption_type="KMS")
-            ],
-            force_delete=self.props.ecr_force_delete,
-        )
-        aws.EcrLifecyclePolicy(
-            self,
-            f"ecr-{container}-lifecycle",
-            repository=repo.name,
-            policy=_ecr_lifecycle_policy(self.props.ecr_images_to_keep),
-        )
-        pullers = self.props.image_pullers
-        if pullers:
-            aws.EcrRepositoryPolicy(
-                self,
-                f"ecr-{container}-pullers",
-                repository=repo.name,
-                policy=_pullers_policy(pullers, partition),
-            )
-        return repo
 
     def _execution_role(
         self, partition: str, account: str, secret_statements: Sequence[dict[str, object]]
@@ -638,54 +559,4 @@ def _ecs_tasks_trust(partition: str, account: str, region: str) -> str:
             "StringEquals": {"aws:SourceAccount": account},
             "ArnLike": {"aws:SourceArn": f"arn:{partition}:ecs:{region}:{account}:*"},
         },
-    )
-
-
-def _pullers_policy(pullers: Sequence[ImagePuller], partition: str) -> str:
-    """Pull rights for other accounts' roles: each account as principal, narrowed to the
-    named roles by condition (so the policy is valid before those roles exist, and neither
-    account's stack has to be applied first)."""
-    return policy_document(
-        {
-            "Sid": "PullFromPromotedEnvironments",
-            "Effect": "Allow",
-            "Principal": {
-                "AWS": sorted({f"arn:{partition}:iam::{p.account_id}:root" for p in pullers})
-            },
-            "Action": list(PULL_ACTIONS),
-            "Condition": {
-                "ArnEquals": {"aws:PrincipalArn": sorted({a for p in pullers for a in p.role_arns})}
-            },
-        }
-    )
-
-
-def _ecr_lifecycle_policy(images_to_keep: int) -> str:
-    return json.dumps(
-        {
-            "rules": [
-                {
-                    "rulePriority": 1,
-                    "description": "Expire untagged layers a day after they lost their tag",
-                    "selection": {
-                        "tagStatus": "untagged",
-                        "countType": "sinceImagePushed",
-                        "countUnit": "days",
-                        "countNumber": 1,
-                    },
-                    "action": {"type": "expire"},
-                },
-                {
-                    "rulePriority": 2,
-                    "description": f"Keep the newest {images_to_keep} images",
-                    "selection": {
-                        "tagStatus": "any",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": images_to_keep,
-                    },
-                    "action": {"type": "expire"},
-                },
-            ]
-        },
-        sort_keys=True,
     )
