@@ -71,8 +71,10 @@ system-deps:
 	  fi; \
 	fi
 
+# One worker per core, a test module's tests (and its module fixtures: an emulator, a
+# Terraform working copy) in one worker; session fixtures synthesize once per worker.
 test: $(PY_STAMP) $(NODE_STAMP) system-deps
-	python -m pytest
+	python -m pytest -n auto --dist loadfile
 
 # Everything but the real processes, Terraform and the CLI: the inner loop.
 test-fast: $(PY_STAMP)

@@ -101,6 +101,9 @@ class Emulator:
 
     def __enter__(self) -> Emulator:
         self._server.start()
+        # moto's state lives in the process, not the server: a new emulator starts empty
+        # whatever an earlier one in this process held.
+        reset(self.endpoint)
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -174,6 +177,9 @@ class Background:
                 time.sleep(0.1)
             if not process_gone(self.pid):
                 os.kill(self.pid, signal.SIGKILL)
+                killed = time.monotonic() + timeout
+                while not process_gone(self.pid) and time.monotonic() < killed:
+                    time.sleep(0.1)
         self.record(state_dir).unlink(missing_ok=True)
 
 
