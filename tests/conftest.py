@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 
-# Before anything imports jsii: silence its end-of-life banner where a system Node 20 is used.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
 from pathlib import Path

