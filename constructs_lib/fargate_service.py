@@ -31,7 +31,6 @@ from constructs_lib.release_spec import (
     check_engine,
 )
 from constructs_lib.service_images import (
-    ACCOUNT_ID_LENGTH,
     PULL_ACTIONS,
     ImagePuller,
     ImageSource,
@@ -47,6 +46,7 @@ from constructs_lib.service_names import (
 )
 from constructs_lib.validation import (
     ValidationError,
+    check_account_id,
     check_cidr,
     check_int_range,
     check_log_retention,
@@ -164,10 +164,7 @@ class FargateServiceProps:
                 if c.name not in source.repository_urls or c.name not in source.repository_arns:
                     raise ValidationError("image_source", f"no repository for {c.name!r}")
         for i, puller in enumerate(self.image_pullers):
-            if not (len(puller.account_id) == ACCOUNT_ID_LENGTH and puller.account_id.isdigit()):
-                raise ValidationError(
-                    f"image_pullers[{i}].account_id", "must be a 12-digit account id"
-                )
+            check_account_id(f"image_pullers[{i}].account_id", puller.account_id)
             if not puller.role_arns:
                 raise ValidationError(f"image_pullers[{i}].role_arns", "names no role")
 

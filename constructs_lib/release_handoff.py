@@ -25,12 +25,11 @@ from constructs_lib.iam import statement
 from constructs_lib.naming import aws_name
 from constructs_lib.pipeline_kit import PipelineKit
 from constructs_lib.secure_bucket import BucketWriter, SecureBucket, SecureBucketProps, bucket_name
-from constructs_lib.validation import ValidationError, check_resource_prefix
+from constructs_lib.validation import check_account_id, check_resource_prefix
 
 HANDOFF_PURPOSE = "releases"
 HANDOFF_OBJECT = "release.zip"
 EVENT_RULE_NAME_MAX = 64
-_ACCOUNT_RE_LENGTH = 12
 
 
 def handoff_key(source_name_prefix: str) -> str:
@@ -78,11 +77,8 @@ class ReleaseHandoffProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("source_name_prefix", self.source_name_prefix, max_length=200)
-        publisher = self.publisher
-        if publisher is not None and not (
-            len(publisher.account_id) == _ACCOUNT_RE_LENGTH and publisher.account_id.isdigit()
-        ):
-            raise ValidationError("publisher.account_id", "must be a 12-digit account id")
+        if self.publisher is not None:
+            check_account_id("publisher.account_id", self.publisher.account_id)
 
 
 class ReleaseHandoff(Construct):

@@ -16,10 +16,14 @@ from constructs import Construct
 from constructs_lib import bindings as aws
 from constructs_lib.iam import policy_document
 from constructs_lib.naming import aws_name
-from constructs_lib.validation import ValidationError, check_int_range, check_resource_prefix
+from constructs_lib.validation import (
+    ACCOUNT_ID_LENGTH,
+    ValidationError,
+    check_int_range,
+    check_resource_prefix,
+)
 
 BUCKET_NAME_MAX = 63
-_ACCOUNT_ID_LENGTH = 12
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +69,7 @@ class SecureBucketProps:
 
 def bucket_name(prefix: str, purpose: str, region: str, account: str) -> str:
     """Globally unique by construction: the account id and region are part of the name."""
-    room = BUCKET_NAME_MAX - len(f"-{'0' * _ACCOUNT_ID_LENGTH}-{region}")
+    room = BUCKET_NAME_MAX - len(f"-{'0' * ACCOUNT_ID_LENGTH}-{region}")
     if room < len(purpose) + 2:
         raise ValidationError("region", f"{region!r} leaves no room for a bucket name")
     return f"{aws_name(prefix, purpose, max_length=room)}-{account}-{region}"

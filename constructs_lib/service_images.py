@@ -14,7 +14,6 @@ from constructs_lib import bindings as aws
 from constructs_lib.iam import policy_document
 from constructs_lib.service_names import repository_name
 
-ACCOUNT_ID_LENGTH = 12
 PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
     "ecr:BatchGetImage",

@@ -289,3 +289,14 @@ def check_hosted_zone_id(field: str, value: object) -> str:
             f"got {show(value)}",
         )
     return value
+
+
+ACCOUNT_ID_LENGTH = 12
+_ACCOUNT_ID_RE = re.compile(rf"\d{{{ACCOUNT_ID_LENGTH}}}")
+
+
+def check_account_id(field: str, value: object) -> str:
+    """A 12-digit AWS account id, as a string (an integer loses leading zeros)."""
+    if not isinstance(value, str) or not _ACCOUNT_ID_RE.fullmatch(value):
+        raise ValidationError(field, f"{show(value)} is not a 12-digit AWS account id")
+    return value

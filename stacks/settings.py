@@ -42,6 +42,7 @@ from constructs_lib.release_spec import (
 from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
     ValidationError,
+    check_account_id,
     check_domain_name,
     check_fargate_size,
     check_hosted_zone_id,
@@ -71,7 +72,6 @@ RESERVED_NAME_PREFIXES = ("internal-", "sthree-", "amzn-s3-demo-")
 # AWS allows 50 tags per resource; the stack sets up to 5 itself (Project, Environment,
 # ManagedBy, and on subnets Name and Tier).
 TAGS_MAX = 45
-ACCOUNT_ID_RE = re.compile(r"\d{12}")
 APPROVALS: tuple[Literal["none", "manual"], ...] = ("none", "manual")
 BUILD_ONLY_PIPELINE_SETTINGS = (
     "repository",
@@ -676,10 +676,7 @@ def _secrets(t: _Table, region: str, environment: Mapping[str, str]) -> dict[str
 def _account_id(root: _Table) -> str | None:
     if "account_id" not in root:
         return None
-    value = root.get("account_id", str, "")
-    if not ACCOUNT_ID_RE.fullmatch(value):
-        raise ValidationError("account_id", f"{show(value)} is not a 12-digit AWS account id")
-    return value
+    return check_account_id("account_id", root.get("account_id", str, ""))
 
 
 def _pipeline(t: _Table) -> PipelineSettings:
