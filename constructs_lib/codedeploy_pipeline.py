@@ -49,7 +49,6 @@ from constructs_lib.iam import statement
 from constructs_lib.naming import aws_name
 from constructs_lib.pipeline_kit import (
     BUILD_ARTIFACT,
-    PIPELINE_ROLE,
     SOURCE_ARTIFACT,
     ProjectSpec,
     action,
@@ -228,12 +227,6 @@ class CodeDeployPipeline(Construct):
 
     def _pipeline(self) -> aws.Codepipeline:
         props = self.props
-        role, policy = self._kit.role(
-            PIPELINE_ROLE,
-            "codepipeline.amazonaws.com",
-            f"Runs the {props.name_prefix} release pipeline",
-            self._pipeline_statements(),
-        )
         file_paths = (
             aws.CodepipelineTriggerGitConfigurationPushFilePaths(
                 includes=list(props.file_path_filters)
@@ -241,17 +234,10 @@ class CodeDeployPipeline(Construct):
             if props.file_path_filters
             else None
         )
-        return aws.Codepipeline(
+        return self._parts.pipeline(
             self,
-            "pipeline",
-            name=props.name_prefix,
-            pipeline_type="V2",
-            # A newer commit overtakes one still waiting: the newest push is what ships.
-            execution_mode="SUPERSEDED",
-            role_arn=role.arn,
-            artifact_store=[
-                aws.CodepipelineArtifactStore(location=self.artifacts.bucket_name, type="S3")
-            ],
+            description=f"Runs the {props.name_prefix} release pipeline",
+            statements=self._pipeline_statements(),
             trigger=[
                 aws.CodepipelineTrigger(
                     provider_type="CodeStarSourceConnection",
@@ -268,7 +254,7 @@ class CodeDeployPipeline(Construct):
                     ),
                 )
             ],
-            stage=[
+            sources=[
                 stage(
                     "Source",
                     action(
@@ -309,37 +295,28 @@ class CodeDeployPipeline(Construct):
                         },
                     ),
                 ),
-                *([self.approval.stage()] if self.approval else []),
-                stage("Deploy", deploy_action(self.release)),
-                *self._parts.publish_stages(),
             ],
-            depends_on=[policy],
+            deploy=stage("Deploy", deploy_action(self.release)),
+            approval=self.approval,
         )
 
     def _pipeline_statements(self) -> list[dict[str, Any]]:
-        return self._parts.pipeline_statements(
-            [
-                # Connections created since mid-2024 have codeconnections ARNs, older ones
-                # codestar-connections ARNs, and either API name may be called: each action
-                # is granted on the connection's ARN spelled with its own service prefix.
-                statement(
-                    "UseOwnConnection",
-                    ["codeconnections:UseConnection"],
-                    [self._connection_arn_as("codeconnections")],
-                ),
-                statement(
-                    "UseOwnConnectionLegacyName",
-                    ["codestar-connections:UseConnection"],
-                    [self._connection_arn_as("codestar-connections")],
-                ),
-                statement(
-                    "RunOwnBuild",
-                    ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
-                    [self.build_project.arn],
-                ),
-            ],
-            self.approval,
-        )
+        return [
+            # Connections created since mid-2024 have codeconnections ARNs, older ones
+            # codestar-connections ARNs, and either API name may be called: each action
+            # is granted on the connection's ARN spelled with its own service prefix.
+            statement(
+                "UseOwnConnection",
+                ["codeconnections:UseConnection"],
+                [self._connection_arn_as("codeconnections")],
+            ),
+            statement(
+                "UseOwnConnectionLegacyName",
+                ["codestar-connections:UseConnection"],
+                [self._connection_arn_as("codestar-connections")],
+            ),
+            self._parts.run_project_statement("RunOwnBuild", self.build_project),
+        ]
 
     def _connection_arn_as(self, prefix: str) -> str:
         arn = self.connection_arn

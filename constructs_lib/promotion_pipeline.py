@@ -23,10 +23,8 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.engines import ReleaseStage
-from constructs_lib.iam import statement
 from constructs_lib.pipeline_kit import (
     BUILD_ARTIFACT,
-    PIPELINE_ROLE,
     ProjectSpec,
     action,
     deploy_action,
@@ -138,27 +136,11 @@ class PromotionPipeline(Construct):
         )
 
     def _pipeline(self) -> aws.Codepipeline:
-        props = self.props
-        parts = self._parts
-        role, policy = parts.kit.role(
-            PIPELINE_ROLE,
-            "codepipeline.amazonaws.com",
-            f"Runs the {props.name_prefix} promotion pipeline",
-            parts.pipeline_statements(self._own_statements(), self.approval),
-        )
-        return aws.Codepipeline(
+        return self._parts.pipeline(
             self,
-            "pipeline",
-            name=props.name_prefix,
-            pipeline_type="V2",
-            # A newer release overtakes one still waiting (for approval, say): the newest
-            # successful release of the source is what ships.
-            execution_mode="SUPERSEDED",
-            role_arn=role.arn,
-            artifact_store=[
-                aws.CodepipelineArtifactStore(location=self.artifacts.bucket_name, type="S3")
-            ],
-            stage=[
+            description=f"Runs the {self.props.name_prefix} promotion pipeline",
+            statements=self._own_statements(),
+            sources=[
                 stage(
                     "Source",
                     action(
@@ -174,31 +156,25 @@ class PromotionPipeline(Construct):
                         },
                     ),
                 ),
-                *([self.approval.stage()] if self.approval else []),
-                stage(
-                    "Deploy",
-                    action(
-                        "Release",
-                        category="Build",
-                        provider="CodeBuild",
-                        input_artifacts=[HANDOFF_ARTIFACT],
-                        output_artifacts=[BUILD_ARTIFACT],
-                        configuration={"ProjectName": self.release_project.name},
-                        run_order=1,
-                    ),
-                    deploy_action(self.release, run_order=2),
-                ),
-                *parts.publish_stages(),
             ],
-            depends_on=[policy],
+            deploy=stage(
+                "Deploy",
+                action(
+                    "Release",
+                    category="Build",
+                    provider="CodeBuild",
+                    input_artifacts=[HANDOFF_ARTIFACT],
+                    output_artifacts=[BUILD_ARTIFACT],
+                    configuration={"ProjectName": self.release_project.name},
+                    run_order=1,
+                ),
+                deploy_action(self.release, run_order=2),
+            ),
+            approval=self.approval,
         )
 
     def _own_statements(self) -> list[dict[str, Any]]:
         return [
             *self.handoff.source_statements(),
-            statement(
-                "RunOwnReleaseBuild",
-                ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
-                [self.release_project.arn],
-            ),
+            self._parts.run_project_statement("RunOwnReleaseBuild", self.release_project),
         ]

@@ -27,6 +27,7 @@ from constructs_lib.engines import ReleaseStage
 from constructs_lib.iam import statement
 from constructs_lib.pipeline_kit import (
     BUILD_ARTIFACT,
+    PIPELINE_ROLE,
     PipelineKit,
     action,
     artifact_statements,
@@ -227,7 +228,57 @@ class ReleaseParts:
             ReleaseApprovalProps(name_prefix=props.name_prefix, emails=props.approval_emails),
         )
 
-    def publish_stages(self) -> list[aws.CodepipelineStage]:
+    def pipeline(
+        self,
+        scope: Construct,
+        *,
+        description: str,
+        statements: Sequence[dict[str, Any]],
+        sources: Sequence[aws.CodepipelineStage],
+        deploy: aws.CodepipelineStage,
+        approval: ReleaseApproval | None,
+        trigger: Sequence[aws.CodepipelineTrigger] | None = None,
+    ) -> aws.Codepipeline:
+        """The pipeline: ``sources`` (its source and build), the approval if any, ``deploy``,
+        then the hand-offs; run by a role with ``statements`` (what its own stages do) and
+        what every release pipeline does."""
+        role, policy = self.kit.role(
+            PIPELINE_ROLE,
+            "codepipeline.amazonaws.com",
+            description,
+            self._pipeline_statements(statements, approval),
+        )
+        return aws.Codepipeline(
+            scope,
+            "pipeline",
+            name=self.props.name_prefix,
+            pipeline_type="V2",
+            # A newer run overtakes one still waiting (for approval, say): the newest release
+            # is what ships.
+            execution_mode="SUPERSEDED",
+            role_arn=role.arn,
+            artifact_store=[
+                aws.CodepipelineArtifactStore(location=self.artifacts.bucket_name, type="S3")
+            ],
+            trigger=list(trigger) if trigger else None,
+            stage=[
+                *sources,
+                *([approval.stage()] if approval else []),
+                deploy,
+                *self._publish_stages(),
+            ],
+            depends_on=[policy],
+        )
+
+    def run_project_statement(self, sid: str, project: aws.CodebuildProject) -> dict[str, Any]:
+        """The pipeline runs one of its CodeBuild projects."""
+        return statement(
+            sid,
+            ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
+            [project.arn],
+        )
+
+    def _publish_stages(self) -> list[aws.CodepipelineStage]:
         """After a successful deploy only: the release for each promoted environment."""
         destinations = self.props.publish_to
         if not destinations:
@@ -253,7 +304,7 @@ class ReleaseParts:
             )
         ]
 
-    def pipeline_statements(
+    def _pipeline_statements(
         self, own: Sequence[dict[str, Any]], approval: ReleaseApproval | None
     ) -> list[dict[str, Any]]:
         """The pipeline role: its artifacts, ``own`` (source and build), the release, the
