@@ -63,6 +63,7 @@ from constructs_lib.pipeline_settings import (
     TERMINATION_WAIT_MAX_MINUTES,
     validate_deployment_settings,
     validate_pipeline_settings,
+    validate_source_settings,
 )
 from constructs_lib.release_pipeline import (
     DEFAULT_BUILD_IMAGE,
@@ -119,14 +120,11 @@ class CodeDeployPipelineProps(ReleasePipelineProps):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        validate_pipeline_settings(
+        validate_source_settings(
             repository=self.repository,
             branch=self.branch,
             connection_arn=self.connection_arn,
             buildspec_path=self.buildspec_path,
-            build_compute_type=self.build_compute_type,
-            build_timeout_minutes=self.build_timeout_minutes,
-            artifact_expiry_days=self.artifact_expiry_days,
         )
 
 

@@ -30,7 +30,6 @@ from constructs_lib.pipeline_kit import (
     deploy_action,
     stage,
 )
-from constructs_lib.pipeline_settings import validate_build_settings
 from constructs_lib.release_handoff import Publisher, ReleaseHandoff, ReleaseHandoffProps
 from constructs_lib.release_pipeline import ReleaseParts, ReleasePipelineProps
 from constructs_lib.validation import ValidationError, check_resource_prefix
@@ -59,11 +58,6 @@ class PromotionPipelineProps(ReleasePipelineProps):
             raise ValidationError("source_name_prefix", "is this pipeline's own environment")
         if not self.release_buildspec.strip():
             raise ValidationError("release_buildspec", "is empty")
-        validate_build_settings(
-            build_compute_type=self.build_compute_type,
-            build_timeout_minutes=self.build_timeout_minutes,
-            artifact_expiry_days=self.artifact_expiry_days,
-        )
 
 
 def terraform_literal(text: str) -> str:

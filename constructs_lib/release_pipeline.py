@@ -33,7 +33,11 @@ from constructs_lib.pipeline_kit import (
     artifact_statements,
     stage,
 )
-from constructs_lib.pipeline_settings import ALL_AT_ONCE, validate_deployment_settings
+from constructs_lib.pipeline_settings import (
+    ALL_AT_ONCE,
+    validate_build_settings,
+    validate_deployment_settings,
+)
 from constructs_lib.release_approval import ReleaseApproval, ReleaseApprovalProps
 from constructs_lib.release_handoff import HandoffDestination
 from constructs_lib.release_spec import (
@@ -118,6 +122,12 @@ class ReleasePipelineProps:
                 "hooks",
                 f"{unknown[0]!r} is not an ECS lifecycle event ({', '.join(ECS_HOOK_EVENTS)})",
             )
+        # Every pipeline runs a CodeBuild step and keeps artifacts.
+        validate_build_settings(
+            build_compute_type=self.build_compute_type,
+            build_timeout_minutes=self.build_timeout_minutes,
+            artifact_expiry_days=self.artifact_expiry_days,
+        )
         validate_deployment_settings(
             deployment_config=self.deployment_config,
             ready_wait_minutes=self.ready_wait_minutes,
