@@ -22,14 +22,13 @@ from constructs_lib.alb_blue_green import (
 from constructs_lib.codedeploy_pipeline import (
     ALL_AT_ONCE,
     validate_deployment_settings,
-    validate_pipeline_settings,
 )
 from constructs_lib.container_secrets import check_kms_key_arn, parse_secret_arn
 from constructs_lib.container_spec import is_variable_name
 from constructs_lib.engines import engine
 from constructs_lib.fargate_service import longest_release_target, validate_service_settings
 from constructs_lib.network import NatGateways, plan_subnets
-from constructs_lib.pipeline_settings import validate_build_settings
+from constructs_lib.pipeline_settings import validate_build_settings, validate_source_settings
 from constructs_lib.release_alarms import AlarmThresholds
 from constructs_lib.release_approval import check_email
 from constructs_lib.release_spec import (
@@ -691,26 +690,18 @@ def _pipeline(t: _Table) -> PipelineSettings:
     d = PipelineSettings(repository="")
     p = PipelineSettings(
         repository=t.get("repository", str, ""),
-        approval=_choice(t, "approval", APPROVALS, d.approval),
-        approval_emails=_approval_emails(t),
         branch=t.get("branch", str, d.branch),
         connection_arn=t.get("connection_arn", str, "") or None,
         file_paths=t.strings("file_paths", d.file_paths),
         buildspec_path=t.get("buildspec_path", str, d.buildspec_path),
-        build_compute_type=t.get("build_compute_type", str, d.build_compute_type),
-        build_timeout_minutes=t.get("build_timeout_minutes", int, d.build_timeout_minutes),
-        artifact_expiry_days=t.get("artifact_expiry_days", int, d.artifact_expiry_days),
-        artifact_force_destroy=t.get("artifact_force_destroy", bool, d.artifact_force_destroy),
+        **_release_step(t),
     )
     t.finish()
-    validate_pipeline_settings(
+    validate_source_settings(
         repository=p.repository,
         branch=p.branch,
         connection_arn=p.connection_arn,
         buildspec_path=p.buildspec_path,
-        build_compute_type=p.build_compute_type,
-        build_timeout_minutes=p.build_timeout_minutes,
-        artifact_expiry_days=p.artifact_expiry_days,
         field_prefix=t.prefix,
     )
     if len(p.file_paths) > FILE_PATHS_MAX:
@@ -727,7 +718,7 @@ def _pipeline(t: _Table) -> PipelineSettings:
                 f"{show(pattern)}: control characters and line breaks are not allowed",
             )
         check_template_free(t.name(f"file_paths[{i}]"), pattern)
-    _check_approval(t, p)
+    _check_release_step(t, p)
     return p
 
 
@@ -740,26 +731,37 @@ def _promoted_pipeline(t: _Table, promote_from: str) -> PipelineSettings:
                 f"means nothing with promote_from = {promote_from!r}: this environment builds "
                 f"nothing, it releases what {promote_from!r} built",
             )
-    d = PipelineSettings(repository="")
-    p = PipelineSettings(
-        repository="",
-        promote_from=promote_from,
-        approval=_choice(t, "approval", APPROVALS, d.approval),
-        approval_emails=_approval_emails(t),
-        build_compute_type=t.get("build_compute_type", str, d.build_compute_type),
-        build_timeout_minutes=t.get("build_timeout_minutes", int, d.build_timeout_minutes),
-        artifact_expiry_days=t.get("artifact_expiry_days", int, d.artifact_expiry_days),
-        artifact_force_destroy=t.get("artifact_force_destroy", bool, d.artifact_force_destroy),
-    )
+    p = PipelineSettings(repository="", promote_from=promote_from, **_release_step(t))
     t.finish()
+    _check_release_step(t, p)
+    return p
+
+
+def _release_step(t: _Table) -> dict[str, Any]:
+    """What every pipeline has, building or promoted: the approval, the CodeBuild step that
+    renders its releases, and its artifacts."""
+    d = PipelineSettings(repository="")
+    return {
+        "approval": _choice(t, "approval", APPROVALS, d.approval),
+        "approval_emails": _approval_emails(t),
+        "build_compute_type": t.get("build_compute_type", str, d.build_compute_type),
+        "build_timeout_minutes": t.get("build_timeout_minutes", int, d.build_timeout_minutes),
+        "artifact_expiry_days": t.get("artifact_expiry_days", int, d.artifact_expiry_days),
+        "artifact_force_destroy": t.get("artifact_force_destroy", bool, d.artifact_force_destroy),
+    }
+
+
+def _check_release_step(t: _Table, p: PipelineSettings) -> None:
     validate_build_settings(
         build_compute_type=p.build_compute_type,
         build_timeout_minutes=p.build_timeout_minutes,
         artifact_expiry_days=p.artifact_expiry_days,
         field_prefix=t.prefix,
     )
-    _check_approval(t, p)
-    return p
+    if p.approval_emails and p.approval != "manual":
+        raise ValidationError(
+            t.name("approval_emails"), 'only with approval = "manual" (nothing to approve)'
+        )
 
 
 def _approval_emails(t: _Table) -> tuple[str, ...]:
@@ -769,13 +771,6 @@ def _approval_emails(t: _Table) -> tuple[str, ...]:
     if len(set(emails)) != len(emails):
         raise ValidationError(t.name("approval_emails"), "lists an address twice")
     return emails
-
-
-def _check_approval(t: _Table, p: PipelineSettings) -> None:
-    if p.approval_emails and p.approval != "manual":
-        raise ValidationError(
-            t.name("approval_emails"), 'only with approval = "manual" (nothing to approve)'
-        )
 
 
 def _deployment(t: _Table) -> DeploymentSettings:
