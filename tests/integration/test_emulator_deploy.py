@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,22 +89,50 @@ def skip_without_terraform() -> None:
 def applied(settings: Settings, work: Path, endpoint: str) -> Deployment:
     """``settings`` (made fit for the emulator) synthesized and applied to the emulator at
     ``endpoint``, which may already hold what the stack refers to."""
+    return apply(prepared(settings, work, endpoint))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A stack synthesized into its Terraform working copy, not applied yet."""
+
+    settings: Settings
+    workspace: Any  # tools.emulator.Workspace
+    endpoint: str
+    stack_resources: int
+
+
+def prepared(
+    settings: Settings, work: Path, endpoint: str, others: Sequence[Settings] = ()
+) -> Prepared:
+    """``settings`` made fit for the emulator and synthesized, its promotions planned with
+    ``others``, into a working copy aimed at the emulator at ``endpoint``."""
     from tools.emulator import Workspace, for_emulator, synth
 
     settings = for_emulator(settings)
-    stack_dir = synth(settings, work / "synth")
+    work.mkdir(parents=True, exist_ok=True)
+    stack_dir = synth(settings, work / "synth", others)
     stack_resources = sum(
         len(instances) for instances in _synthesized(stack_dir)["resource"].values()
     )
     workspace = Workspace.create(stack_dir, work / "terraform", endpoint)
+    return Prepared(settings, workspace, endpoint, stack_resources)
+
+
+def apply(stack: Prepared) -> Deployment:
+    """``terraform init`` and ``apply`` of a prepared stack."""
+    workspace = stack.workspace
     init = workspace.run("init", "-input=false", timeout=TERRAFORM_TIMEOUT)
     assert init.returncode == 0, init.stdout[-3000:] + init.stderr
     started = time.monotonic()
-    apply = workspace.run(
+    done = workspace.run(
         "apply", "-auto-approve", "-input=false", "-parallelism=20", timeout=TERRAFORM_TIMEOUT
     )
-    assert apply.returncode == 0, apply.stdout[-4000:] + apply.stderr
-    return Deployment(settings, workspace, endpoint, time.monotonic() - started, stack_resources)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr
+    return Deployment(
+        stack.settings, workspace, stack.endpoint, time.monotonic() - started,
+        stack.stack_resources,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

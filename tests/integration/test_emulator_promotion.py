@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,8 @@ from stacks.settings import Settings
 from tests.integration.test_emulator_deploy import (
     TERRAFORM_TIMEOUT,
     Deployment,
+    apply,
+    prepared,
     remaining_resources,
     skip_without_terraform,
 )
@@ -73,29 +74,8 @@ class Promotion:
 def apply_together(environments: Sequence[Settings], work: Path, endpoint: str) -> list[Deployment]:
     """Each environment synthesized with all of them as its promotion partners, then all
     applied at once to the emulator at ``endpoint``."""
-    from tools.emulator import Workspace, synth
-
-    stacks = []
-    for settings in environments:  # one jsii runtime: synthesis stays sequential
-        directory = work / settings.environment
-        directory.mkdir()
-        stack_dir = synth(settings, directory / "synth", environments)
-        config = json.loads((stack_dir / "cdk.tf.json").read_text())
-        resources = sum(len(instances) for instances in config["resource"].values())
-        workspace = Workspace.create(stack_dir, directory / "terraform", endpoint)
-        stacks.append((settings, workspace, resources))
-
-    def apply(stack: tuple[Settings, Any, int]) -> Deployment:
-        settings, workspace, resources = stack
-        init = workspace.run("init", "-input=false", timeout=TERRAFORM_TIMEOUT)
-        assert init.returncode == 0, init.stdout[-3000:] + init.stderr
-        started = time.monotonic()
-        applied = workspace.run(
-            "apply", "-auto-approve", "-input=false", "-parallelism=20", timeout=TERRAFORM_TIMEOUT
-        )
-        assert applied.returncode == 0, applied.stdout[-4000:] + applied.stderr
-        return Deployment(settings, workspace, endpoint, time.monotonic() - started, resources)
-
+    # One jsii runtime: synthesis stays sequential; the applies run side by side.
+    stacks = [prepared(s, work / s.environment, endpoint, environments) for s in environments]
     with ThreadPoolExecutor(len(stacks)) as pool:
         return list(pool.map(apply, stacks))
 
