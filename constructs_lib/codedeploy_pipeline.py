@@ -218,8 +218,11 @@ class CodeDeployPipeline(Construct):
         return self._parts.release_timeout_minutes()
 
     def build_environment(self) -> dict[str, str]:
-        """The buildspec's inputs: which images to build from where, and the release spec."""
-        return self._parts.release_environment()
+        """The buildspec's inputs: which images to build from where and test how, and the
+        release spec."""
+        containers = self.props.task.containers
+        tests = " ".join(f"{c.build_context},{c.test_target}" for c in containers if c.test_target)
+        return self._parts.release_environment({"TEST_TARGETS": tests})
 
     # --- pipeline -----------------------------------------------------------------------
 

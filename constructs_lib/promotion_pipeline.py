@@ -103,11 +103,9 @@ class PromotionPipeline(Construct):
         self.handoff_object_key: str = self.handoff.object_key
 
     def release_environment(self) -> dict[str, str]:
-        """The release build's inputs: the building pipeline's, plus the manifest."""
-        environment = self._parts.release_environment()
-        # Nothing to test: the source's build ran the tests on the very same images.
-        del environment["TEST_TARGETS"]
-        return {**environment, "RELEASE_MANIFEST": MANIFEST_FILE}
+        """The release build's inputs, and the manifest: nothing to build or test (the
+        source's build ran the tests on the very same images)."""
+        return {**self._parts.release_environment(), "RELEASE_MANIFEST": MANIFEST_FILE}
 
     def _release_project(self) -> aws.CodebuildProject:
         props = self.props

@@ -196,18 +196,16 @@ class ReleaseParts:
             template_text(self.release.taskdef_template(render)),
         )
 
-    def release_environment(self) -> dict[str, str]:
+    def release_environment(self, build: Mapping[str, str] | None = None) -> dict[str, str]:
         """What the release step of the buildspec reads: which images, the templates, the
-        engine's inputs."""
+        engine's inputs; ``build``: what a pipeline that builds the images adds."""
         props = self.props
         urls = props.service.repository_urls
         return {
             "RELEASE_IMAGES": " ".join(
                 f"{c.name},{c.build_context},{urls[c.name]}" for c in props.task.containers
             ),
-            "TEST_TARGETS": " ".join(
-                f"{c.build_context},{c.test_target}" for c in props.task.containers if c.test_target
-            ),
+            **(build or {}),
             "PRIMARY_CONTAINER": props.primary_container,
             "TASKDEF_PARAMETER": self.taskdef_parameter.name,
             **self.release.build_environment(),
