@@ -101,6 +101,17 @@ def referenced(value: object, kind: str) -> str | None:
     return match["id"] if match and match["kind"] == kind else None
 
 
+def resource_named(
+    tf: Mapping[str, Any], kind: str, value: object, name_key: str
+) -> Mapping[str, Any] | None:
+    """The stack's resource of ``kind`` that ``value`` names: by a ``${kind.id...}``
+    reference, else by its literal name (``name_key``); None when it is not in the stack."""
+    found = resources(tf, kind)
+    resource_id = referenced(value, kind)
+    body = found.get(resource_id) if resource_id is not None else None
+    return body or next((r for r in found.values() if r.get(name_key) == value), None)
+
+
 def number(value: object, what: str, default: float | None = None) -> float:
     """A literal number, also one written as a string (as the provider schema often does)."""
     if value is None and default is not None:
@@ -141,13 +152,9 @@ def target_groups_referenced(
 def alarms_named(tf: Mapping[str, Any], names: Iterable[object]) -> tuple[Alarm, ...]:
     """The stack's alarms by reference or by name; an alarm outside the stack is an error
     (its timing is unknown)."""
-    alarms = resources(tf, "aws_cloudwatch_metric_alarm")
     found = []
     for name in names:
-        alarm_id = referenced(name, "aws_cloudwatch_metric_alarm")
-        body = alarms.get(alarm_id) if alarm_id is not None else None
-        if body is None:
-            body = next((a for a in alarms.values() if a.get("alarm_name") == name), None)
+        body = resource_named(tf, "aws_cloudwatch_metric_alarm", name, "alarm_name")
         if body is None:
             raise StackReadError(f"rollback alarm {name!r} is not an alarm of this stack")
         found.append(read_alarm(str(body.get("alarm_name", name)), body))

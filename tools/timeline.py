@@ -48,6 +48,7 @@ from constructs_lib.release_reading import (
     block,
     number,
     referenced,
+    resource_named,
     resources,
     whole,
 )
@@ -480,10 +481,7 @@ def _handoff_rule(tf: Mapping[str, Any], key: str) -> str:
 
 def _release_step(tf: Mapping[str, Any], action: Mapping[str, Any]) -> ReleaseStep:
     name = block(action, "configuration").get("ProjectName")
-    projects = resources(tf, "aws_codebuild_project")
-    project_id = referenced(name, "aws_codebuild_project")
-    project = projects.get(project_id) if project_id is not None else None
-    project = project or next((p for p in projects.values() if p.get("name") == name), None)
+    project = resource_named(tf, "aws_codebuild_project", name, "name")
     if project is None:
         raise TimelineError(
             f"the release step's CodeBuild project {name!r} is not a project of this stack: "

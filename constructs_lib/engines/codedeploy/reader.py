@@ -18,7 +18,7 @@ from constructs_lib.release_reading import (
     StackReadError,
     alarms_named,
     block,
-    referenced,
+    resource_named,
     resources,
     target_groups_referenced,
     whole,
@@ -108,11 +108,7 @@ def read_shift(tf: Mapping[str, Any], config_name: object) -> Shift:
 
 
 def _custom_config(tf: Mapping[str, Any], name: object) -> Mapping[str, Any]:
-    configs = resources(tf, "aws_codedeploy_deployment_config")
-    config_id = referenced(name, "aws_codedeploy_deployment_config")
-    body = configs.get(config_id) if config_id is not None else None
-    if body is None:
-        body = next((c for c in configs.values() if c.get("deployment_config_name") == name), None)
+    body = resource_named(tf, "aws_codedeploy_deployment_config", name, "deployment_config_name")
     if body is None:
         raise StackReadError(
             f"deployment config {name!r} is neither a predefined ECS config nor an "
