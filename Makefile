@@ -1,5 +1,6 @@
 # ecs-blue-green: every target bootstraps what it needs on a fresh machine (Python 3.11+).
 #   make synth   - synthesize every config/<env>.toml into cdktf.out/stacks/<project>-<env>/
+#   make synth FRAMEWORK=cdktn  - the same on CDK Terrain (every target takes FRAMEWORK)
 #   make test    - the whole test suite (installs Go and nginx with apt-get when root)
 #   make diff|deploy|destroy ENV=<env> (or STACK=<project>-<env>)  - the cdktf CLI, one stack
 #   make deploy-local|destroy-local [ENV=dev]  - apply to / tear down from a local AWS emulator
@@ -15,6 +16,12 @@ PIPENV_VERSION := 2026.10.3
 STACK ?=
 ENV ?= dev
 ARGS ?=
+# cdktf (default) or cdktn (CDK Terrain); the app reads it from ECS_BLUE_GREEN_FRAMEWORK.
+FRAMEWORK ?= $(or $(ECS_BLUE_GREEN_FRAMEWORK),cdktf)
+ifeq ($(filter $(FRAMEWORK),cdktf cdktn),)
+$(error FRAMEWORK=$(FRAMEWORK) is not a framework: use cdktf or cdktn)
+endif
+export ECS_BLUE_GREEN_FRAMEWORK := $(FRAMEWORK)
 
 TOOLS := .tools
 VENV := .venv
@@ -43,7 +50,7 @@ $(PIPENV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
 
 $(PY_STAMP): Pipfile.lock | $(PIPENV)
-	$(PIPENV) sync --dev --python "$$($(PYTHON) -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')"
+	$(PIPENV) sync --all --python "$$($(PYTHON) -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')"
 	@touch $@
 
 $(NODE_STAMP): package-lock.json | $(PY_STAMP)
@@ -93,8 +100,8 @@ diff deploy destroy: $(PY_STAMP) $(NODE_STAMP)
 	if [ -z "$$stack" ]; then \
 	  stack="$$(python main.py --stack-name $(ENV))"; \
 	fi; \
-	echo "cdktf $@ $$stack $(ARGS)"; \
-	cdktf $@ "$$stack" $(ARGS)
+	echo "$(FRAMEWORK) $@ $$stack $(ARGS)"; \
+	$(FRAMEWORK) $@ "$$stack" $(ARGS)
 
 # The stack on moto (in-memory AWS) with real Terraform; the emulator keeps running between
 # the two commands (.emulator/ holds its pid, port, log and the Terraform working copy).

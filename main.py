@@ -9,8 +9,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from stacks.promotion import plan_promotions
-from stacks.settings import Settings, SettingsError, load_settings
+try:
+    from stacks.promotion import plan_promotions
+    from stacks.settings import Settings, SettingsError, load_settings
+except ValueError as error:
+    # constructs_lib reads ECS_BLUE_GREEN_FRAMEWORK as it loads (constructs_lib.framework):
+    # a misspelt framework is bad input, one line and exit 2 like a bad setting.
+    if __name__ != "__main__" or type(error).__name__ != "UnknownFrameworkError":
+        raise
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(2)
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 CONFIG_DIR = PROJECT_ROOT / "config"

@@ -1,19 +1,21 @@
-"""The one place that imports cdktf and the prebuilt AWS provider bindings.
+"""The one place that imports the framework (cdktf or CDK Terrain) and its AWS bindings.
 
-cdktf was archived upstream on 2025-12-10; its community fork (CDK Terrain: ``cdktn`` and
-``cdktn-provider-aws``) is API-compatible under other package names. Keeping every import
-here makes that move a one-file change.
+Which one is :mod:`constructs_lib.framework`'s choice (``ECS_BLUE_GREEN_FRAMEWORK``, default
+cdktf): cdktf 0.21 with ``cdktf-cdktf-provider-aws`` (hashicorp/aws 6.25.0, frozen since
+cdktf's archival), or its maintained fork CDK Terrain, ``cdktn`` with ``cdktn-provider-aws``
+(6.69.1). The two have the same API and the same provider module and class names, so every
+construct is written once against the names below.
 
 Provider classes load on first use (PEP 562): the provider package costs seconds to import,
 and code that only validates settings or renders specs should not pay for it. Use them as
 ``bindings.Lb(...)`` (attribute access), not ``from constructs_lib.bindings import Lb`` at
 module level, to keep that saving.
 
-The provider package's ``__init__`` imports all 2,216 of its submodules (~7 s) although a
+The provider package's ``__init__`` imports all of its ~2,200 submodules (~7 s) although a
 stack uses about 40. :func:`_provider_submodule` loads only those: it registers the package
 as a bare module (its real search path, its jsii assembly loaded by ``_jsii`` as usual) so
-that importing ``cdktf_cdktf_provider_aws.lb`` runs ``lb/__init__.py`` and nothing else. Each
-submodule imports what it needs itself (``from .._jsii import *`` plus the cdktf and
+that importing ``<provider package>.lb`` runs ``lb/__init__.py`` and nothing else. Each
+submodule imports what it needs itself (``from .._jsii import *`` plus the framework and
 constructs assemblies); ``tests/unit/constructs_lib/test_bindings.py`` proves the
 synthesized JSON is byte-identical with and without the shim. Set
 ``ECS_BLUE_GREEN_FULL_PROVIDER_IMPORT=1`` to import the package the ordinary way; the shim
@@ -27,23 +29,51 @@ import importlib.util
 import os
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cdktf import (
-    App,
-    AssetType,
-    Fn,
-    ITerraformDependable,
-    LocalBackend,
-    S3Backend,
-    TerraformAsset,
-    TerraformLocal,
-    TerraformOutput,
-    TerraformResource,
-    TerraformResourceLifecycle,
-    TerraformStack,
-    Token,
-)
+import constructs_lib.framework as _framework
+
+FRAMEWORK: _framework.Framework = _framework.current()
+"""The framework line this process synthesizes with."""
+
+# What the framework provides, by the same names on both lines.
+__all__ = [
+    "App",
+    "AssetType",
+    "Fn",
+    "ITerraformDependable",
+    "LocalBackend",
+    "S3Backend",
+    "TerraformAsset",
+    "TerraformLocal",
+    "TerraformOutput",
+    "TerraformResource",
+    "TerraformResourceLifecycle",
+    "TerraformStack",
+    "Testing",
+    "Token",
+]
+
+if TYPE_CHECKING:  # one API: the checker reads cdktf's declarations for both lines
+    from cdktf import (
+        App,
+        AssetType,
+        Fn,
+        ITerraformDependable,
+        LocalBackend,
+        S3Backend,
+        TerraformAsset,
+        TerraformLocal,
+        TerraformOutput,
+        TerraformResource,
+        TerraformResourceLifecycle,
+        TerraformStack,
+        Testing,
+        Token,
+    )
+else:
+    _core = importlib.import_module(FRAMEWORK.core_module)
+    globals().update({name: getattr(_core, name) for name in __all__})
 
 # Provider submodule -> the classes this project uses from it.
 PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
@@ -217,25 +247,9 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "vpc_security_group_egress_rule": ("VpcSecurityGroupEgressRule",),
     "vpc_security_group_ingress_rule": ("VpcSecurityGroupIngressRule",),
 }
-PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
+PROVIDER_PACKAGE = FRAMEWORK.provider_package
 FULL_IMPORT_VARIABLE = "ECS_BLUE_GREEN_FULL_PROVIDER_IMPORT"
 _MODULE_OF = {name: module for module, names in PROVIDER_CLASSES.items() for name in names}
-
-__all__ = [
-    "App",
-    "AssetType",
-    "Fn",
-    "ITerraformDependable",
-    "LocalBackend",
-    "S3Backend",
-    "TerraformAsset",
-    "TerraformLocal",
-    "TerraformOutput",
-    "TerraformResource",
-    "TerraformResourceLifecycle",
-    "TerraformStack",
-    "Token",
-]
 
 
 def __dir__() -> list[str]:

@@ -33,9 +33,9 @@ def settings_by_env() -> dict[str, Settings]:
 
 @pytest.fixture(scope="session")
 def cdktf_app(tmp_path_factory: pytest.TempPathFactory) -> object:
-    import cdktf
+    from constructs_lib import bindings
 
-    return cdktf.Testing.app(outdir=str(tmp_path_factory.mktemp("cdktf-app")))
+    return bindings.Testing.app(outdir=str(tmp_path_factory.mktemp("cdktf-app")))
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +52,9 @@ def stacks(cdktf_app: object, settings_by_env: dict[str, Settings]) -> dict[str,
 
 @pytest.fixture(scope="session")
 def synths(stacks: dict[str, object]) -> dict[str, Synth]:
-    import cdktf
+    from constructs_lib import bindings
 
-    return {env: Synth.of(cdktf.Testing.synth(stack)) for env, stack in stacks.items()}
+    return {env: Synth.of(bindings.Testing.synth(stack)) for env, stack in stacks.items()}
 
 
 @pytest.fixture(scope="session")
@@ -83,10 +83,10 @@ def new_stack(cdktf_app: object) -> object:
 @pytest.fixture(scope="session")
 def synth() -> object:
     """Synthesize a stack built by a test into a :class:`Synth`."""
-    import cdktf
+    from constructs_lib import bindings
 
     def run(stack: object) -> Synth:
-        return Synth.of(cdktf.Testing.synth(stack))
+        return Synth.of(bindings.Testing.synth(stack))
 
     return run
 
@@ -118,15 +118,14 @@ def ecs_settings(settings_by_env: dict[str, Settings]) -> dict[str, Settings]:
 def synthesize_variant(app: object, settings: Settings) -> Synth:
     """One more stack in the session's app, synthesized; a variant promoting from a
     shipped environment (``prod-ecs`` from ``dev``) is planned with the shipped ones."""
-    import cdktf
-
+    from constructs_lib import bindings
     from stacks.blue_green_stack import BlueGreenStack
     from stacks.promotion import plan_promotions
 
     shipped = [load_settings(CONFIG_DIR / f"{env}.toml") for env in ENVIRONMENTS]
     pool = [settings, *(s for s in shipped if s.environment != settings.environment)]
     promotion = plan_promotions(pool)[settings.environment]
-    return Synth.of(cdktf.Testing.synth(BlueGreenStack(app, settings, promotion)))  # type: ignore[arg-type]
+    return Synth.of(bindings.Testing.synth(BlueGreenStack(app, settings, promotion)))  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -181,8 +180,7 @@ def cross_account_synths(
     the cross-account grants, by key ``dev`` and ``prod``."""
     import dataclasses
 
-    import cdktf
-
+    from constructs_lib import bindings
     from stacks.blue_green_stack import BlueGreenStack
     from stacks.promotion import plan_promotions
 
@@ -197,7 +195,7 @@ def cross_account_synths(
     plan = plan_promotions([dev, prod])
     return {
         key: Synth.of(
-            cdktf.Testing.synth(BlueGreenStack(cdktf_app, s, plan[s.environment]))  # type: ignore[arg-type]
+            bindings.Testing.synth(BlueGreenStack(cdktf_app, s, plan[s.environment]))  # type: ignore[arg-type]
         )
         for key, s in (("dev", dev), ("prod", prod))
     }

@@ -300,13 +300,12 @@ def _stand_in_parameter(ssm: Any, name: str) -> str:
 def synth(settings: Settings, outdir: Path, others: Sequence[Settings] = ()) -> Path:
     """Synthesize one stack, its promotions planned with ``others`` (the environments it
     may promote from or hand releases to); returns its directory."""
-    import cdktf
-
+    from constructs_lib import bindings
     from stacks.blue_green_stack import BlueGreenStack
     from stacks.promotion import plan_promotions
 
     pool = [settings, *(o for o in others if o.environment != settings.environment)]
-    app = cdktf.App(outdir=str(outdir))
+    app = bindings.App(outdir=str(outdir))
     BlueGreenStack(app, settings, plan_promotions(pool)[settings.environment])
     app.synth()
     return outdir / "stacks" / settings.stack_name

@@ -85,8 +85,10 @@ class ServiceControl(Protocol):
     """The service's deployment controller (``CODE_DEPLOY`` or ``ECS``)."""
     ignore_changes: tuple[str, ...]
     """Service arguments the engine changes at run time (Terraform must not revert them)."""
-    infrastructure_role: aws.IamRole | None
-    """The role the engine acts on the service's load balancing with, if the service has one."""
+    @property
+    def infrastructure_role(self) -> aws.IamRole | None:
+        """The role the engine acts on the service's load balancing with, if the service
+        has one."""
 
     def release_resources(self, scope: Construct, name_prefix: str, account: str) -> list[Any]:
         """Create what the service needs before it exists; returns what it must wait for."""

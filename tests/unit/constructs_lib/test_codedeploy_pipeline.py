@@ -5,9 +5,9 @@ import re
 from dataclasses import replace
 from typing import Any
 
-import cdktf as cdktf_module
 import pytest
 
+from constructs_lib import bindings
 from constructs_lib.bindings import CodedeployDeploymentGroup, Codepipeline
 from constructs_lib.codedeploy_pipeline import (
     ALL_AT_ONCE,
@@ -200,7 +200,7 @@ def test_deployment_group_is_blue_green_over_both_listeners(dev: Synth) -> None:
         {"name": dev.ref("aws_lb_target_group", blue, "name")},
         {"name": dev.ref("aws_lb_target_group", green, "name")},
     ]
-    assert cdktf_module.Testing.to_have_resource_with_properties(
+    assert bindings.Testing.to_have_resource_with_properties(
         dev.text,
         CodedeployDeploymentGroup.TF_RESOURCE_TYPE,
         {"auto_rollback_configuration": {"enabled": True}},
@@ -500,7 +500,7 @@ def test_resources_wait_for_their_role_policy(dev: Synth, kind: str, fragment: s
 
 
 def test_cdktf_matcher_sees_the_pipeline(dev: Synth) -> None:
-    assert cdktf_module.Testing.to_have_resource_with_properties(
+    assert bindings.Testing.to_have_resource_with_properties(
         dev.text, Codepipeline.TF_RESOURCE_TYPE, {"pipeline_type": "V2"}
     )
 

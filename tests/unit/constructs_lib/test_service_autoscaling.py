@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-import cdktf
 import pytest
 
+from constructs_lib import bindings
 from constructs_lib.fargate_service import SERVICE_IGNORE_CHANGES
 from constructs_lib.service_autoscaling import (
     CPU_METRIC,
@@ -70,7 +70,7 @@ def test_scalable_target_is_the_services_desired_count(prod: Synth, settings_by_
     cluster, _ = prod.one("aws_ecs_cluster")
     service, _ = prod.one("aws_ecs_service")
     rules = settings_by_env["prod"].autoscaling.rules
-    assert cdktf.Testing.to_have_resource_with_properties(
+    assert bindings.Testing.to_have_resource_with_properties(
         prod.text,
         "aws_appautoscaling_target",
         {

@@ -3,8 +3,7 @@
 import json
 import re
 
-import cdktf as cdktf_module
-
+from constructs_lib import bindings
 from constructs_lib.bindings import EcsService, LbListener, Vpc
 from tests.synth import Synth
 
@@ -46,7 +45,7 @@ def test_prod_spreads_over_three_zones(prod: Synth) -> None:
 
 
 def test_cdktf_matchers_agree(dev: Synth) -> None:
-    testing = cdktf_module.Testing
+    testing = bindings.Testing
     assert testing.to_have_resource_with_properties(
         dev.text, Vpc.TF_RESOURCE_TYPE, {"enable_dns_hostnames": True}
     )
@@ -156,8 +155,8 @@ def test_no_ipv6_half_configuration(dev: Synth) -> None:
 
 
 def test_json_is_deterministic(stacks) -> None:
-    again = cdktf_module.Testing.synth(stacks["dev"])
-    assert json.loads(again) == json.loads(cdktf_module.Testing.synth(stacks["dev"]))
+    again = bindings.Testing.synth(stacks["dev"])
+    assert json.loads(again) == json.loads(bindings.Testing.synth(stacks["dev"]))
 
 
 def test_alb_access_logs_go_to_their_own_sse_s3_bucket_after_its_policy(dev: Synth) -> None:

@@ -459,11 +459,14 @@ def test_constructs_refuse_an_inconsistent_engine(build, field: str, reason: str
 def test_cdktf_matchers_agree_for_each_engine(
     synths: dict[str, Synth], ecs_synths: dict[str, Synth], env
 ) -> None:
-    import cdktf
+    from constructs_lib.bindings import (
+        CodedeployDeploymentGroup,
+        EcsService,
+        LbListenerRule,
+        Testing,
+    )
 
-    from constructs_lib.bindings import CodedeployDeploymentGroup, EcsService, LbListenerRule
-
-    testing = cdktf.Testing
+    testing = Testing
     ecs, codedeploy = ecs_synths[env].text, synths[env].text
     assert testing.to_have_resource_with_properties(
         ecs, EcsService.TF_RESOURCE_TYPE, {"deployment_controller": {"type": "ECS"}}
