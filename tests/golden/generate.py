@@ -9,6 +9,11 @@ on any byte that differs.
 
     python -m tests.golden.generate          # rewrite the golden files (an intended change)
     python -m tests.golden.generate --check  # compare, as the test does
+
+The files are recorded on cdktf, the default framework line. On CDK Terrain
+(``ECS_BLUE_GREEN_FRAMEWORK=cdktn``) a stack must synthesize to the same JSON except for what
+the framework itself writes (:data:`FRAMEWORK_WRITTEN`): the same resources, addresses and
+arguments, so switching a deployed stack's framework plans no change.
 """
 
 from __future__ import annotations
@@ -16,17 +21,30 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import filecmp
+import json
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from constructs_lib.framework import DEFAULT as RECORDED_ON
+from constructs_lib.framework import current as current_framework
 from constructs_lib.release_spec import TrafficShift
 from stacks.settings import Settings, load_settings
 
 GOLDEN_DIR = Path(__file__).resolve().parent
 CONFIG_DIR = GOLDEN_DIR.parent.parent / "config"
 CUSTOM_SHIFT = TrafficShift(kind="linear", percentage=20, interval_minutes=2)
+
+FRAMEWORK_WRITTEN: tuple[tuple[str, ...], ...] = (
+    # The framework's own version, in the stack's metadata (no Terraform meaning).
+    ("//", "metadata", "version"),
+    # The provider pin: each line's bindings pin the hashicorp/aws release they were
+    # generated from (cdktf: "aws" 6.25.0, cdktn: "hashicorp/aws" 6.69.1; one address).
+    ("terraform", "required_providers", "aws"),
+)
+"""Where cdktf and cdktn may write a stack differently; nothing else may differ."""
 
 
 def _engine(settings: Settings, engine: str, suffix: str) -> Settings:
@@ -75,13 +93,32 @@ def golden_files() -> dict[str, Path]:
     return {path.parent.name: path for path in sorted(GOLDEN_DIR.glob("*/cdk.tf.json"))}
 
 
+def framework_neutral(path: Path) -> Any:
+    """A synthesized stack without :data:`FRAMEWORK_WRITTEN`."""
+    document = json.loads(path.read_text())
+    for *parents, key in FRAMEWORK_WRITTEN:
+        node = document
+        for parent in parents:
+            node = node.get(parent, {})
+        node.pop(key, None)
+    return document
+
+
+def same_stack(fresh: Path, golden: Path) -> bool:
+    """Byte-identical on the line the golden files are recorded on; identical but for
+    :data:`FRAMEWORK_WRITTEN` on the other."""
+    if current_framework().name == RECORDED_ON:
+        return filecmp.cmp(fresh, golden, shallow=False)
+    return bool(framework_neutral(fresh) == framework_neutral(golden))
+
+
 def differences(fresh: dict[str, Path]) -> list[str]:
-    """One line per golden stack that is missing, extra or not byte-identical."""
+    """One line per golden stack that is missing, extra or not the same (:func:`same_stack`)."""
     golden = golden_files()
     found = [f"{name}: no golden file" for name in sorted(set(fresh) - set(golden))]
     found += [f"{name}: golden file of no stack" for name in sorted(set(golden) - set(fresh))]
     for name in sorted(set(fresh) & set(golden)):
-        if not filecmp.cmp(fresh[name], golden[name], shallow=False):
+        if not same_stack(fresh[name], golden[name]):
             found.append(f"{name}: synthesized JSON differs from {golden[name]}")
     return found
 
@@ -100,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.golden.generate", description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     args = parser.parse_args(argv)
+    framework = current_framework().name
+    if not args.check and framework != RECORDED_ON:
+        print(
+            f"error: golden files are recorded on {RECORDED_ON}, this is {framework}",
+            file=sys.stderr,
+        )
+        return 2
     with tempfile.TemporaryDirectory() as outdir:
         fresh = synthesize(Path(outdir))
         if args.check:
