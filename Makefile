@@ -1,8 +1,8 @@
 # ecs-blue-green: every target bootstraps what it needs on a fresh machine (Python 3.11+).
 #   make synth   - synthesize every config/<env>.toml into cdktf.out/stacks/<project>-<env>/
 #   make synth FRAMEWORK=cdktn  - the same on CDK Terrain (every target takes FRAMEWORK)
-#   make test    - the whole test suite (installs Go and nginx with apt-get when root)
-#   make diff|deploy|destroy ENV=<env> (or STACK=<project>-<env>)  - the cdktf CLI, one stack
+#   make test    - the whole suite on cdktf, then the fast tier and a few slow tests on cdktn
+#   make diff|deploy|destroy ENV=<env> (or STACK=<project>-<env>)  - the framework's CLI, one stack
 #   make deploy-local|destroy-local [ENV=dev]  - apply to / tear down from a local AWS emulator
 #   make timeline  - expected release and rollback durations of every synthesized stack
 #   make bench     - synth vs its floor (median of 5), fast test tier, timeline
@@ -79,8 +79,11 @@ system-deps:
 
 # One worker per core, a test module's tests (and its module fixtures: an emulator, a
 # Terraform working copy) in one worker; session fixtures synthesize once per worker.
+# Then CDK Terrain: the fast tier, and the offline validate, one emulator apply/re-plan/destroy
+# and the CLI synth (-m both_frameworks); the equivalence of the two lines' JSON is in the first.
 test: $(PY_STAMP) $(NODE_STAMP) system-deps
-	python -m pytest -n auto --dist loadfile
+	ECS_BLUE_GREEN_FRAMEWORK=cdktf python -m pytest -n auto --dist loadfile
+	ECS_BLUE_GREEN_FRAMEWORK=cdktn python -m pytest -n auto --dist loadfile -m "not slow or both_frameworks"
 
 # Everything but the real processes, Terraform and the CLI: the inner loop.
 test-fast: $(PY_STAMP)

@@ -35,7 +35,11 @@ def settings_by_env() -> dict[str, Settings]:
 def cdktf_app(tmp_path_factory: pytest.TempPathFactory) -> object:
     from constructs_lib import bindings
 
-    return bindings.Testing.app(outdir=str(tmp_path_factory.mktemp("cdktf-app")))
+    # Without the framework's "future" feature flags, as the real App (main.py) runs:
+    # CDK Terrain's include canonical asset hashes, which would rename the hook's package.
+    return bindings.Testing.app(
+        outdir=str(tmp_path_factory.mktemp("cdktf-app")), enable_future_flags=False
+    )
 
 
 @pytest.fixture(scope="session")

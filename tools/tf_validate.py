@@ -1,9 +1,9 @@
 """Offline ``terraform validate`` of synthesized stacks against a local provider mirror.
 
-The product pins hashicorp/aws 6.25.0 (the cdktf bindings' version). Machines without
-registry access may hold another version in a filesystem mirror; validation then runs on a
-temporary copy whose provider pin is rewritten to the mirrored version. The user's
-synthesized files are never modified.
+The product pins the hashicorp/aws release its bindings wrap (cdktf: 6.25.0, CDK Terrain:
+6.69.1, see ``constructs_lib.framework``). Machines without registry access may hold another
+version in a filesystem mirror; validation then runs on a temporary copy whose provider pin
+is rewritten to the mirrored version. The user's synthesized files are never modified.
 
 Mirror discovery: ``$TF_PROVIDER_MIRROR`` (the folder holding ``registry.terraform.io``),
 else the usual plugin folders, else a bounded search of the filesystem.

@@ -23,7 +23,7 @@ import pytest
 from stacks.settings import Settings
 from tools import tf_validate
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_frameworks]
 
 TERRAFORM_TIMEOUT = 300  # seconds per command: the whole module stays far below 10 minutes
 

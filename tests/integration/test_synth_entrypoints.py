@@ -1,4 +1,5 @@
-"""The two ways users synthesize: `python main.py` (make synth) and the cdktf CLI."""
+"""The two ways users synthesize: `python main.py` (make synth) and the framework's CLI
+(`cdktf synth`, or `cdktn synth` on CDK Terrain), both reading cdktf.json."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from constructs_lib.framework import current
+
+pytestmark = [pytest.mark.slow, pytest.mark.both_frameworks]
 
 
 def _env(outdir: Path) -> dict[str, str]:
@@ -58,10 +61,10 @@ def test_main_py_synthesizes_every_environment(project_root, tmp_path, synths) -
     _check_output(outdir, synths)
 
 
-def test_cdktf_cli_synth_uses_cdktf_json(project_root, tmp_path, synths) -> None:
-    cli = project_root / "node_modules" / ".bin" / "cdktf"
+def test_framework_cli_synth_uses_cdktf_json(project_root, tmp_path, synths) -> None:
+    cli = project_root / "node_modules" / ".bin" / current().cli
     if not cli.exists():
-        pytest.skip("cdktf CLI not installed (make test installs it with `npm ci`)")
+        pytest.skip(f"{cli.name} CLI not installed (make test installs it with `npm ci`)")
     if not shutil.which("pipenv"):
         pytest.skip("pipenv not on PATH (cdktf.json runs the app with `pipenv run`)")
     outdir = tmp_path / "cli-out"
