@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_frameworks]
 
 
 def _synth(project_root: Path, workdir: Path, *, full_import: bool) -> Path:
