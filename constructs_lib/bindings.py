@@ -247,6 +247,12 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "vpc_security_group_egress_rule": ("VpcSecurityGroupEgressRule",),
     "vpc_security_group_ingress_rule": ("VpcSecurityGroupIngressRule",),
 }
+if FRAMEWORK.ecs_pause_hooks:
+    # A lifecycle hook's timeout (PAUSE hooks): only in bindings of hashicorp/aws >= 6.66.0.
+    PROVIDER_CLASSES["ecs_service"] = (
+        *PROVIDER_CLASSES["ecs_service"],
+        "EcsServiceDeploymentConfigurationLifecycleHookTimeoutConfiguration",
+    )
 PROVIDER_PACKAGE = FRAMEWORK.provider_package
 FULL_IMPORT_VARIABLE = "ECS_BLUE_GREEN_FULL_PROVIDER_IMPORT"
 _MODULE_OF = {name: module for module, names in PROVIDER_CLASSES.items() for name in names}

@@ -20,6 +20,11 @@ from dataclasses import dataclass
 
 VARIABLE = "ECS_BLUE_GREEN_FRAMEWORK"
 DEFAULT = "cdktf"
+PAUSE_HOOKS_PROVIDER_VERSION = "6.66.0"
+"""The first hashicorp/aws release whose ``aws_ecs_service`` lifecycle hooks take
+``target_type`` (``PAUSE``) and ``timeout_configuration`` (pull request #48128, issue
+#48075): the cdktn-provider-aws bindings generated from 6.65.0 (25.6.0) lack both, those
+from 6.66.0 (25.7.0) have them."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,8 +43,9 @@ class Framework:
     """The command-line tool (npm) that runs ``synth``/``diff``/``deploy``/``destroy``."""
     ecs_pause_hooks: bool
     """``aws_ecs_service`` lifecycle hooks take ``target_type = "PAUSE"`` and a
-    ``timeout_configuration`` (hashicorp/aws pull request #48128, 2026-09; absent from
-    6.25.0, present in 6.69.1): ECS-native blue/green can wait for a go-ahead."""
+    ``timeout_configuration`` (since hashicorp/aws 6.66.0, :data:`PAUSE_HOOKS_PROVIDER_VERSION`;
+    not in 6.25.0): ECS-native blue/green can wait for a go-ahead
+    (``deployment.ready_wait_minutes`` with engine ``ecs``)."""
 
 
 FRAMEWORKS: dict[str, Framework] = {

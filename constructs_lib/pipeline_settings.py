@@ -10,6 +10,7 @@ import re
 from typing import cast
 
 from constructs_lib import engines
+from constructs_lib.framework import Framework
 from constructs_lib.release_spec import PREDEFINED_SHIFTS, TrafficShift, check_engine
 from constructs_lib.validation import ValidationError, check_int_range
 
@@ -118,7 +119,10 @@ def validate_deployment_settings(
     engine: object = "codedeploy",
     field_prefix: str = "",
     shift_prefix: str = "traffic_shift.",
+    framework: Framework | None = None,
 ) -> None:
+    """The shift and waits of a release, within the limits of ``engine`` as ``framework``'s
+    provider bindings express it (None: this process's framework line)."""
     f = field_prefix
     chosen = engines.engine(check_engine(f"{f}engine", engine))
     if isinstance(deployment_config, TrafficShift):
@@ -139,4 +143,5 @@ def validate_deployment_settings(
         cast(int, termination_wait_minutes),
         field_prefix=f,
         shift_prefix=shift_prefix,
+        framework=framework,
     )

@@ -87,7 +87,8 @@ class ReleasePipelineProps:
     ready_wait_minutes: int = 0
     """0: shift traffic as soon as green is healthy. N: wait up to N minutes for someone to
     continue the deployment (console or ``aws deploy continue-deployment``), else stop it.
-    CodeDeploy only."""
+    With engine ``ecs`` the service waits (its ``NativeRelease.ready_wait_minutes``, a pause
+    hook; cdktn only) and this sizes the deploy action's timeout: give both the same."""
     termination_wait_minutes: int = 5
     """Minutes the blue task set stays up after the shift: the window for a fast rollback
     (engine ``ecs``: the service's bake time)."""

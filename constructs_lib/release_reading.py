@@ -52,6 +52,10 @@ class ReleaseTerms:
     termination_wait_note: str
     switch_back: str
     """The one update that puts traffic back on blue during that wait."""
+    no_ready_wait: str
+    """Why traffic moves without waiting for anyone (no ready wait configured)."""
+    ready_wait: str
+    """What holds a release for a go-ahead, and the command that gives it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,7 +65,8 @@ class ReleaseReading:
     target_groups: Sequence[Mapping[str, Any]]
     """The blue and green target groups the release moves traffic between."""
     ready_wait_minutes: int | None
-    """None: traffic moves as soon as green is ready."""
+    """None: traffic moves as soon as green is ready. N: it waits up to N minutes for a
+    go-ahead, then the release stops and rolls back."""
     shift: Shift
     termination_wait_minutes: int
     alarms: tuple[Alarm, ...]

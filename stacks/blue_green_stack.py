@@ -361,12 +361,14 @@ class BlueGreenStack(TerraformStack):
         )
 
     def _native_release(self) -> NativeRelease | None:
-        """Engine "ecs": ECS shifts the traffic, runs the hook and watches the alarms."""
+        """Engine "ecs": ECS shifts the traffic, runs the hook, holds the release for a
+        go-ahead (the ready wait's pause hook) and watches the alarms."""
         deploy = self.settings.deployment
         return self.engine.inputs.native_release(
             traffic=self.alb.traffic_routes,
             shift=traffic_shift(deploy.config),
             bake_time_minutes=deploy.termination_wait_minutes,
+            ready_wait_minutes=deploy.ready_wait_minutes,
             hook_function_arns=(self.hook.function_arn,) if self.hook else (),
             alarm_names=self.alarms.alarm_names if self.alarms else (),
         )

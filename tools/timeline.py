@@ -9,8 +9,8 @@ deregistration delay, 30 s x 5 health checks) shows up here and fails the budget
 Each phase is computed from the stack's own values (target group health check and
 deregistration delay, the release task definition's health checks, dependencies and stop
 timeouts, the hook Lambda's environment, the deployment group and its deployment config —
-or, for an ECS-native stack, the service's strategy, bake time and alarms block — the
-rollback alarms) plus a few stated assumptions for latencies the stack cannot tell: the
+or, for an ECS-native stack, the service's strategy, bake time, pause hooks and alarms
+block — the rollback alarms) plus a few stated assumptions for latencies the stack cannot tell: the
 ``*_SECONDS`` constants under "Assumptions" below. Next to each figure the same stack is
 timed with AWS's defaults for the values this project tunes, to show what the tuning buys.
 
@@ -218,7 +218,8 @@ class Stack:
     Terraform task definition."""
     hook: Hook | None
     ready_wait_minutes: int | None
-    """None: traffic moves as soon as green is ready (``CONTINUE_DEPLOYMENT``)."""
+    """None: traffic moves as soon as green is ready (CodeDeploy's ``CONTINUE_DEPLOYMENT``,
+    no ECS pause hook)."""
     shift: Shift
     termination_wait_minutes: int
     alarms: tuple[Alarm, ...]
@@ -801,7 +802,7 @@ def build_timeline(stack: Stack) -> Timeline:
     """The expected duration of each phase of ``stack``'s release and rollback."""
     containers_up, targets_healthy = _green_phases(stack)
     hook, hook_worst = _hook_phases(stack.hook)
-    ready_wait = _ready_phase(stack.ready_wait_minutes)
+    ready_wait = _ready_phase(stack.ready_wait_minutes, stack.terms)
     traffic_shift = _shift_phase(stack.shift)
     blue_drain = _drain_phase(stack)
     counted = (containers_up, targets_healthy, hook, ready_wait, traffic_shift, blue_drain)
@@ -952,14 +953,15 @@ def _approval_phase(approvals: Sequence[Approval]) -> Phase | None:
     )
 
 
-def _ready_phase(wait_minutes: int | None) -> Phase:
+def _ready_phase(wait_minutes: int | None, terms: ReleaseTerms) -> Phase:
+    """The wait for a go-ahead before production traffic moves, in the engine's terms."""
     if wait_minutes is None:
-        return Phase("ready wait", 0.0, "CONTINUE_DEPLOYMENT: traffic moves once green is ready")
+        return Phase("ready wait", 0.0, terms.no_ready_wait)
     return Phase(
         "ready wait (manual, at most)",
         wait_minutes * 60.0,
-        "STOP_DEPLOYMENT: waits for `aws deploy continue-deployment`, up to "
-        f"{wait_minutes} min, then stops and rolls back; not in the total",
+        f"{terms.ready_wait}, up to {wait_minutes} min, then stops and rolls back; not in "
+        "the total",
         counted=False,
     )
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
     from constructs_lib.container_spec import TaskSpec
     from constructs_lib.engines.ecs import NativeRelease
+    from constructs_lib.framework import Framework
     from constructs_lib.pipeline_kit import PipelineKit
     from constructs_lib.verification_hook import VerificationHookProps
 
@@ -85,6 +86,7 @@ class ServiceControl(Protocol):
     """The service's deployment controller (``CODE_DEPLOY`` or ``ECS``)."""
     ignore_changes: tuple[str, ...]
     """Service arguments the engine changes at run time (Terraform must not revert them)."""
+
     @property
     def infrastructure_role(self) -> aws.IamRole | None:
         """The role the engine acts on the service's load balancing with, if the service
@@ -167,6 +169,7 @@ class ReleaseInputs(Protocol):
         traffic: TrafficRoutes,
         shift: TrafficShift | None,
         bake_time_minutes: int,
+        ready_wait_minutes: int,
         hook_function_arns: Sequence[str],
         alarm_names: Sequence[str],
     ) -> NativeRelease | None:
@@ -244,6 +247,9 @@ class Engine:
 
 
 class ReleaseLimits(Protocol):
+    """``framework``: whose provider bindings will express the release (None: this
+    process's, :func:`constructs_lib.framework.current`)."""
+
     def __call__(
         self,
         config: str | TrafficShift,
@@ -252,6 +258,7 @@ class ReleaseLimits(Protocol):
         *,
         field_prefix: str,
         shift_prefix: str,
+        framework: Framework | None = None,
     ) -> None: ...
 
 

@@ -19,6 +19,23 @@ def test_bad_settings_exit_2_with_one_line(tmp_path: Path, monkeypatch, capsys) 
     assert "Traceback" not in err
 
 
+def test_ecs_ready_wait_on_cdktf_exits_2_naming_the_file_the_setting_and_the_way_out(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    (tmp_path / "dev.toml").write_text(
+        'region = "eu-west-1"\n[pipeline]\nrepository = "acme/shop"\n'
+        '[deployment]\nengine = "ecs"\nready_wait_minutes = 10\n'
+    )
+    monkeypatch.setattr(main, "CONFIG_DIR", tmp_path)
+    monkeypatch.setenv("ECS_BLUE_GREEN_FRAMEWORK", "cdktf")
+    assert main.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {tmp_path / 'dev.toml'}: deployment.ready_wait_minutes: ")
+    assert "ECS_BLUE_GREEN_FRAMEWORK=cdktn" in err
+    assert "engine 'codedeploy'" in err
+
+
 def test_empty_config_dir_is_an_error(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(main, "CONFIG_DIR", tmp_path)
     assert main.main([]) == 2

@@ -32,6 +32,7 @@ from constructs_lib.release_spec import (
 from constructs_lib.validation import ValidationError
 
 if TYPE_CHECKING:
+    from constructs_lib.framework import Framework
     from constructs_lib.verification_hook import VerificationHookProps
 
 IMAGE_DETAIL_CONTAINER = "IMAGE1_NAME"
@@ -63,8 +64,10 @@ def validate_release(
     *,
     field_prefix: str,
     shift_prefix: str,
+    framework: Framework | None = None,
 ) -> None:
-    """CodeDeploy takes every shift, wait and termination the settings allow."""
+    """CodeDeploy takes every shift, wait and termination the settings allow, with either
+    framework line's bindings."""
 
 
 def check_pipeline_props(props: ReleaseProps) -> None:

@@ -34,6 +34,8 @@ class CodeDeployReader:
         termination_wait="termination wait (configured)",
         termination_wait_note="blue stays for a rollback by listener swap; not in the total",
         switch_back="listener swap back to blue",
+        no_ready_wait="CONTINUE_DEPLOYMENT: traffic moves once green is ready",
+        ready_wait="STOP_DEPLOYMENT: waits for `aws deploy continue-deployment`",
     )
 
     def read(self, tf: Mapping[str, Any]) -> ReleaseReading | None:

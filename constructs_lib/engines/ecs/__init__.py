@@ -7,6 +7,12 @@ with engine ``ecs``, and the limits of that engine. Because the action copies th
 the service runs, the release template names its container spec (``RELEASE_SPEC``, a digest
 Terraform computes), and the build first moves the service onto the stack's spec whenever
 it runs another one (the bootstrap revision, or after a Terraform change to the containers).
+
+A wait for a go-ahead before production traffic moves (``ready_wait_minutes``, CodeDeploy's
+``STOP_DEPLOYMENT`` ready option) is an ECS pause lifecycle hook here: its arguments exist
+only in hashicorp/aws >= :data:`~constructs_lib.framework.PAUSE_HOOKS_PROVIDER_VERSION`, so
+only a framework line whose bindings have them (CDK Terrain) may ask for one
+(:attr:`~constructs_lib.framework.Framework.ecs_pause_hooks`).
 """
 
 from __future__ import annotations
@@ -26,7 +32,14 @@ from constructs_lib.bindings import (
     TerraformResourceLifecycle,
 )
 from constructs_lib.engines import Engine, ReleaseProps
-from constructs_lib.engines.ecs.reader import NativeReader
+from constructs_lib.engines.ecs.reader import PAUSE_TIMEOUT_ACTION, NativeReader
+from constructs_lib.framework import (
+    FRAMEWORKS,
+    PAUSE_HOOKS_PROVIDER_VERSION,
+    VARIABLE,
+    Framework,
+)
+from constructs_lib.framework import current as current_framework
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.pipeline_kit import PipelineKit
@@ -60,6 +73,15 @@ ECS_RELEASE_OVERHEAD_MINUTES = 15
 # ECS's bounds for bake times (whole release and each canary/linear step).
 ECS_BAKE_MAX_MINUTES = 1440
 ECS_LINEAR_MIN_PERCENT = 3
+PAUSE_STAGE = NATIVE_HOOK_STAGE
+"""Where the pause hook of a ready wait holds a release: green serves the test listener,
+production is still all blue. ECS runs the hooks of one stage side by side and moves on only
+when all of them completed, so production traffic waits for both the verification hook's
+SUCCEEDED and the go-ahead; a FAILED verdict rolls back whatever the go-ahead says. (The
+next stage, ``PRE_PRODUCTION_TRAFFIC_SHIFT``, would pause before every canary or linear
+step; ``PRODUCTION_TRAFFIC_SHIFT`` takes no pause hook.)"""
+ECS_PAUSE_MAX_MINUTES = 20160
+"""ECS's bound for a lifecycle hook's ``timeoutInMinutes``."""
 
 
 class WeightedRules:
@@ -185,6 +207,13 @@ class NativeRelease:
     """None: all production traffic at once after the test traffic checks pass."""
     bake_time_minutes: int = 5
     """Minutes both revisions stay up after the shift: the window for a fast rollback."""
+    ready_wait_minutes: int = 0
+    """0: production traffic moves once the test traffic checks pass. N: a ``PAUSE``
+    lifecycle hook at :data:`PAUSE_STAGE` holds the release until someone continues it
+    (``aws ecs continue-service-deployment``), else rolls it back after N minutes. Needs
+    hashicorp/aws >= :data:`~constructs_lib.framework.PAUSE_HOOKS_PROVIDER_VERSION`: refused
+    on a framework line whose bindings are older (cdktf). A pipeline's ECS deploy action must
+    wait for it: give the pipeline the same ``ready_wait_minutes``."""
     hook_function_arns: Sequence[str] = field(default_factory=_no_names)
     """Lambda functions run at ``POST_TEST_TRAFFIC_SHIFT`` (test rule on the new revision,
     production still on the old one); each answers SUCCEEDED or FAILED (rollback)."""
@@ -210,6 +239,12 @@ class NativeRelease:
                 "AlbBlueGreen with engine 'ecs'",
             )
         check_int_range("native_release.bake_time_minutes", self.bake_time_minutes, 0, 1440)
+        check_int_range(
+            "native_release.ready_wait_minutes", self.ready_wait_minutes, 0, ECS_PAUSE_MAX_MINUTES
+        )
+        if self.ready_wait_minutes:
+            # What the constructs synthesize with, not what a setting might name.
+            check_pause_hooks("native_release.ready_wait_minutes", aws.FRAMEWORK)
         if self.shift is not None:
             self.shift.validate("native_release.shift.")
 
@@ -223,6 +258,21 @@ class NativeRelease:
 # land every later deployment on one target group (terraform-provider-aws #45678). The
 # network configuration is Terraform's: UpdateService takes it on this controller.
 NATIVE_SERVICE_IGNORE_CHANGES = ("task_definition", "load_balancer")
+
+
+def check_pause_hooks(field: str, framework: Framework) -> None:
+    """A ready wait under ECS is a pause hook: refused, saying how to get one, where the
+    framework's provider bindings cannot express it."""
+    if framework.ecs_pause_hooks:
+        return
+    able = ", ".join(f.name for f in FRAMEWORKS.values() if f.ecs_pause_hooks)
+    raise ValidationError(
+        field,
+        f"engine 'ecs' waits for a go-ahead with an ECS pause hook, which needs hashicorp/aws "
+        f">= {PAUSE_HOOKS_PROVIDER_VERSION}; {framework.name}'s bindings are "
+        f"{framework.provider_version}: run on CDK Terrain ({VARIABLE}={able}, make "
+        f"FRAMEWORK={able}), use engine 'codedeploy' or set 0",
+    )
 
 
 def check_service_props(native_release: NativeRelease | None) -> None:
@@ -335,12 +385,27 @@ class NativeControl:
             )
             for arn in native.hook_function_arns
         ]
+        if native.ready_wait_minutes:
+            hooks.append(self._pause_hook(native.ready_wait_minutes))
         return aws.EcsServiceDeploymentConfiguration(
             strategy=native.strategy,
             bake_time_in_minutes=str(native.bake_time_minutes),
             canary_configuration=canary,
             linear_configuration=linear,
             lifecycle_hook=hooks or None,
+        )
+
+    @staticmethod
+    def _pause_hook(minutes: int) -> aws.EcsServiceDeploymentConfigurationLifecycleHook:
+        """The ready wait: ECS holds the release at :data:`PAUSE_STAGE` until someone calls
+        ``ContinueServiceDeployment``; after ``minutes`` without it, it rolls back (like
+        CodeDeploy's ``STOP_DEPLOYMENT``). No target and no role: ECS invokes nothing."""
+        return aws.EcsServiceDeploymentConfigurationLifecycleHook(
+            target_type="PAUSE",
+            lifecycle_stages=[PAUSE_STAGE],
+            timeout_configuration=aws.EcsServiceDeploymentConfigurationLifecycleHookTimeoutConfiguration(
+                action=PAUSE_TIMEOUT_ACTION, timeout_in_minutes=str(minutes)
+            ),
         )
 
     def alarms(self) -> aws.EcsServiceAlarms | None:
@@ -359,9 +424,12 @@ class NativeControl:
         )
 
 
-def ecs_release_minutes(config: str | TrafficShift, bake_minutes: int) -> int:
-    """How long the ECS deploy action may wait for one ECS-native release."""
-    return shift_minutes(config) + bake_minutes + ECS_RELEASE_OVERHEAD_MINUTES
+def ecs_release_minutes(
+    config: str | TrafficShift, bake_minutes: int, *, ready_wait_minutes: int
+) -> int:
+    """How long the ECS deploy action may wait for one ECS-native release: the longest the
+    pause hook holds it for a go-ahead, the traffic shift, the bake time and the overhead."""
+    return ready_wait_minutes + shift_minutes(config) + bake_minutes + ECS_RELEASE_OVERHEAD_MINUTES
 
 
 def validate_ecs_release(
@@ -371,15 +439,14 @@ def validate_ecs_release(
     *,
     field_prefix: str,
     shift_prefix: str,
+    framework: Framework | None = None,
 ) -> None:
-    """What ECS-native blue/green (and CodePipeline's ECS action) cannot do."""
+    """What ECS-native blue/green (and CodePipeline's ECS action) cannot do; a ready wait
+    only where ``framework`` (default: this process's,
+    :func:`constructs_lib.framework.current`) can express a pause hook."""
     f = field_prefix
     if ready_wait_minutes:
-        raise ValidationError(
-            f"{f}ready_wait_minutes",
-            "engine 'ecs' has no wait for a manual go-ahead (ECS pause hooks need a newer "
-            "provider); set 0 or use engine 'codedeploy'",
-        )
+        check_pause_hooks(f"{f}ready_wait_minutes", framework or current_framework())
     check_int_range(
         f"{f}termination_wait_minutes", termination_wait_minutes, 0, ECS_BAKE_MAX_MINUTES
     )
@@ -393,13 +460,22 @@ def validate_ecs_release(
                 f"{f}{shift_prefix}percentage",
                 f"ECS linear steps are at least {ECS_LINEAR_MIN_PERCENT} %, got {shift.percentage}",
             )
-    minutes = ecs_release_minutes(config, termination_wait_minutes)
-    if minutes > ECS_ACTION_MAX_MINUTES:
+    without_wait = ecs_release_minutes(config, termination_wait_minutes, ready_wait_minutes=0)
+    if without_wait > ECS_ACTION_MAX_MINUTES:
         raise ValidationError(
             f"{f}termination_wait_minutes",
             f"traffic shift ({shift_minutes(config)} min) + bake ({termination_wait_minutes} "
             f"min) + {ECS_RELEASE_OVERHEAD_MINUTES} min to start and verify exceed the "
             f"{ECS_ACTION_MAX_MINUTES} minutes CodePipeline's ECS action waits for a release",
+        )
+    if without_wait + ready_wait_minutes > ECS_ACTION_MAX_MINUTES:
+        raise ValidationError(
+            f"{f}ready_wait_minutes",
+            f"ready wait ({ready_wait_minutes} min) + traffic shift ({shift_minutes(config)} "
+            f"min) + bake ({termination_wait_minutes} min) + {ECS_RELEASE_OVERHEAD_MINUTES} min "
+            f"to start and verify exceed the {ECS_ACTION_MAX_MINUTES} minutes CodePipeline's "
+            f"ECS action waits for a release: at most "
+            f"{ECS_ACTION_MAX_MINUTES - without_wait} min here",
         )
 
 
@@ -423,6 +499,7 @@ class EcsInputs:
         traffic: TrafficRoutes,
         shift: TrafficShift | None,
         bake_time_minutes: int,
+        ready_wait_minutes: int,
         hook_function_arns: Sequence[str],
         alarm_names: Sequence[str],
     ) -> NativeRelease:
@@ -430,6 +507,7 @@ class EcsInputs:
             traffic=traffic,
             shift=shift,
             bake_time_minutes=bake_time_minutes,
+            ready_wait_minutes=ready_wait_minutes,
             hook_function_arns=hook_function_arns,
             alarm_names=alarm_names,
         )
@@ -482,13 +560,17 @@ class EcsRelease:
     # --- the build and the pipeline -----------------------------------------------------
 
     def _release_minutes(self) -> int:
+        props = self.props
         return ecs_release_minutes(
-            self.props.deployment_config, self.props.termination_wait_minutes
+            props.deployment_config,
+            props.termination_wait_minutes,
+            ready_wait_minutes=props.ready_wait_minutes,
         )
 
     def extra_build_minutes(self) -> int:
         """One release: when the service runs another container spec than the stack's, the
-        build moves it onto the stack's first and waits for that deployment."""
+        build moves it onto the stack's first and waits for that deployment (which the
+        service's pause hook, if any, holds for a go-ahead too)."""
         return self._release_minutes()
 
     def build_environment(self) -> dict[str, str]:

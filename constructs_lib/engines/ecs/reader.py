@@ -1,5 +1,5 @@
 """What ``make timeline`` reads of an ECS-native release: the service's strategy, bake
-time and alarms block.
+time, pause hooks (a ready wait) and alarms block.
 
 It reads the synthesized ``cdk.tf.json`` only; nothing here creates resources.
 """
@@ -26,18 +26,28 @@ NATIVE_STEPS: Mapping[str, tuple[Literal["canary", "linear"], str, str, str]] = 
     "LINEAR": ("linear", "linear_configuration", "step_percent", "step_bake_time_in_minutes"),
 }
 """ECS's gradual strategies: (kind, block, percentage argument, bake argument)."""
+PAUSE_TIMEOUT_ACTION = "ROLLBACK"
+"""What ECS does when a pause hook's timeout passes without a go-ahead (its default too):
+a ready wait stops and rolls the release back, like CodeDeploy's ``STOP_DEPLOYMENT``."""
+PAUSE_DEFAULT_TIMEOUT_MINUTES = 1440
+"""A lifecycle hook's ``timeoutInMinutes`` when unset."""
+RECURRING_STAGES = ("PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
+"""Stages ECS runs before (or at) every canary or linear step, not once per release."""
+CONTINUE_COMMAND = "aws ecs continue-service-deployment"
 
 
 class NativeReader:
     """An ECS-native release read back from the stack: the service's strategy, bake time
-    (it plays CodeDeploy's termination wait: both revisions up, rollback by a weight flip)
-    and alarms block."""
+    (it plays CodeDeploy's termination wait: both revisions up, rollback by a weight flip),
+    pause hooks (its ready wait) and alarms block."""
 
     terms = ReleaseTerms(
         termination_wait="bake time",
         termination_wait_note="both revisions stay for a rollback by rule weights; not in "
         "the total",
         switch_back="rule back to blue",
+        no_ready_wait="no PAUSE lifecycle hook: traffic moves once green is ready",
+        ready_wait=f"PAUSE lifecycle hook: waits for `{CONTINUE_COMMAND}`",
     )
 
     def read(self, tf: Mapping[str, Any]) -> ReleaseReading | None:
@@ -61,7 +71,7 @@ class NativeReader:
         rolls_back = alarms.get("enable", False) and alarms.get("rollback", False)
         return ReleaseReading(
             target_groups=target_groups,
-            ready_wait_minutes=None,
+            ready_wait_minutes=read_ready_wait(configuration),
             shift=read_native_shift(configuration),
             termination_wait_minutes=whole(
                 configuration.get("bake_time_in_minutes"), "bake_time_in_minutes", 0
@@ -78,6 +88,39 @@ def _native_service(tf: Mapping[str, Any]) -> Mapping[str, Any] | None:
         if controller == "ECS" and strategy in (*NATIVE_STEPS, "BLUE_GREEN"):
             return service
     return None
+
+
+def read_ready_wait(configuration: Mapping[str, Any]) -> int | None:
+    """The longest the service's ``PAUSE`` lifecycle hooks hold a release for a go-ahead, in
+    minutes (None: no pause hook). Hooks of one stage run side by side, so a stage waits as
+    long as its longest pause; the stages follow one another. A pause that continues by
+    itself when its timeout passes is a fixed delay, not a wait for a go-ahead, and one at a
+    stage ECS repeats for every traffic shift step waits a number of times the stack cannot
+    tell: neither is timed."""
+    stages: dict[str, int] = {}
+    for hook in configuration.get("lifecycle_hook") or ():
+        if not isinstance(hook, Mapping) or hook.get("target_type") != "PAUSE":
+            continue
+        timeout = block(hook, "timeout_configuration")
+        action = timeout.get("action", PAUSE_TIMEOUT_ACTION)
+        if action != PAUSE_TIMEOUT_ACTION:
+            raise StackReadError(
+                f"a PAUSE lifecycle hook with timeout action {action} goes on by itself after "
+                "its timeout: a fixed delay, not a ready wait, and not timed"
+            )
+        minutes = whole(
+            timeout.get("timeout_in_minutes"),
+            "timeout_in_minutes",
+            PAUSE_DEFAULT_TIMEOUT_MINUTES,
+        )
+        for stage in hook.get("lifecycle_stages") or ():
+            if stage in RECURRING_STAGES:
+                raise StackReadError(
+                    f"a PAUSE lifecycle hook at {stage} waits before every traffic shift step: "
+                    "not timed"
+                )
+            stages[str(stage)] = max(stages.get(str(stage), 0), minutes)
+    return sum(stages.values()) if stages else None
 
 
 def read_native_shift(configuration: Mapping[str, Any]) -> Shift:

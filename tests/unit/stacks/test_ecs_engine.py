@@ -8,10 +8,12 @@ construct ignoring exactly what its deployer changes at run time.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from constructs_lib import bindings
 from constructs_lib.release_spec import (
     RELEASE_SPEC_VARIABLE,
     VERSION_PLACEHOLDER,
@@ -212,6 +214,83 @@ def test_ecs_service_hooks_alarms_and_alternate_target_group(
     # The role's policy exists before the service can start a deployment with it.
     policy = s.named("aws_iam_role_policy", "infrastructure-policy")[0]
     assert f"aws_iam_role_policy.{policy}" in service["depends_on"]
+
+
+READY_WAIT_MINUTES = 20
+needs_pause_hooks = pytest.mark.skipif(
+    not bindings.FRAMEWORK.ecs_pause_hooks,
+    reason="a ready wait is a pause hook: bindings of hashicorp/aws >= 6.66.0 (cdktn)",
+)
+
+
+@pytest.fixture(scope="session")
+def ready_wait_synth(synth_variant, ecs_settings: dict[str, Settings]) -> Synth:
+    """dev on engine ``ecs`` with a ready wait, synthesized once (only on a framework line
+    whose bindings have pause hooks: the others refuse it)."""
+    dev = ecs_settings["dev"]
+    settings = replace(
+        dev,
+        environment="dev-ecs-wait",
+        deployment=replace(dev.deployment, ready_wait_minutes=READY_WAIT_MINUTES),
+    )
+    return synth_variant(settings)  # type: ignore[no-any-return]
+
+
+@needs_pause_hooks
+def test_ready_wait_pauses_the_ecs_release_beside_the_verification_hook(
+    ready_wait_synth: Synth, ecs_synths: dict[str, Synth]
+) -> None:
+    s, without = ready_wait_synth, ecs_synths["dev"]
+    configuration = _service(s)["deployment_configuration"]
+    verification, pause = configuration["lifecycle_hook"]
+    # The verification hook is unchanged; the pause joins its stage: ECS moves production
+    # traffic only once both completed, and rolls back after the wait without a go-ahead.
+    assert verification == _service(without)["deployment_configuration"]["lifecycle_hook"][0]
+    assert pause == {
+        "target_type": "PAUSE",
+        "lifecycle_stages": ["POST_TEST_TRAFFIC_SHIFT"],
+        "timeout_configuration": {"action": "ROLLBACK", "timeout_in_minutes": "20"},
+    }
+    others = {k: v for k, v in configuration.items() if k != "lifecycle_hook"}
+    assert others == {
+        k: v
+        for k, v in _service(without)["deployment_configuration"].items()
+        if k != "lifecycle_hook"
+    }
+    # A pause invokes nothing: the infrastructure role may still invoke only the hook.
+    assert _statements(s, "infrastructure-policy")["InvokeOwnHooks"]["Resource"] == [
+        s.ref("aws_lambda_function", s.one("aws_lambda_function")[0], "arn")
+    ]
+
+
+@needs_pause_hooks
+def test_ready_wait_lengthens_the_ecs_action_and_the_build_that_may_release(
+    ready_wait_synth: Synth, ecs_synths: dict[str, Synth]
+) -> None:
+    s, without = ready_wait_synth, ecs_synths["dev"]
+    timeout = int(_deploy_stage(s)["configuration"]["DeploymentTimeout"])
+    assert timeout == int(_deploy_stage(without)["configuration"]["DeploymentTimeout"]) + 20
+    # dev: all at once, bake 1, 15 to start and verify, and the wait.
+    assert timeout == 0 + 1 + 15 + READY_WAIT_MINUTES
+    # The build may move the service onto the stack's spec first: that deployment pauses too.
+    build, build_without = (x.body("aws_codebuild_project")["build_timeout"] for x in (s, without))
+    assert build == build_without + READY_WAIT_MINUTES
+
+
+@needs_pause_hooks
+def test_timeline_shows_the_ecs_ready_wait_like_codedeploys(
+    ready_wait_synth: Synth, ecs_synths: dict[str, Synth]
+) -> None:
+    from tools import timeline as tl
+
+    t, without = (tl.timeline_of(x.tf) for x in (ready_wait_synth, ecs_synths["dev"]))
+    assert t.ready_wait.name == "ready wait (manual, at most)"
+    assert t.ready_wait.seconds == READY_WAIT_MINUTES * 60
+    assert not t.ready_wait.counted
+    assert "aws ecs continue-service-deployment" in t.ready_wait.note
+    # The pause is not taken for the verification hook, and counts in no total.
+    assert t.hook == without.hook
+    assert t.release_seconds == without.release_seconds
 
 
 def test_service_ignores_what_each_engine_changes(

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from constructs_lib.framework import PAUSE_HOOKS_PROVIDER_VERSION, VARIABLE
 from constructs_lib.release_spec import TrafficShift
 from constructs_lib.validation import ValidationError
 from stacks.settings import Settings, SettingsError, load_settings, parse_settings
@@ -149,11 +150,6 @@ BAD_INPUTS = [
     ),
     ('[deployment]\nengine = "ECS"\n', "deployment.engine", "codedeploy, ecs"),
     (
-        '[deployment]\nengine = "ecs"\nready_wait_minutes = 5\n',
-        "deployment.ready_wait_minutes",
-        "no wait for a manual go-ahead",
-    ),
-    (
         '[deployment]\nengine = "ecs"\ntermination_wait_minutes = 1500\n',
         "deployment.termination_wait_minutes",
         "between 0 and 1440",
@@ -257,6 +253,41 @@ def test_ecs_engine_takes_the_same_release_settings(tmp_path: Path) -> None:
     # 15 minutes of canary + 30 of bake + 15 to start and verify: just within the 60 the
     # ECS deploy action waits.
     assert s.deployment.termination_wait_minutes == 30
+
+
+ECS_READY_WAIT = '[deployment]\nengine = "ecs"\nready_wait_minutes = 20\n'
+
+
+def test_ecs_ready_wait_is_refused_on_cdktf_saying_how_to_get_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(VARIABLE, "cdktf")
+    _bad(
+        tmp_path,
+        MINIMAL + ECS_READY_WAIT,
+        "deployment.ready_wait_minutes",
+        f"needs hashicorp/aws >= {PAUSE_HOOKS_PROVIDER_VERSION}; cdktf's bindings are 6.25.0: "
+        f"run on CDK Terrain ({VARIABLE}=cdktn, make FRAMEWORK=cdktn), use engine 'codedeploy'",
+    )
+
+
+def test_ecs_ready_wait_is_read_on_cdktn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VARIABLE, "cdktn")
+    s = _load(tmp_path, MINIMAL + ECS_READY_WAIT)
+    assert (s.deployment.engine, s.deployment.ready_wait_minutes) == ("ecs", 20)
+    # 15 minutes of canary + 10 of bake + 15 to start and verify leave 20 of the 60.
+    canary = (
+        '[deployment]\nengine = "ecs"\nconfig = "CodeDeployDefault.ECSCanary10Percent15Minutes"'
+        "\ntermination_wait_minutes = 10\n"
+    )
+    longest = _load(tmp_path, MINIMAL + canary + "ready_wait_minutes = 20\n")
+    assert longest.deployment.ready_wait_minutes == 20
+    _bad(
+        tmp_path,
+        MINIMAL + canary + "ready_wait_minutes = 21\n",
+        "deployment.ready_wait_minutes",
+        "exceed the 60 minutes CodePipeline's ECS action waits for a release: at most 20 min",
+    )
 
 
 # --- Holes the property tests (test_settings_properties.py) found, one example each. ---

@@ -246,6 +246,34 @@ def test_ecs_engine_alarms_roll_back_only_when_enabled(ecs_synths: dict[str, Syn
     assert tl.read_stack(tf, "dev").alarms == ()
 
 
+def test_ecs_pause_hook_is_a_manual_ready_wait_like_codedeploys(
+    ecs_synths: dict[str, Synth],
+) -> None:
+    """An ECS-native release's ready wait is its PAUSE lifecycle hook, read from the service
+    (JSON only: the same under either framework line; the synthesized one is in
+    test_ecs_engine.py, on cdktn)."""
+    tf = copy.deepcopy(ecs_synths["dev"].tf)
+    without = tl.timeline_of(tf)
+    assert without.ready_wait.seconds == 0
+    assert "no PAUSE lifecycle hook" in without.ready_wait.note
+    configuration = _one(tf, "aws_ecs_service")["deployment_configuration"]
+    configuration["lifecycle_hook"].append(
+        {
+            "target_type": "PAUSE",
+            "lifecycle_stages": ["POST_TEST_TRAFFIC_SHIFT"],
+            "timeout_configuration": {"action": "ROLLBACK", "timeout_in_minutes": "25"},
+        }
+    )
+    t = tl.timeline_of(tf)
+    assert t.ready_wait.seconds == 25 * 60
+    assert not t.ready_wait.counted
+    assert "aws ecs continue-service-deployment" in t.ready_wait.note
+    assert "up to 25 min, then stops and rolls back" in t.ready_wait.note
+    # The pause beside it is not taken for the verification hook.
+    assert t.hook == without.hook
+    assert t.release_seconds == without.release_seconds
+
+
 def test_release_and_bootstrap_task_definitions_time_alike(dev: Synth) -> None:
     """Without the release template the Terraform (bootstrap) task definition is read."""
     tf = copy.deepcopy(dev.tf)
