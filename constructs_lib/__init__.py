@@ -1,7 +1,11 @@
-"""Reusable cdktf constructs for ECS Fargate blue/green on AWS.
+"""Reusable constructs for ECS Fargate blue/green on AWS, on cdktf or CDK Terrain.
 
 Each construct takes a frozen props dataclass and exposes what other constructs need (ids,
 ARNs, security groups) as typed attributes; none knows about environments or settings files.
+What a stack of one's own needs around them comes from here too (``App``, ``TerraformStack``,
+``TerraformOutput``, ``AwsProvider``), from the framework ``constructs_lib.framework`` chose:
+importing the framework's own modules instead would mix two frameworks, or pay for the whole
+provider package (``constructs_lib.bindings`` loads only the modules used).
 """
 
 from constructs_lib.project_node import use_the_projects_node
@@ -10,12 +14,14 @@ use_the_projects_node()  # before any jsii assembly loads: see constructs_lib.pr
 
 # ruff: noqa: E402 - the imports below load jsii assemblies
 
+from constructs_lib import bindings
 from constructs_lib.alb_blue_green import (
     AccessLogs,
     AlbBlueGreen,
     AlbBlueGreenProps,
     TargetHealthCheck,
 )
+from constructs_lib.bindings import App, TerraformOutput, TerraformStack
 from constructs_lib.codedeploy_pipeline import CodeDeployPipeline, CodeDeployPipelineProps
 from constructs_lib.container_spec import (
     BootstrapImage,
@@ -64,6 +70,9 @@ __all__ = [
     "AlarmThresholds",
     "AlbBlueGreen",
     "AlbBlueGreenProps",
+    "App",
+    "AwsProvider",
+    "AwsProviderDefaultTags",
     "BootstrapImage",
     "CodeDeployPipeline",
     "CodeDeployPipelineProps",
@@ -101,6 +110,8 @@ __all__ = [
     "ServiceTarget",
     "TargetHealthCheck",
     "TaskSpec",
+    "TerraformOutput",
+    "TerraformStack",
     "TrafficRoutes",
     "TrafficShift",
     "ValidationError",
@@ -109,3 +120,13 @@ __all__ = [
     "VpcEndpoints",
     "VpcEndpointsProps",
 ]
+
+# The AWS provider, for a reuser's own stack: loaded on first use like every provider class
+# (see constructs_lib.bindings), so validating settings never pays for it.
+_PROVIDER_EXPORTS = frozenset({"AwsProvider", "AwsProviderDefaultTags"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _PROVIDER_EXPORTS:
+        return getattr(bindings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,3 +31,15 @@ def test_every_listed_class_exists_in_its_submodule() -> None:
 def test_unknown_names_are_attribute_errors() -> None:
     with pytest.raises(AttributeError, match="NoSuchResource"):
         bindings.NoSuchResource  # noqa: B018
+
+
+def test_a_reuser_gets_the_framework_and_provider_from_constructs_lib() -> None:
+    import constructs_lib
+
+    assert constructs_lib.App is bindings.App
+    assert constructs_lib.TerraformStack is bindings.TerraformStack
+    assert constructs_lib.AwsProvider is bindings.AwsProvider
+    assert bindings.App.__module__.split(".")[0] == bindings.FRAMEWORK.core_module
+    assert bindings.AwsProvider.__module__.startswith(bindings.FRAMEWORK.provider_package)
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        constructs_lib.NoSuchThing  # noqa: B018
