@@ -59,7 +59,7 @@ $(NODE_STAMP): package-lock.json | $(PY_STAMP)
 
 synth: $(PY_STAMP)
 	python main.py
-	@ls -1 cdktf.out/stacks/*/cdk.tf.json
+	@python -m tools.synthesized
 
 # Debian packages the workload tests run for real: Go (the app) and nginx (the proxy).
 system-deps:
@@ -95,7 +95,7 @@ lint: $(PY_STAMP)
 	mypy
 
 validate: synth
-	python -m tools.tf_validate cdktf.out/stacks/*
+	python -m tools.tf_validate
 
 # ENV=prod names config/prod.toml's stack (its project may differ from the default).
 diff deploy destroy: $(PY_STAMP) $(NODE_STAMP)
@@ -115,7 +115,7 @@ destroy-local: $(PY_STAMP)
 	python -m tools.emulator destroy $(ENV)
 
 timeline: synth
-	python -m tools.timeline cdktf.out/stacks/*
+	python -m tools.timeline
 
 bench: synth
 	python -m benchmarks.bench

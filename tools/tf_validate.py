@@ -8,7 +8,8 @@ is rewritten to the mirrored version. The user's synthesized files are never mod
 Mirror discovery: ``$TF_PROVIDER_MIRROR`` (the folder holding ``registry.terraform.io``),
 else the usual plugin folders, else a bounded search of the filesystem.
 
-Usage: ``python -m tools.tf_validate cdktf.out/stacks/<stack> [...]``
+Usage: ``python -m tools.tf_validate [cdktf.out/stacks/<stack> ...]`` (default: every stack in
+``cdktf.out/manifest.json``)
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tools.synthesized import NotSynthesizedError, current_stacks
 
 PROVIDER_DIR = Path("registry.terraform.io/hashicorp/aws")
 _CANDIDATE_ROOTS = (
@@ -197,8 +200,11 @@ def validate(stack_dir: Path, mirror: Mirror | None = None, terraform: str | Non
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print(__doc__, file=sys.stderr)
-        return 2
+        try:  # every stack the last synth wrote (its manifest, not a glob: see tools.synthesized)
+            argv = [str(stack) for stack in current_stacks()]
+        except NotSynthesizedError as error:
+            print(f"error: {error}: run `make synth` first", file=sys.stderr)
+            return 2
     try:
         mirror = find_mirror()
         terraform = find_terraform()

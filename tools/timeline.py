@@ -53,6 +53,7 @@ from constructs_lib.release_reading import (
     whole,
 )
 from constructs_lib.release_spec import DeploymentEngine, shift_waits
+from tools.synthesized import OUTDIR, NotSynthesizedError, current_stacks
 
 # --- Assumptions: AWS latencies the stack cannot tell; not read from it ------------------
 
@@ -112,7 +113,6 @@ HOOK_DEFAULTS: Mapping[str, float] = {
 """The hook handler's defaults for its optional variables (``DEFAULT_*`` in
 ``constructs_lib/handlers/verify_test_traffic/index.py``; a test keeps them equal)."""
 
-DEFAULT_STACKS_DIR = Path("cdktf.out/stacks")
 STACK_FILE = "cdk.tf.json"
 
 _HOOK_REF = re.compile(
@@ -1159,7 +1159,10 @@ def _manual(seconds: float | None) -> str:
 
 def _stack_files(paths: Sequence[str]) -> list[Path]:
     if not paths:
-        return sorted(DEFAULT_STACKS_DIR.glob(f"*/{STACK_FILE}"))
+        try:
+            return [stack / STACK_FILE for stack in current_stacks()]
+        except NotSynthesizedError:
+            return []
     files = []
     for given in paths:
         path = Path(given)
@@ -1178,13 +1181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stacks",
         nargs="*",
         help=f"stack directories (holding {STACK_FILE}) or files; "
-        f"default: every stack under {DEFAULT_STACKS_DIR}",
+        f"default: every stack the last synth wrote ({OUTDIR}/manifest.json)",
     )
     args = parser.parse_args(argv)
     files = _stack_files(args.stacks)
     if not files:
         print(
-            f"error: no stacks under {DEFAULT_STACKS_DIR}: run `make synth` first", file=sys.stderr
+            f"error: no stacks in {OUTDIR}/manifest.json: run `make synth` first", file=sys.stderr
         )
         return 2
     status = 0

@@ -818,17 +818,21 @@ def test_main_prints_the_promoted_rows(
     assert max(len(line) for line in out.splitlines() if not line.startswith("from ")) <= 100
 
 
-def test_main_reads_every_synthesized_stack_by_default(
+def test_main_reads_every_stack_of_the_last_synth_by_default(
     dev: Synth,
     prod: Synth,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name, synth in (("ecs-blue-green-prod", prod), ("ecs-blue-green-dev", dev)):
-        stack_dir = tmp_path / tl.DEFAULT_STACKS_DIR / name
-        stack_dir.mkdir(parents=True)
-        (stack_dir / tl.STACK_FILE).write_text(synth.text)
+    """The manifest's stacks, not a left-over directory of a renamed project."""
+    from tests.unit.tools.test_synthesized import write_outdir
+
+    write_outdir(
+        tmp_path / "cdktf.out",
+        {"ecs-blue-green-prod": prod.text, "ecs-blue-green-dev": dev.text},
+        stale={"old-name-dev": dev.text},
+    )
     monkeypatch.chdir(tmp_path)
     assert tl.main([]) == 0
     titles = re.findall(r"^(\S+): expected release", capsys.readouterr().out, re.MULTILINE)
