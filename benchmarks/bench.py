@@ -134,7 +134,7 @@ def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> Run
     peak = 0
     started = time.perf_counter()
     process = subprocess.Popen(
-        list(command), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        list(command), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     done = threading.Event()
 
@@ -146,12 +146,12 @@ def measure(command: Sequence[str], env: Mapping[str, str] | None = None) -> Run
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, stderr = process.communicate()
+    output, _ = process.communicate()
     elapsed = time.perf_counter() - started
     done.set()
     sampler.join()
     if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed: {stderr.decode()[-2000:]}")
+        raise SystemExit(f"{' '.join(command)} failed:\n{output.decode()[-2000:]}")
     return Run(elapsed, peak / 1024)
 
 
@@ -418,19 +418,23 @@ def main(argv: list[str] | None = None) -> int:
             "tree (python + node), sampled every 20 ms"
         )
 
+    failed = 0
     if not args.skip_tests:
         pytest = [sys.executable, "-m", "pytest", "-m", "not slow", "-q", "-p", "no:cacheprovider"]
-        tests = measure(pytest, env)
-        print(
-            f'fast tier (pytest -m "not slow", {_standalone("framework").current().name}): '
-            f"{tests.seconds:.1f} s wall, peak {tests.peak_rss_mib:.0f} MiB"
-        )
+        label = f'fast tier (pytest -m "not slow", {_standalone("framework").current().name})'
+        try:
+            tests = measure(pytest, env)
+        except SystemExit as failure:  # no figure, but the timeline still has its say
+            print(f"{label}: FAILED, no figure\n{failure}")
+            failed = 1
+        else:
+            print(f"{label}: {tests.seconds:.1f} s wall, peak {tests.peak_rss_mib:.0f} MiB")
 
     print()
     timeline = subprocess.run(
         [sys.executable, "-m", "tools.timeline"], cwd=ROOT, env=env, check=False
     )
-    return timeline.returncode
+    return timeline.returncode or failed
 
 
 if __name__ == "__main__":

@@ -253,9 +253,10 @@ def test_measure_reports_the_peak_of_a_descendant() -> None:
     assert run.peak_rss_mib >= 150
 
 
-def test_measure_fails_on_a_failing_command() -> None:
-    with pytest.raises(SystemExit, match="boom"):
-        bench.measure([sys.executable, "-c", "raise SystemExit('boom')"])
+def test_measure_fails_on_a_failing_command_with_its_output() -> None:
+    script = "print('said on stdout'); raise SystemExit('boom')"
+    with pytest.raises(SystemExit, match=r"(?s)said on stdout.*boom"):
+        bench.measure([sys.executable, "-c", script])
 
 
 # --- the runs ---------------------------------------------------------------------------------
@@ -375,3 +376,36 @@ def test_the_bench_reads_the_lines_without_loading_a_framework() -> None:
     assert lines == repr(sorted((n, dataclasses.astuple(f)) for n, f in FRAMEWORKS.items()))
     assert loaded == "[]"
     assert node == "True"
+
+
+def test_main_prints_the_table_and_a_failed_fast_tier_without_stopping(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JSII_NODE", "/the/callers/node")
+    monkeypatch.setattr(
+        bench,
+        "compare",
+        lambda lines, runs, env: [
+            _figures(line.name, floor=2.0, synth=3.0 * runs) for line in lines
+        ],
+    )
+
+    def failing_tests(command: list[str], env: dict[str, str]) -> Run:
+        raise SystemExit("pytest failed:\n1 failed")
+
+    timeline: list[list[str]] = []
+
+    def fake_run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        timeline.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(bench, "measure", failing_tests)
+    monkeypatch.setattr(bench.subprocess, "run", fake_run)
+    assert bench.main(["--runs", "1", "--framework", "cdktn"]) == 1
+    out = capsys.readouterr().out
+    assert "| cdktn " in out
+    assert "| cdktf " not in out
+    assert "shared by every line" in out
+    assert "FAILED, no figure" in out
+    assert "1 failed" in out
+    assert timeline == [[sys.executable, "-m", "tools.timeline"]]
