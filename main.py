@@ -11,7 +11,7 @@ from pathlib import Path
 
 try:
     from stacks.promotion import plan_promotions
-    from stacks.settings import Settings, SettingsError, load_settings
+    from stacks.settings import Settings, SettingsError, load_settings, shown_path
 except ValueError as error:
     # constructs_lib reads ECS_BLUE_GREEN_FRAMEWORK as it loads (constructs_lib.framework):
     # a misspelt framework is bad input, one line and exit 2 like a bad setting.
@@ -31,8 +31,23 @@ def load_all(config_dir: Path | None = None) -> list[Settings]:
     if not files:
         raise SettingsError(f"{config_dir}: no <environment>.toml files")
     environments = [load_settings(path) for path in files]
+    check_distinct_stacks(dict(zip(files, environments, strict=True)))
     plan_promotions(environments, config_dir=config_dir, project_root=PROJECT_ROOT)
     return environments
+
+
+def check_distinct_stacks(environments: dict[Path, Settings]) -> None:
+    """Two files must not make one stack (``green-dev.toml`` with project ``ecs-blue`` and
+    ``dev.toml`` with ``ecs-blue-green`` both make ``ecs-blue-green-dev``): the app could not
+    hold both, and their resources would share every name."""
+    first: dict[str, Path] = {}
+    for path, settings in environments.items():
+        other = first.setdefault(settings.stack_name, path)
+        if other != path:
+            raise SettingsError(
+                f"{shown_path(path)}: project: makes the stack {settings.stack_name!r}, as "
+                f"{shown_path(other)} does; change the project or rename a file"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from constructs_lib.iam import statement
-from constructs_lib.validation import ValidationError, partition_of, show
+from constructs_lib.validation import ValidationError, check_arn_home, show
 
 SecretStore = Literal["secretsmanager", "ssm"]
 SECRET_STORES: tuple[SecretStore, ...] = ("secretsmanager", "ssm")
@@ -88,7 +88,7 @@ def parse_secret_arn(field: str, value: object, *, region: str | None = None) ->
         )
     service, arn_region = match["service"], match["region"]
     if region is not None:
-        _check_same_region(field, match["partition"], arn_region, region)
+        check_arn_home(field, value, region)
     if service == "secretsmanager":
         resource_arn, name, selector = _secret_parts(field, value, match["resource"])
     elif service == "ssm":
@@ -108,18 +108,6 @@ def parse_secret_arn(field: str, value: object, *, region: str | None = None) ->
         name=name,
         selector=selector,
     )
-
-
-def _check_same_region(field: str, partition: str, arn_region: str, region: str) -> None:
-    expected = partition_of(region)
-    if partition != expected:
-        raise ValidationError(
-            field, f"is in partition {partition!r}; the stack's region {region} is in {expected!r}"
-        )
-    if arn_region != region:
-        raise ValidationError(
-            field, f"is in region {arn_region or '(none)'!r}; the stack's region is {region!r}"
-        )
 
 
 def _secret_parts(field: str, arn: str, resource: str) -> tuple[str, str, str]:
@@ -198,7 +186,7 @@ def check_kms_key_arn(field: str, value: object, *, region: str | None = None) -
             f"{show(value)} is not a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)",
         )
     if region is not None:
-        _check_same_region(field, match["partition"], match["region"], region)
+        check_arn_home(field, value, region)
     return value
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "FARGATE_MEMORY_BY_CPU",
     "LOG_RETENTION_DAYS",
     "ValidationError",
+    "check_arn_home",
     "check_cidr",
     "check_disjoint_cidrs",
     "check_domain_name",
@@ -114,6 +115,28 @@ def partition_of(region: str) -> str:
         if region.startswith(prefix):
             return partition
     return "aws"
+
+
+def check_arn_home(
+    field: str, arn: str, region: str, *, regional: bool = True, what: str = "the ARN"
+) -> None:
+    """An ARN (already checked for shape) of the stack's partition and, for a ``regional``
+    resource, of its region: an ACM certificate, a KMS key or a secret of another region can
+    never serve a resource in ``region``. Global resources (CodeConnections connections) are
+    checked for the partition only."""
+    parts = arn.split(":", 5)
+    partition, arn_region = (parts[1], parts[3]) if len(parts) == 6 else ("", "")
+    expected = partition_of(region)
+    if partition != expected:
+        raise ValidationError(
+            field,
+            f"{what} is in partition {partition!r}; the stack's region {region} is in {expected!r}",
+        )
+    if regional and arn_region != region:
+        raise ValidationError(
+            field,
+            f"{what} is in region {arn_region or '(none)'!r}; the stack's region is {region!r}",
+        )
 
 
 def check_int_range(field: str, value: object, low: int, high: int) -> int:

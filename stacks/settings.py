@@ -42,6 +42,7 @@ from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
     ValidationError,
     check_account_id,
+    check_arn_home,
     check_domain_name,
     check_fargate_size,
     check_hosted_zone_id,
@@ -87,6 +88,16 @@ FILE_PATHS_MAX = 8  # CodePipeline's git push filter takes at most 8 file path p
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
+# What a TOML value must be, in TOML's words.
+_KIND_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "an integer",
+    bool: "a boolean (true or false)",
+    list: "a list",
+    dict: "a table",
+}
+# Default tags every resource gets from the stack (BlueGreenStack.default_tags).
+STACK_TAG_KEYS = ("Project", "Environment", "ManagedBy")
 # Fargate and the ECS agent set AWS_* (region, credentials endpoint, execution environment)
 # and ECS_* (metadata endpoints) in every container; the app relies on them being theirs.
 RESERVED_VARIABLE_PREFIXES = ("AWS_", "ECS_")
@@ -275,7 +286,7 @@ class _Table:
             return default
         value = self._data[key]
         if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
-            raise ValidationError(self.name(key), f"must be a {kind.__name__}, got {show(value)}")
+            raise ValidationError(self.name(key), f"must be {_KIND_NAMES[kind]}, got {show(value)}")
         return value
 
     def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -313,9 +324,17 @@ def _toml_key(key: str) -> str:
     return f'"{escaped}"'
 
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
 def shown_path(path: Path) -> str:
-    """A settings file's path for a one-line error message."""
-    return str(path) if str(path).isprintable() else repr(str(path))
+    """A settings file's path for a one-line error message: relative to the project when it
+    lies inside it (``config/dev.toml``, as the README and ``make`` name it)."""
+    try:
+        text = str(path.resolve().relative_to(PROJECT_ROOT))
+    except (ValueError, OSError, RuntimeError):
+        text = str(path)
+    return text if text.isprintable() else repr(text)
 
 
 def load_settings(path: Path) -> Settings:
@@ -355,6 +374,10 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
             f"the stack name {stack_name!r} would start names with a prefix AWS reserves "
             f"({', '.join(RESERVED_NAME_PREFIXES)})",
         )
+    if "region" not in root:
+        raise ValidationError(
+            "region", "required: the AWS region of this environment, e.g. eu-west-1"
+        )
     region = root.get("region", str, "")
     _check_region("region", region)
     settings = Settings(
@@ -374,6 +397,7 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         autoscaling=_autoscaling(root.table("autoscaling")),
     )
     root.finish()
+    _check_arn_homes(settings)
     _check_promoted_service(data, settings)
     _check_desired_count_in_range(settings)
     _check_release_template_size(settings)
@@ -387,6 +411,27 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
                 f"{cidr} is the VPC, which always reaches the test listener",
             )
     return settings
+
+
+def _check_arn_homes(settings: Settings) -> None:
+    """ARNs of the right partition and, where the resource is regional, the stack's region
+    (the secrets and their keys are checked where they are read)."""
+    certificate = settings.load_balancer.certificate_arn
+    if certificate is not None:
+        # An ALB serves only certificates of its own region.
+        check_arn_home(
+            "load_balancer.certificate_arn", certificate, settings.region, what="the certificate"
+        )
+    connection = settings.pipeline.connection_arn
+    if connection is not None:
+        # Connections are global (usable from every region), but not across partitions.
+        check_arn_home(
+            "pipeline.connection_arn",
+            connection,
+            settings.region,
+            regional=False,
+            what="the connection",
+        )
 
 
 def _check_region(field: str, region: str) -> None:
@@ -403,6 +448,12 @@ def _tags(t: _Table) -> dict[str, str]:
     tags: dict[str, str] = {}
     for key in t:
         value = t.get(key, str, "")
+        if key.lower() in {k.lower() for k in STACK_TAG_KEYS}:
+            raise ValidationError(
+                t.name(key),
+                f"the stack sets {', '.join(STACK_TAG_KEYS)} on every resource itself "
+                "(from project, the file name and the tool): choose another key",
+            )
         if key.lower().startswith("aws:") or not 1 <= len(key) <= 128:
             raise ValidationError(
                 t.name(key), "tag keys are 1-128 characters, not starting with aws:"

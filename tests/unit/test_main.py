@@ -85,3 +85,26 @@ def test_stack_name_of_a_missing_environment_is_one_line(capsys) -> None:
 def test_unknown_arguments_print_usage(capsys) -> None:
     assert main.main(["--verbose"]) == 2
     assert "usage: python main.py" in capsys.readouterr().err
+
+
+def test_two_files_making_one_stack_are_refused_naming_both(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    pipeline = '[pipeline]\nrepository = "acme/shop"\n'
+    (tmp_path / "dev.toml").write_text(f'region = "eu-west-1"\n{pipeline}')
+    (tmp_path / "green-dev.toml").write_text(
+        f'project = "ecs-blue"\nregion = "eu-west-1"\n{pipeline}'
+    )
+    monkeypatch.setattr(main, "CONFIG_DIR", tmp_path)
+    assert main.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "green-dev.toml: project: makes the stack 'ecs-blue-green-dev'" in err
+    assert f"as {tmp_path / 'dev.toml'} does" in err
+
+
+def test_files_inside_the_project_are_named_relative_to_it(capsys) -> None:
+    from stacks.settings import PROJECT_ROOT, shown_path
+
+    assert shown_path(PROJECT_ROOT / "config" / "dev.toml") == "config/dev.toml"
+    assert shown_path(Path("/elsewhere/dev.toml")) == "/elsewhere/dev.toml"

@@ -100,7 +100,7 @@ BAD_INPUTS = [
         "between 1 and 115",
     ),
     ('[service]\ncontainer_insights = "yes"\n', "service.container_insights", "must be one of"),
-    ('[service]\ndesired_count = "2"\n', "service.desired_count", "must be a int"),
+    ('[service]\ndesired_count = "2"\n', "service.desired_count", "must be an integer"),
     ("[service]\ndesired_cont = 2\n", "service.desired_cont", "unknown setting"),
     ('[backend]\nkind = "s3"\n', "backend.bucket", "needs a valid bucket name"),
     ('[backend]\nkind = "gcs"\n', "backend.kind", "must be 'local' or 's3'"),
@@ -116,7 +116,11 @@ BAD_INPUTS = [
     ("build_timeout_minutes = 1\n", "pipeline.build_timeout_minutes", "between 5 and 480"),
     ('file_paths = [""]\n', "pipeline.file_paths[0]", "1-255 characters"),
     ("artifact_expiry_days = 0\n", "pipeline.artifact_expiry_days", "between 1 and 3650"),
-    ("artifact_force_destroy = 1\n", "pipeline.artifact_force_destroy", "must be a bool"),
+    (
+        "artifact_force_destroy = 1\n",
+        "pipeline.artifact_force_destroy",
+        "must be a boolean (true or false)",
+    ),
     (
         '[deployment]\nconfig = "CodeDeployDefault.AllAtOnce"\n',
         "deployment.config",
@@ -186,7 +190,7 @@ def test_bad_setting_is_one_line_naming_it(
     [
         ('project = "Shop"\nregion = "eu-west-1"\n', "project", "lowercase"),
         ('project = "' + "x" * 41 + '"\nregion = "eu-west-1"\n', "project", "longer than 40"),
-        ('project = "shop"\n', "region", "not an AWS region name"),
+        ('project = "shop"\n', "region", "required: the AWS region"),
         ('project = "shop"\nregion = "mars-1"\n', "region", "not an AWS region name"),
         ('regoin = "x"\n' + MINIMAL, "regoin", "unknown setting"),
         (MINIMAL_ROOT, "pipeline.repository", "required"),
@@ -704,7 +708,7 @@ AUTOSCALING_BAD = [
     ("requests_per_target = -5\n", "autoscaling.requests_per_target", "between 0 and"),
     ("scale_in_cooldown_seconds = 4000\n", "autoscaling.scale_in_cooldown_seconds", "3600"),
     ('scale_out_cooldown_seconds = "60"\n', "autoscaling.scale_out_cooldown_seconds", "int"),
-    ('enabled = "yes"\n', "autoscaling.enabled", "must be a bool"),
+    ('enabled = "yes"\n', "autoscaling.enabled", "must be a boolean (true or false)"),
     ("min_tasks = 2\n", "autoscaling.min_tasks", "unknown setting"),
     # With autoscaling on, the service starts inside the autoscaler's range (desired 2).
     (
@@ -792,12 +796,12 @@ OWN_SERVICE_BAD_INPUTS = [
         "service.environment.ECS_CONTAINER_METADATA_URI",
         "ECS agent",
     ),
-    ("[service.environment]\nWORKERS = 4\n", "service.environment.WORKERS", "must be a str"),
-    ("[service.environment]\nDEBUG = true\n", "service.environment.DEBUG", "must be a str"),
+    ("[service.environment]\nWORKERS = 4\n", "service.environment.WORKERS", "must be a string"),
+    ("[service.environment]\nDEBUG = true\n", "service.environment.DEBUG", "must be a string"),
     ('[service.environment]\nEMPTY = ""\n', "service.environment.EMPTY", "ECS drops empty"),
     ('[service.environment]\nT = "${var.x}"\n', "service.environment.T", "template"),
     ('[service.environment]\nN = "a\\u0000b"\n', "service.environment.N", "NUL"),
-    ("[service]\nenvironment = 3\n", "service.environment", "must be a dict"),
+    ("[service]\nenvironment = 3\n", "service.environment", "must be a table"),
     (
         "[service.environment]\n" + "".join(f'V{i} = "{"x" * 2000}"\n' for i in range(40)),
         "service.environment",
@@ -839,7 +843,7 @@ OWN_SERVICE_BAD_INPUTS = [
     ),
     (f'[service.secrets]\nVERSION = "{SSM_ARN}"\n', "service.secrets.VERSION", "each release"),
     (f'[service.secrets]\nAWS_KEY = "{SSM_ARN}"\n', "service.secrets.AWS_KEY", "Fargate"),
-    ("[service.secrets]\nDB = 1\n", "service.secrets.DB", "must be a str"),
+    ("[service.secrets]\nDB = 1\n", "service.secrets.DB", "must be a string"),
     (
         f'[service]\nsecrets_kms_key_arns = ["{KMS_ARN}"]\n',
         "service.secrets_kms_key_arns",
@@ -947,3 +951,59 @@ def test_tls_options_apply_with_a_domain(tmp_path: Path) -> None:
         "ELBSecurityPolicy-TLS13-1-3-2021-06",
         None,
     )
+
+
+CERTIFICATE_EU = (
+    "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "setting", "reason"),
+    [
+        (
+            "[load_balancer]\nproduction_port = 443\ncertificate_arn = "
+            f'"{CERTIFICATE_EU.replace("eu-west-1", "us-east-1")}"\n',
+            "load_balancer.certificate_arn",
+            "the certificate is in region 'us-east-1'; the stack's region is 'eu-west-1'",
+        ),
+        (
+            "[load_balancer]\nproduction_port = 443\ncertificate_arn = "
+            f'"{CERTIFICATE_EU.replace("arn:aws:", "arn:aws-cn:")}"\n',
+            "load_balancer.certificate_arn",
+            "the certificate is in partition 'aws-cn'",
+        ),
+        (
+            '[tags]\nProject = "other"\n',
+            "tags.Project",
+            "the stack sets Project, Environment, ManagedBy",
+        ),
+        ('[tags]\nmanagedby = "me"\n', "tags.managedby", "choose another key"),
+    ],
+)
+def test_settings_aws_or_the_stack_would_overrule_are_refused(
+    tmp_path: Path, text: str, setting: str, reason: str
+) -> None:
+    _bad(tmp_path, MINIMAL + text, setting, reason)
+
+
+def test_a_connection_of_another_region_is_fine_but_not_of_another_partition(
+    tmp_path: Path,
+) -> None:
+    connection = "arn:aws:codeconnections:us-east-1:123456789012:connection/abc-123"
+    path = tmp_path / "dev.toml"
+    path.write_text(
+        f'region = "eu-west-1"\n[pipeline]\nrepository = "acme/shop"\n'
+        f'connection_arn = "{connection}"\n'
+    )
+    assert load_settings(path).pipeline.connection_arn == connection  # connections are global
+    path.write_text(path.read_text().replace("arn:aws:", "arn:aws-us-gov:"))
+    _bad(tmp_path, path.read_text(), "pipeline.connection_arn", "partition 'aws-us-gov'")
+
+
+def test_an_accepted_certificate_of_the_stacks_region(tmp_path: Path) -> None:
+    path = tmp_path / "dev.toml"
+    path.write_text(
+        MINIMAL + f'[load_balancer]\nproduction_port = 443\ncertificate_arn = "{CERTIFICATE_EU}"\n'
+    )
+    assert load_settings(path).load_balancer.certificate_arn == CERTIFICATE_EU

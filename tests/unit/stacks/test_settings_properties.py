@@ -60,6 +60,7 @@ from constructs_lib.validation import (
     check_log_retention,
     check_port,
     check_resource_prefix,
+    partition_of,
 )
 from stacks.settings import (
     PROJECT_MAX,
@@ -1393,9 +1394,12 @@ def valid_settings_data(draw: st.DrawFn) -> dict[str, Any]:
             "percentage": draw(st.integers(1, 99)),
             "interval_minutes": draw(st.integers(1, 2880)),
         }
+    region = draw(st.sampled_from(REAL_REGIONS))
+    # A connection is usable from every region of its partition (not across partitions).
+    connection = CONNECTION.replace("arn:aws:", f"arn:{partition_of(region)}:", 1)
     return {
         "project": draw(valid_projects),
-        "region": draw(st.sampled_from(REAL_REGIONS)),
+        "region": region,
         "tags": draw(valid_tags),
         "backend": draw(valid_backends),
         "network": network,
@@ -1439,7 +1443,7 @@ def valid_settings_data(draw: st.DrawFn) -> dict[str, Any]:
         "pipeline": {
             "repository": draw(valid_repositories),
             "branch": draw(_path),
-            "connection_arn": draw(st.sampled_from(["", CONNECTION])),
+            "connection_arn": draw(st.sampled_from(["", connection])),
             "file_paths": draw(valid_globs),
             "buildspec_path": draw(
                 st.builds(lambda p, ext: p + ext, _path, st.sampled_from([".yml", ".yaml"]))
@@ -1457,3 +1461,725 @@ def valid_settings_data(draw: st.DrawFn) -> dict[str, Any]:
 @given(valid_settings_data(), valid_environments)
 def test_valid_settings_are_accepted_and_sound(data: dict[str, Any], environment: str) -> None:
     assert _check("valid settings", data, environment=environment) is not None
+
+
+# --- every setting of the README's table, refused by name when bad ---------------------------
+#
+# The settings are read from the README's configuration table itself; each has values of
+# every kind of wrong that applies to it, and every one of them must stop the synth: exit
+# code 2 and one line naming the file and that setting (the whole setting, an entry of a list
+# or a key of a table). The concrete values below run through main.main; they and the
+# generated ones run through main.load_all, as main does before any construct exists.
+
+
+def _readme_settings() -> tuple[str, ...]:
+    """Dotted settings of README's "Configuration" table, from its rows' first column:
+    ``a.b`` / ``c`` names ``a.b`` and ``a.c``; ``[t]`` and ``[[t]]`` name the table ``t``."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    found: list[str] = []
+    for row in section.splitlines():
+        if not row.startswith("| `"):
+            continue
+        head, *rest = re.findall(r"`([^`]+)`", row.split("|")[1])
+        table = re.fullmatch(r"\[\[?([a-z_.]+)\]?\]", head)
+        if table:
+            found.append(table[1])
+            continue
+        found.append(head)
+        parent = head.rpartition(".")[0]
+        for name in rest:
+            full = name.split(".")[0] == head.split(".")[0] and "." in name
+            found.append(name if full or not parent else f"{parent}.{name}")
+    return tuple(found)
+
+
+README_SETTINGS = _readme_settings()
+PROD_TEXT = (ROOT / "config" / "prod.toml").read_text()
+PROD: dict[str, Any] = tomllib.loads(PROD_TEXT)
+
+WRONG_KINDS = {
+    "type": "another TOML type: a string for a number or a boolean, a float for an integer, "
+    "a table for a list, ...",
+    "range": "a number or choice outside what the setting (or AWS) allows",
+    "shape": "a string that is not in the setting's format",
+    "empty": "an empty string, list or table where something is needed",
+    "too_long": "longer (or more entries) than AWS or the stack allows",
+    "reserved": "a name, prefix or key AWS or the stack keeps for itself",
+    "whitespace": "leading, trailing or inner whitespace and line breaks",
+    "template": "'${' or '%{': Terraform would read the synthesized JSON as a template",
+    "arn": "an ARN of another service, partition or region than the setting needs",
+    "conflict": "a value another setting (or an entry of the same list) already takes",
+}
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """Bad values of one kind: listed ones (also run through main.main) and generated ones."""
+
+    listed: tuple[Any, ...]
+    generated: st.SearchStrategy[Any] | None = None
+
+    def strategy(self) -> st.SearchStrategy[Any]:
+        listed = st.sampled_from(self.listed)
+        return listed if self.generated is None else st.one_of(listed, self.generated)
+
+
+def wrong(*listed: Any, generated: st.SearchStrategy[Any] | None = None) -> Wrong:
+    return Wrong(listed, generated)
+
+
+_DATE = datetime.date(2024, 1, 1)
+WRONG_TYPES: dict[str, Wrong] = {
+    "str": wrong(
+        1,
+        1.5,
+        True,
+        ["x"],
+        {"x": "y"},
+        _DATE,
+        generated=st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(), st.booleans()),
+    ),
+    "int": wrong(
+        True,
+        False,
+        30.0,
+        1.5,
+        "30",
+        [30],
+        {"n": 30},
+        _DATE,
+        generated=st.one_of(
+            st.floats(), st.integers(-1000, 1000).map(str), st.integers(-1000, 1000).map(float)
+        ),
+    ),
+    "bool": wrong(
+        "true",
+        "false",
+        1,
+        0,
+        "yes",
+        1.0,
+        [True],
+        generated=st.one_of(st.integers(-5, 5), st.text(max_size=5), st.floats()),
+    ),
+    "number": wrong("1.0", True, [1.0], {"s": 1.0}, _DATE, generated=st.text(max_size=6)),
+    "strings": wrong(
+        "x",
+        1,
+        {"a": "b"},
+        [1],
+        [True],
+        [["x"]],
+        generated=st.lists(st.integers(-5, 5), min_size=1, max_size=3),
+    ),
+    "table": wrong("x", 1, ["x"], True, generated=st.one_of(st.text(max_size=5), st.integers())),
+    "tables": wrong(
+        {"path": "/"},
+        "x",
+        [1],
+        ["/health"],
+        [[{"path": "/"}]],
+        generated=st.lists(st.integers(-5, 5), min_size=1, max_size=3),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Bad:
+    """How a setting goes wrong: its TOML type, and bad values of each kind that applies.
+    ``context``: other settings (dotted paths) set first, so that this one applies (a bucket
+    needs ``kind = "s3"``); ``base``: the shipped file the setting's file starts from."""
+
+    toml: str
+    kinds: Mapping[str, Wrong]
+    context: Mapping[str, Any] = field(default_factory=dict)
+    base: str = "dev"
+
+    def all_kinds(self) -> dict[str, Wrong]:
+        return {"type": WRONG_TYPES[self.toml], **self.kinds}
+
+
+def _outside(low: int, high: int) -> st.SearchStrategy[int]:
+    """Integers below ``low`` or above ``high`` (within 64 bits, as TOML has them)."""
+    return st.one_of(
+        st.integers(max(low - 10**6, -(2**63)), low - 1),
+        st.integers(high + 1, min(high + 10**6, 2**63 - 1)),
+        st.sampled_from([-(2**63), 2**63 - 1]),
+    )
+
+
+def _ints(low: int, high: int, *listed: int) -> dict[str, Wrong]:
+    return {"range": wrong(low - 1, high + 1, *listed, generated=_outside(low, high))}
+
+
+def _not_in(allowed: Any, *listed: Any) -> dict[str, Wrong]:
+    """Integers that are not one of ``allowed``."""
+    return {
+        "range": wrong(
+            *listed, generated=st.integers(-(10**6), 10**6).filter(lambda n: n not in allowed)
+        )
+    }
+
+
+def _choice(allowed: tuple[str, ...], *listed: str) -> dict[str, Wrong]:
+    """A string setting taking one of ``allowed``."""
+    return {
+        "range": wrong(
+            *listed,
+            *(a.upper() for a in allowed),
+            generated=st.text(max_size=12).filter(lambda s: s not in allowed),
+        ),
+        "empty": wrong(""),
+        "whitespace": wrong(*(f"{a} " for a in allowed), *(f"\n{a}" for a in allowed)),
+    }
+
+
+def _longer_than(limit: int, unit: str = "a") -> st.SearchStrategy[str]:
+    return st.integers(limit + 1, limit + 200).map(lambda n: unit * n)
+
+
+# A stack in dev's region and account, and ARNs of what it may name.
+REGION = DEV["region"]
+OTHER_REGION = "us-east-1" if REGION != "us-east-1" else "eu-west-1"
+CERTIFICATE = f"arn:aws:acm:{REGION}:{OWN_ACCOUNT}:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+ZONE = "Z0123456789ABCDEFGHIJ"
+TLS = {"load_balancer.production_port": 443, "load_balancer.certificate_arn": CERTIFICATE}
+DOMAIN = {
+    "load_balancer.production_port": 443,
+    "load_balancer.domain_name": "app.example.com",
+    "load_balancer.hosted_zone_id": ZONE,
+}
+S3_BACKEND = {"backend.kind": "s3", "backend.bucket": "team-tfstate-123456789012"}
+CUSTOM_SHIFT = {
+    "deployment.config": "custom",
+    "deployment.custom": {"kind": "linear", "percentage": 10, "interval_minutes": 1},
+}
+AUTOSCALING = {
+    "autoscaling": {"enabled": True, "min_count": 2, "max_count": 4, "cpu_target_percent": 60}
+}
+SECRETS = {"service.secrets": {"DB_PASSWORD": SECRET_ARN}}
+
+
+def _arn_elsewhere(arn: str) -> tuple[str, ...]:
+    """``arn`` in another region, and in the partitions the stack's region is not in."""
+    return (
+        arn.replace(f":{REGION}:", f":{OTHER_REGION}:"),
+        arn.replace("arn:aws:", "arn:aws-cn:"),
+        arn.replace("arn:aws:", "arn:aws-us-gov:"),
+    )
+
+
+_UPPER_OR_PUNCTUATION = st.text(
+    alphabet="abcXYZ019_. -/é\n", min_size=1, max_size=20
+).filter(lambda s: not re.fullmatch(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*", s))
+NAME_SHAPES = wrong(
+    "Shop", "1shop", "shop-", "-shop", "shop--x", "shop_x", "shöp", "shop.x", generated=_UPPER_OR_PUNCTUATION
+)
+CIDR_SHAPES = wrong(
+    "10.0.0.0/255.255.0.0",
+    "10.0.0.1/16",
+    "10.0.0.0",
+    "10.0.0.0/016",
+    "010.0.0.0/16",
+    "fd00::/48",
+    "10.0.0.256/16",
+    "ten/16",
+    generated=cidr_text.filter(lambda c: not _is_canonical_cidr(c)),
+)
+
+
+def _is_canonical_cidr(text: str) -> bool:
+    try:
+        return str(ipaddress.IPv4Network(text)) == text and "/" in text
+    except ValueError:
+        return False
+
+
+def _vpc_subnets(*cidrs: str) -> list[str]:
+    return list(cidrs)
+
+
+_VPC = DEV["network"]["vpc_cidr"]  # 10.10.0.0/16, two zones
+_SUBNET = "10.10.0.0/24"
+BAD: dict[str, Bad] = {
+    "project": Bad(
+        "str",
+        {
+            "shape": NAME_SHAPES,
+            "empty": wrong(""),
+            "too_long": wrong("a" * (PROJECT_MAX + 1), generated=_longer_than(PROJECT_MAX, "p")),
+            # ALB names (internal-), buckets (sthree-, amzn-s3-demo-), security groups (sg-)
+            # and SSM parameters (aws, ssm: the release templates are /<stack>/release/...).
+            "reserved": wrong(
+                "internal", "internal-tools", "sthree", "amzn-s3-demo-x", "sg", "sg-shop",
+                "aws", "aws-shop", "awsome", "ssm", "ssmtools",
+            ),  # fmt: skip
+            "whitespace": wrong("shop ", " shop", "shop\n", "sh op"),
+            "template": wrong("${var.x}", "%{x}"),
+        },
+    ),
+    "region": Bad(
+        "str",
+        {
+            "shape": wrong("EU-WEST-1", "eu_west_1", "euwest1", "eu-west", "mars", "eu-west-1a"),
+            "empty": wrong(""),
+            "too_long": wrong(f"ap-{'a' * 20}-12"),
+            "whitespace": wrong("eu-west-1\n", " eu-west-1", "eu-west-1 "),
+            "template": wrong("${var.region}"),
+        },
+    ),
+    "account_id": Bad(
+        "str",
+        {
+            "shape": wrong("12345678901a", "123-456-789-012", "１２３４５６７８９０１２"),
+            "empty": wrong(""),
+            "too_long": wrong("1234567890123", generated=st.from_regex(r"\d{13,20}", fullmatch=True)),
+            "range": wrong("12345678901", generated=st.from_regex(r"\d{0,11}", fullmatch=True)),
+            "whitespace": wrong(" 123456789012", "123456789012\n"),
+        },
+    ),
+    "tags": Bad(
+        "table",
+        {
+            "type": wrong({"Team": 1}, {"Team": True}, {"Team": ["a"]}, {"Team": {"a": "b"}}),
+            "shape": wrong({"Team!": "x"}, {"Team": "a#b"}, {"Team": "a\nb"}, {"Te\tam": "x"}),
+            "empty": wrong({"": "x"}),
+            "too_long": wrong(
+                {"k" * 129: "x"},
+                {"Team": "v" * 257},
+                {f"k{i}": "v" for i in range(46)},
+                generated=st.integers(46, 60).map(lambda n: {f"k{i}": "v" for i in range(n)}),
+            ),
+            "reserved": wrong({"aws:owner": "x"}, {"AWS:x": "y"}, {"Aws:cost": "z"}),
+            "template": wrong({"Team": "${x}"}, {"Team": "%{x}"}),
+        },
+    ),
+    "backend.kind": Bad("str", _choice(("local", "s3"), "gcs", "remote")),
+    "backend.bucket": Bad(
+        "str",
+        {
+            "shape": wrong(
+                "My-State", "my_state", "my..state", "192.168.0.1", "-state", "state-",
+                ".state", "state.", "my state",
+            ),  # fmt: skip
+            "empty": wrong(""),
+            "too_long": wrong("a" * 64, "ab", generated=_longer_than(63, "b")),
+            "reserved": wrong(
+                "xn--state", "sthree-state", "amzn-s3-demo-state", "state-s3alias",
+                "state--ol-s3", "state.mrap", "state--x-s3", "state--table-s3",
+            ),  # fmt: skip
+            "whitespace": wrong("state\n", " state"),
+        },
+        context=S3_BACKEND,
+    ),
+    "backend.key": Bad(
+        "str",
+        {
+            "shape": wrong("/state", "state/", "a//b"),
+            "empty": wrong(""),
+            "too_long": wrong("k" * 1025, generated=_longer_than(1024, "k")),
+            "whitespace": wrong("a\nb", "a\x00b", "state\r\n"),
+            "template": wrong("${var.x}/state", "a/%{x}"),
+        },
+        context=S3_BACKEND,
+    ),
+    "backend.region": Bad(
+        "str",
+        {
+            "shape": wrong("EU-WEST-1", "mars", "eu-west-1a"),
+            "too_long": wrong(f"ap-{'a' * 20}-12"),
+            "whitespace": wrong("eu-west-1\n", " eu-west-1"),
+        },
+        context=S3_BACKEND,
+    ),
+    "backend.use_lockfile": Bad("bool", {}, context=S3_BACKEND),
+    "network.vpc_cidr": Bad(
+        "str",
+        {
+            "shape": CIDR_SHAPES,
+            "range": wrong("10.0.0.0/15", "10.0.0.0/8", "0.0.0.0/0", "10.0.0.0/29", "10.0.0.0/32"),
+            "empty": wrong(""),
+            "whitespace": wrong(" 10.0.0.0/16", "10.0.0.0/16\n", "10.0.0.0 /16"),
+        },
+    ),
+    "network.az_count": Bad("int", _ints(2, 6, 0, -1)),
+    "network.subnet_prefix_length": Bad("int", _ints(17, 28, 16, 0, 32, 33)),
+    "network.public_subnet_cidrs": Bad(
+        "strings",
+        {
+            "shape": wrong(
+                ["10.10.0.0/255.255.255.0", "10.10.1.0/24"],
+                ["10.10.0.1/24", "10.10.1.0/24"],
+                ["x", "10.10.1.0/24"],
+            ),
+            "range": wrong(
+                ["10.11.0.0/24", "10.10.1.0/24"], ["10.10.0.0/15", "10.10.1.0/24"]
+            ),
+            "empty": wrong([""], ["", ""]),
+            "too_long": wrong(["10.10.0.0/24", "10.10.1.0/24", "10.10.2.0/24"]),
+            "conflict": wrong(
+                ["10.10.0.0/24", "10.10.0.0/25"],
+                ["10.10.2.0/24", "10.10.3.0/24"],  # the private subnets carved by default
+            ),
+        },
+    ),
+    "network.private_subnet_cidrs": Bad(
+        "strings",
+        {
+            "shape": wrong(["10.10.0.0/255.255.255.0", "10.10.1.0/24"]),
+            "range": wrong(["10.11.0.0/24", "10.10.1.0/24"]),
+            "empty": wrong([""]),
+            "too_long": wrong(["10.10.4.0/24", "10.10.5.0/24", "10.10.6.0/24"]),
+            "conflict": wrong(
+                ["10.10.4.0/24", "10.10.4.0/24"],
+                ["10.10.0.0/24", "10.10.5.0/24"],  # a public subnet carved by default
+            ),
+        },
+    ),
+    "network.task_placement": Bad("str", _choice(TASK_PLACEMENTS, "private", "nat")),
+    "network.nat_gateways": Bad("str", _choice(("single", "per-az"), "none", "multi")),
+    "network.flow_log_retention_days": Bad(
+        "int", _not_in({0, *LOG_RETENTION_DAYS}, -1, 2, 4, 366, 3654)
+    ),
+    "load_balancer.production_port": Bad("int", _ints(1, 65535, -80)),
+    "load_balancer.test_port": Bad(
+        "int", {**_ints(1, 65535, -1), "conflict": wrong(DEV["load_balancer"]["production_port"])}
+    ),
+    "load_balancer.production_ingress_cidrs": Bad(
+        "strings",
+        {
+            "shape": wrong(["10.0.0.0/255.0.0.0"], ["10.0.0.1/8"], ["x"], ["fd00::/8"]),
+            "empty": wrong([""]),
+            "whitespace": wrong([" 0.0.0.0/0"], ["0.0.0.0/0\n"]),
+            # Each CIDR becomes a security group rule: EC2 refuses the same rule twice.
+            "conflict": wrong(["0.0.0.0/0", "0.0.0.0/0"], ["10.0.0.0/8", "1.0.0.0/8", "10.0.0.0/8"]),
+        },
+    ),
+    "load_balancer.test_ingress_cidrs": Bad(
+        "strings",
+        {
+            "shape": wrong(["10.0.0.0/255.0.0.0"], ["10.0.0.1/8"], ["x"]),
+            "range": wrong(["0.0.0.0/0"]),
+            "empty": wrong([""]),
+            "whitespace": wrong([" 192.0.2.0/24"]),
+            "conflict": wrong([_VPC], ["192.0.2.0/24", "192.0.2.0/24"]),
+        },
+    ),
+    "load_balancer.deregistration_delay_seconds": Bad("int", _ints(0, 3600)),
+    "load_balancer.deletion_protection": Bad("bool", {}),
+    "load_balancer.idle_timeout_seconds": Bad("int", _ints(1, 4000)),
+    "load_balancer.health_check.path": Bad(
+        "str",
+        {
+            "shape": wrong("health", "/a b", "/é", "/a#b", "/a\\b", "/a<b>"),
+            "empty": wrong(""),
+            "too_long": wrong("/" + "a" * 1024, generated=_longer_than(1024).map(lambda s: "/" + s)),
+            "whitespace": wrong("/health\n", " /health", "/health "),
+            "template": wrong("/${x}", "/%{x}"),
+        },
+    ),
+    "load_balancer.health_check.interval_seconds": Bad("int", _ints(5, 300)),
+    "load_balancer.health_check.timeout_seconds": Bad(
+        "int", {**_ints(2, 120), "conflict": wrong(10, 11, 120)}  # not below the interval (10)
+    ),
+    "load_balancer.health_check.healthy_threshold": Bad("int", _ints(2, 10)),
+    "load_balancer.health_check.unhealthy_threshold": Bad("int", _ints(2, 10)),
+    "load_balancer.health_check.matcher": Bad(
+        "str",
+        {
+            "shape": wrong("abc", "200-", "-200", "200,,201", "2xx", "299-200", "200;201"),
+            "range": wrong("199", "500", "100-200", "200-500", "0"),
+            "empty": wrong(""),
+            "whitespace": wrong("200 ", "200\n", "200, 201"),
+        },
+    ),
+    "load_balancer.certificate_arn": Bad(
+        "str",
+        {
+            "shape": wrong("not-an-arn", CERTIFICATE.replace("0f1e2d3c-", ""), CERTIFICATE + "x"),
+            "arn": wrong(
+                f"arn:aws:iam::{OWN_ACCOUNT}:server-certificate/x",
+                CERTIFICATE.replace(":acm:", ":acm-pca:"),
+                *_arn_elsewhere(CERTIFICATE),
+            ),
+            "whitespace": wrong(CERTIFICATE + "\n", " " + CERTIFICATE),
+        },
+        context={"load_balancer.production_port": 443},
+    ),
+    "load_balancer.domain_name": Bad(
+        "str",
+        {
+            "shape": wrong(
+                "App.example.com", "*.example.com", "app", "10.0.0.1", "a_b.example.com",
+                "-a.example.com", "app.example.com.",
+            ),  # fmt: skip
+            "too_long": wrong(f"{'a' * 64}.example.com", ".".join(["label"] * 43)),
+            "whitespace": wrong("app.example.com\n", " app.example.com"),
+        },
+        context=DOMAIN,
+    ),
+    "load_balancer.hosted_zone_id": Bad(
+        "str",
+        {
+            "shape": wrong("z123", "/hostedzone/Z123", "Z12 3", "Zabc", "Z"),
+            "too_long": wrong("Z" + "A" * 32),
+            "whitespace": wrong("Z123\n", " Z123"),
+        },
+        context=DOMAIN,
+    ),
+    "load_balancer.ssl_policy": Bad(
+        "str",
+        {
+            "shape": wrong("TLS13", "elbsecuritypolicy-tls13", "ELBSecurityPolicy-"),
+            "empty": wrong(""),
+            "whitespace": wrong("ELBSecurityPolicy-TLS13-1-2-2021-06\n"),
+        },
+        context=TLS,
+    ),
+    "load_balancer.http_redirect_port": Bad(
+        "int", {**_ints(0, 65535), "conflict": wrong(443, 8080)}, context=TLS
+    ),
+    "load_balancer.access_log_retention_days": Bad("int", _ints(0, 3650)),
+    "service.cpu": Bad("int", _not_in(FARGATE_MEMORY_BY_CPU, 0, -256, 128, 300, 32768)),
+    "service.memory": Bad(
+        "int", _not_in(FARGATE_MEMORY_BY_CPU[DEV["service"]["cpu"]], 0, -512, 256, 513, 4096)
+    ),
+    "service.desired_count": Bad("int", _ints(1, 5000)),
+    "service.health_check_grace_period_seconds": Bad("int", _ints(0, 7200)),
+    "service.container_insights": Bad("str", _choice(CONTAINER_INSIGHTS_MODES, "on", "true")),
+    "service.log_retention_days": Bad("int", _not_in(LOG_RETENTION_DAYS, 0, -1, 2, 3654)),
+    "service.ecr_images_to_keep": Bad("int", _ints(1, 1000)),
+    "service.ecr_force_delete": Bad("bool", {}),
+    "service.app_port": Bad("int", _ints(1, 65535)),
+    "service.proxy_port": Bad("int", {**_ints(1, 65535), "conflict": wrong(8080)}),
+    "service.shutdown_grace_seconds": Bad("int", _ints(1, 115)),
+    "service.environment": Bad(
+        "table",
+        {
+            "type": wrong({"LOG_LEVEL": 1}, {"LOG_LEVEL": True}, {"LOG_LEVEL": ["a"]}),
+            "shape": wrong({"1A": "x"}, {"A-B": "x"}, {"a.b": "x"}, {"É": "x"}, {"A B": "x"}),
+            "empty": wrong({"": "x"}, {"LOG_LEVEL": ""}),
+            "too_long": wrong(
+                {"BIG": "x" * 9000},
+                {f"V{i}": "x" * 500 for i in range(20)},
+                generated=st.integers(8200, 20000).map(lambda n: {"BIG": "x" * n}),
+            ),
+            "reserved": wrong(
+                {"PORT": "1"}, {"VERSION": "1"}, {"RELEASE_SPEC": "x"},
+                {"SHUTDOWN_GRACE_PERIOD": "1"}, {"AWS_REGION": "x"}, {"ECS_X": "y"},
+            ),  # fmt: skip
+            "whitespace": wrong({"A": "a\x00b"}),
+            "template": wrong({"A": "${x}"}, {"A": "%{ if x }"}),
+        },
+    ),
+    "service.secrets": Bad(
+        "table",
+        {
+            "type": wrong({"DB": 1}, {"DB": [SECRET_ARN]}),
+            "shape": wrong(
+                {"DB": "hunter2"},
+                {"DB": f"{SECRET_ARN}:password"},
+                {"DB": f"{SECRET_ARN}:::"},
+                {"DB": f"{PARAMETER_ARN}:key::"},
+                {"1DB": SECRET_ARN},
+            ),
+            "arn": wrong(
+                {"DB": KMS_KEY_ARN},
+                {"DB": PARAMETER_ARN.replace("parameter/", "document/")},
+                *({"DB": arn} for arn in _arn_elsewhere(SECRET_ARN)),
+                *({"DB": arn} for arn in _arn_elsewhere(PARAMETER_ARN)),
+            ),
+            "empty": wrong({"DB": ""}, {"": SECRET_ARN}),
+            "reserved": wrong(
+                {"DB": PARAMETER_ARN.replace("shop/", "aws/")},
+                {"DB": PARAMETER_ARN.replace("shop/", "SSM-")},
+                {"PORT": SECRET_ARN},
+                {"AWS_SECRET": SECRET_ARN},
+            ),
+            "too_long": wrong({"DB": PARAMETER_ARN + "/x" * 600}),
+            "whitespace": wrong({"DB": SECRET_ARN + "\n"}, {"DB": " " + SECRET_ARN}),
+            "template": wrong({"DB": SECRET_ARN + "${x}"}),
+            "conflict": wrong(),  # filled in below: a name both plain and secret
+        },
+    ),
+    "service.secrets_kms_key_arns": Bad(
+        "strings",
+        {
+            "shape": wrong(
+                [KMS_KEY_ARN.replace("key/", "alias/")], ["key/0123"], [KMS_KEY_ARN + "x"]
+            ),
+            "arn": wrong(
+                [SECRET_ARN], *([arn] for arn in _arn_elsewhere(KMS_KEY_ARN))
+            ),
+            "empty": wrong([""]),
+            "whitespace": wrong([KMS_KEY_ARN + "\n"]),
+        },
+        context=SECRETS,
+    ),
+    "pipeline.repository": Bad(
+        "str",
+        {
+            "shape": wrong("shop", "acme/", "/shop", "acme/shop/x", "ac me/shop", "acme/shop.git/"),
+            "empty": wrong(""),
+            "too_long": wrong(f"{'o' * 40}/shop", f"acme/{'n' * 101}"),
+            "whitespace": wrong("acme/shop\n", " acme/shop"),
+            "template": wrong("acme/${x}"),
+        },
+    ),
+    "pipeline.promote_from": Bad(
+        "str",
+        {
+            "shape": wrong("Dev", "dev_x", "1dev", "dev-"),
+            "too_long": wrong("d" * 17),
+            "range": wrong("staging", "prod"),  # no such environment; itself
+            "whitespace": wrong("dev\n", " dev"),
+        },
+        base="prod",
+    ),
+    "pipeline.approval": Bad("str", _choice(("none", "manual"), "auto", "yes")),
+    "pipeline.approval_emails": Bad(
+        "strings",
+        {
+            "shape": wrong(["not-an-email"], ["a@b"], ["a b@c.com"], ["@example.com"]),
+            "empty": wrong([""]),
+            "too_long": wrong([f"{'a' * 250}@example.com"]),
+            "conflict": wrong(["ops@example.com", "ops@example.com"]),
+            "whitespace": wrong(["ops@example.com\n"]),
+            "template": wrong(["ops${x}@example.com"], ["ops%{x}@example.com"]),
+        },
+        context={"pipeline.approval": "manual"},
+    ),
+    "pipeline.branch": Bad(
+        "str",
+        {
+            "shape": wrong("feature..x", "a//b", "/main", "main/", "main.", "ma~in", "ma:in"),
+            "empty": wrong(""),
+            "too_long": wrong("b" * 256),
+            "whitespace": wrong("main\n", " main", "ma in"),
+            "template": wrong("${x}"),
+        },
+    ),
+    "pipeline.connection_arn": Bad(
+        "str",
+        {
+            "shape": wrong("not-an-arn", CONNECTION.replace("connection/", "")),
+            "arn": wrong(
+                "arn:aws:s3:::bucket",
+                CONNECTION.replace("codeconnections", "codecommit"),
+                CONNECTION.replace("arn:aws:", "arn:aws-cn:"),
+            ),
+            "whitespace": wrong(CONNECTION + "\n", " " + CONNECTION),
+            "template": wrong(CONNECTION + "${x}"),
+        },
+    ),
+    "pipeline.file_paths": Bad(
+        "strings",
+        {
+            "empty": wrong([""]),
+            "too_long": wrong(["a" * 256], [f"p{i}/**" for i in range(9)]),
+            "whitespace": wrong(["a\nb"], ["a\tb"]),
+            "template": wrong(["${x}/**"], ["%{x}"]),
+        },
+    ),
+    "pipeline.buildspec_path": Bad(
+        "str",
+        {
+            "shape": wrong("/etc/b.yml", "../b.yml", "a/../b.yml", "b.json", "b.yml/", "a/./b.yml"),
+            "empty": wrong(""),
+            "whitespace": wrong("app/buildspec.yml\n", " app/buildspec.yml", "a b.yml"),
+            "template": wrong("${x}.yml"),
+        },
+    ),
+    "pipeline.build_compute_type": Bad(
+        "str", _choice(BUILD_COMPUTE_TYPES, "BUILD_GENERAL1_HUGE", "small", "BUILD_LAMBDA_1GB")
+    ),
+    "pipeline.build_timeout_minutes": Bad("int", _ints(5, 480)),
+    "pipeline.artifact_expiry_days": Bad("int", _ints(1, 3650)),
+    "pipeline.artifact_force_destroy": Bad("bool", {}),
+    "deployment.engine": Bad("str", _choice(("codedeploy", "ecs"), "native", "fargate")),
+    "deployment.config": Bad(
+        "str",
+        _choice(
+            (*PREDEFINED_ECS_CONFIGS, "custom"),
+            "AllAtOnce",
+            "CodeDeployDefault.LambdaAllAtOnce",
+            "CodeDeployDefault.ECSCanary10Percent",
+        ),
+    ),
+    "deployment.custom.kind": Bad(
+        "str", _choice(("canary", "linear"), "blue", "all"), context=CUSTOM_SHIFT
+    ),
+    "deployment.custom.percentage": Bad("int", _ints(1, 99), context=CUSTOM_SHIFT),
+    "deployment.custom.interval_minutes": Bad("int", _ints(1, 2880), context=CUSTOM_SHIFT),
+    "deployment.ready_wait_minutes": Bad("int", _ints(0, 7200)),
+    "deployment.termination_wait_minutes": Bad("int", _ints(0, 2880)),
+    "autoscaling.enabled": Bad("bool", {}, context=AUTOSCALING),
+    # dev's desired_count (2) must lie within min_count-max_count.
+    "autoscaling.min_count": Bad("int", _ints(1, 5000, 3), context=AUTOSCALING),
+    "autoscaling.max_count": Bad("int", _ints(2, 5000, 0), context=AUTOSCALING),
+    "autoscaling.cpu_target_percent": Bad(
+        "int", _ints(0, 90, 5, 9, 0), context=AUTOSCALING  # 0 leaves no policy here
+    ),
+    "autoscaling.requests_per_target": Bad("int", _ints(0, 1_000_000), context=AUTOSCALING),
+    "autoscaling.scale_in_cooldown_seconds": Bad("int", _ints(0, 3600), context=AUTOSCALING),
+    "autoscaling.scale_out_cooldown_seconds": Bad("int", _ints(0, 3600), context=AUTOSCALING),
+    "alarms.enabled": Bad("bool", {}),
+    "alarms.target_5xx_count": Bad("int", _ints(1, 1_000_000)),
+    "alarms.unhealthy_hosts": Bad("int", _ints(1, 1000)),
+    "alarms.p95_response_seconds": Bad(
+        "number",
+        {
+            "range": wrong(
+                0,
+                0.0,
+                0.0009,
+                600.5,
+                601,
+                -1.0,
+                math.nan,
+                math.inf,
+                -math.inf,
+                generated=st.one_of(
+                    st.floats(max_value=0.000999), st.floats(min_value=600.0001), _outside(1, 600)
+                ),
+            )
+        },
+    ),
+    # CloudWatch evaluates at most a day: evaluation_periods (2 here) x period <= 86,400.
+    "alarms.period_seconds": Bad(
+        "int",
+        _not_in({10, 30, *range(60, 43_201, 60)}, 0, 9, 20, 45, 59, 61, 90, 43_260, 86_400),
+    ),
+    "alarms.evaluation_periods": Bad("int", _ints(1, 10)),
+    "verification.enabled": Bad("bool", {}),
+    "verification.probes": Bad(
+        "tables",
+        {
+            "empty": wrong([], [{}]),
+            "shape": wrong(
+                [{"path": "health"}],
+                [{"path": "/", "status": 99}],
+                [{"path": "/", "status": 600}],
+                [{"path": "/", "status": "200"}],
+                [{"path": "/", "body": "x", "body_is_version": True}],
+                [{"path": "/", "body_is_version": "yes"}],
+                [{"path": "/", "expect": 200}],
+            ),
+            "too_long": wrong([{"path": "/", "body": "x" * 2100}]),
+            "template": wrong([{"path": "/", "body": "${x}"}]),
+        },
+    ),
+    "verification.deadline_seconds": Bad("int", _ints(10, 900)),
+    "verification.interval_seconds": Bad("int", {**_ints(1, 300), "conflict": wrong(120, 200)}),
+    "verification.request_timeout_seconds": Bad("int", _ints(1, 60)),
+    "verification.required_passes": Bad("int", {**_ints(1, 100), "conflict": wrong(25, 100)}),
+}
+BAD["service.secrets"] = Bad(
+    "table",
+    {
+        **BAD["service.secrets"].kinds,
+        "conflict": wrong({"LOG_LEVEL": SECRET_ARN}),
+    },
+    context={"service.environment": {"LOG_LEVEL": "info"}},
+)
