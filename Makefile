@@ -28,6 +28,10 @@ VENV := .venv
 PIPENV := $(TOOLS)/bin/pipenv
 PY_STAMP := $(VENV)/.synced
 NODE_STAMP := node_modules/.installed
+# The scanners (checkov) in an environment of their own, locked apart from the product's
+# (tools/scanners/Pipfile says why): tests/integration/test_checkov.py runs its checkov.
+SCANNERS := $(TOOLS)/scanners
+SCANNERS_STAMP := $(SCANNERS)/.synced
 
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
@@ -51,6 +55,14 @@ $(PIPENV):
 
 $(PY_STAMP): Pipfile.lock | $(PIPENV)
 	$(PIPENV) sync --all --python "$$($(PYTHON) -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')"
+	@touch $@
+
+# pipenv names the environment (WORKON_HOME/PIPENV_CUSTOM_VENV_NAME) instead of putting a
+# .venv beside tools/scanners/Pipfile.
+$(SCANNERS_STAMP): tools/scanners/Pipfile.lock | $(PIPENV)
+	PIPENV_PIPFILE=tools/scanners/Pipfile PIPENV_VENV_IN_PROJECT=0 WORKON_HOME=$(CURDIR)/$(TOOLS) \
+	PIPENV_CUSTOM_VENV_NAME=scanners \
+	$(PIPENV) sync --python "$$($(PYTHON) -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')"
 	@touch $@
 
 $(NODE_STAMP): package-lock.json | $(PY_STAMP)
@@ -81,7 +93,7 @@ system-deps:
 # Terraform working copy) in one worker; session fixtures synthesize once per worker.
 # Then CDK Terrain: the fast tier, and the offline validate, one emulator apply/re-plan/destroy
 # and the CLI synth (-m both_frameworks); the equivalence of the two lines' JSON is in the first.
-test: $(PY_STAMP) $(NODE_STAMP) system-deps
+test: $(PY_STAMP) $(NODE_STAMP) $(SCANNERS_STAMP) system-deps
 	ECS_BLUE_GREEN_FRAMEWORK=cdktf python -m pytest -n auto --dist loadfile
 	ECS_BLUE_GREEN_FRAMEWORK=cdktn python -m pytest -n auto --dist loadfile -m "not slow or both_frameworks"
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import Fn
+from constructs_lib.bindings import Fn, Token
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.validation import (
@@ -20,6 +21,8 @@ from constructs_lib.validation import (
     check_int_range,
     check_log_retention,
     check_resource_prefix,
+    check_unique,
+    show,
 )
 
 # AWS allows VPC and subnet prefixes from /16 to /28.
@@ -27,6 +30,9 @@ MIN_PREFIX, MAX_PREFIX = 16, 28
 MAX_AZ_COUNT = 6
 NatGateways = Literal["none", "single", "per-az"]
 NAT_GATEWAY_CHOICES: tuple[NatGateways, ...] = ("none", "single", "per-az")
+# An availability zone id, the zone's identity in every account: "use1-az1", "apne1-az4"
+# (a zone *name* such as "ap-northeast-1a" maps to a different zone in each account).
+_ZONE_ID_RE = re.compile(r"[a-z]{2,}[0-9]+(?:-[a-z]+[0-9]+)?-az[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,25 @@ def plan_subnets(
     return SubnetPlan(public=tuple(public), private=tuple(private))
 
 
+def check_zone_ids(field: str, zone_ids: object, az_count: int) -> tuple[str, ...]:
+    """One distinct availability zone id (``apne1-az4``, not a zone name) per AZ."""
+    if not isinstance(zone_ids, (list, tuple)) or not all(isinstance(z, str) for z in zone_ids):
+        raise ValidationError(field, f"must be a list of zone ids, got {show(zone_ids)}")
+    if len(zone_ids) != az_count:
+        raise ValidationError(
+            field, f"needs one zone id per availability zone ({az_count}), got {len(zone_ids)}"
+        )
+    for i, zone_id in enumerate(zone_ids):
+        if not _ZONE_ID_RE.fullmatch(zone_id):
+            raise ValidationError(
+                f"{field}[{i}]",
+                f"must be an availability zone id such as 'apne1-az4' (a zone name maps to a "
+                f"different zone in each account), got {show(zone_id)}",
+            )
+    check_unique(field, list(zone_ids))
+    return tuple(zone_ids)
+
+
 @dataclass(frozen=True, kw_only=True)
 class NetworkProps:
     name_prefix: str
@@ -96,7 +121,11 @@ class NetworkProps:
     """The VPC's IPv4 range, /16 to /28."""
     az_count: int = 2
     """Availability zones to spread the subnets over (2-6), taken in order from the
-    region's zones that need no opt-in."""
+    region's zones that need no opt-in (unless ``zone_ids`` names them)."""
+    zone_ids: tuple[str, ...] | None = None
+    """The zones by id, one per AZ in subnet order (``("apne1-az4", "apne1-az1")``): the same
+    physical zones in every account, and a set no new or changed zone of the region can
+    alter. Default: the region's first ``az_count`` zones, read on every plan."""
     subnet_prefix_length: int = 24
     """Size of each computed subnet."""
     public_subnet_cidrs: tuple[str, ...] | None = None
@@ -125,6 +154,8 @@ class NetworkProps:
             public=self.public_subnet_cidrs,
             private=self.private_subnet_cidrs,
         )
+        if self.zone_ids is not None:
+            check_zone_ids("zone_ids", self.zone_ids, self.az_count)
 
 
 class NetworkConstruct(Construct):
@@ -132,6 +163,11 @@ class NetworkConstruct(Construct):
     routed to the gateway and a private subnet with its own route table (so a NAT gateway or
     endpoints can be added per AZ). The VPC's default security group is taken over and left
     without rules, so nothing can silently use it.
+
+    Subnets name their zone by id (``availability_zone_id``), never by name: a zone name
+    means a different physical zone in each account. Without ``zone_ids`` the zones are the
+    region's first ``az_count`` (by name, as the data source orders both lists), so the
+    physical zones are the ones ``availability_zone = names[i]`` chose before.
 
     Other stacks may skip this construct and hand their own VPC and subnet ids to
     :class:`AlbBlueGreen` and :class:`FargateService`.
@@ -149,16 +185,7 @@ class NetworkConstruct(Construct):
         )
         name = props.name_prefix
 
-        zones = aws.DataAwsAvailabilityZones(
-            self,
-            "zones",
-            state="available",
-            filter=[
-                aws.DataAwsAvailabilityZonesFilter(
-                    name="opt-in-status", values=["opt-in-not-required"]
-                )
-            ],
-        )
+        zones = self._zones()
         self.vpc = aws.Vpc(
             self,
             "vpc",
@@ -185,19 +212,31 @@ class NetworkConstruct(Construct):
             gateway_id=gateway.id,
         )
 
-        self.availability_zones: list[str] = [
-            Fn.element(zones.names, i) for i in range(props.az_count)
-        ]
+        # The data source lists names and zone ids in the same order (by name).
+        names, ids = zones.names, zones.zone_ids
+        if props.zone_ids is None:
+            self.availability_zone_ids: list[str] = [
+                Fn.element(ids, i) for i in range(props.az_count)
+            ]
+            self.availability_zones: list[str] = [
+                Fn.element(names, i) for i in range(props.az_count)
+            ]
+        else:
+            self.availability_zone_ids = list(props.zone_ids)
+            self.availability_zones = [
+                Fn.element(names, Token.as_number(Fn.index(ids, zone_id)))
+                for zone_id in props.zone_ids
+            ]
         self.public_subnet_ids: list[str] = []
         self.private_subnet_ids: list[str] = []
         self.private_route_table_ids: list[str] = []
-        for i, zone in enumerate(self.availability_zones):
+        for i, zone_id in enumerate(self.availability_zone_ids):
             public = aws.Subnet(
                 self,
                 f"public-{i}",
                 vpc_id=self.vpc_id,
                 cidr_block=plan.public[i],
-                availability_zone=zone,
+                availability_zone_id=zone_id,
                 # Tasks and the ALB get public addresses explicitly; nothing else should.
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{name}-public-{i}", "Tier": "public"},
@@ -210,7 +249,7 @@ class NetworkConstruct(Construct):
                 f"private-{i}",
                 vpc_id=self.vpc_id,
                 cidr_block=plan.private[i],
-                availability_zone=zone,
+                availability_zone_id=zone_id,
                 tags={"Name": f"{name}-private-{i}", "Tier": "private"},
             )
             private_table = aws.RouteTable(
@@ -231,6 +270,40 @@ class NetworkConstruct(Construct):
         self.vpc_cidr_block: str = props.vpc_cidr
         self.internet_gateway_id: str = gateway.id
         self.public_route_table_id: str = public_table_id
+
+    def _zones(self) -> aws.DataAwsAvailabilityZones:
+        """The region's zones: with ``zone_ids``, exactly those (the plan fails, naming them,
+        if one is not in the region); else those that need no opt-in and are available."""
+        pinned = self.props.zone_ids
+        if pinned is None:
+            return aws.DataAwsAvailabilityZones(
+                self,
+                "zones",
+                state="available",
+                filter=[
+                    aws.DataAwsAvailabilityZonesFilter(
+                        name="opt-in-status", values=["opt-in-not-required"]
+                    )
+                ],
+            )
+        wanted = "[" + ", ".join(f'"{zone_id}"' for zone_id in pinned) + "]"
+        missing = f"setsubtract({wanted}, self.zone_ids)"
+        return aws.DataAwsAvailabilityZones(
+            self,
+            "zones",
+            filter=[aws.DataAwsAvailabilityZonesFilter(name="zone-id", values=list(pinned))],
+            lifecycle=aws.TerraformResourceLifecycle(
+                postcondition=[
+                    # A jsii struct given as a map: its keys are the struct's (camelCase).
+                    {
+                        "condition": f"${{length({missing}) == 0}}",
+                        "errorMessage": (
+                            f'zone_ids not in this region: ${{join(", ", {missing})}}'
+                        ),
+                    }
+                ]
+            ),
+        )
 
     def _nat_gateways(self, internet_gateway: aws.InternetGateway) -> list[str]:
         """NAT gateways in the public subnets; each private route table gets a default route

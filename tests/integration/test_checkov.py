@@ -1,12 +1,18 @@
 """checkov (an offline IaC scanner) finds nothing in the Terraform JSON the stacks synthesize,
 except the checks `.checkov.yaml` skips, each for a reason given on its line.
 
+checkov is the release ``tools/scanners/Pipfile.lock`` pins, from its own environment
+(``.tools/scanners``, which ``make test`` installs): its pins (boto3, packaging) conflict
+with the product's, so it is not in the product's Pipfile. Without that environment the
+module is skipped, naming the command that installs it; a checkov of another release fails.
+
 checkov runs twice, side by side, over one folder holding every stack as
 ``<stack>/cdk.tf.json``: once with the skip list (the gate: no failed check) and once without
 it, which shows what each skip suppresses (a skip that suppresses nothing must go). It runs
 offline: ``--skip-download`` and ``BC_SKIP_MAPPING`` keep it from fetching policy metadata
 and guidelines, and ``HOME`` and the working directory point at the scan folder so no other
-``.checkov.yaml`` is picked up."""
+``.checkov.yaml`` is picked up. Beside the product's stacks it scans ``pinned``, a network
+whose zones are pinned by id (``NetworkProps.zone_ids``), to show what a skip leaves out."""
 
 from __future__ import annotations
 
@@ -14,7 +20,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,8 +35,10 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / ".checkov.yaml"
-CHECKOV = Path(sys.executable).with_name("checkov")
+SCANNERS_LOCK = ROOT / "tools" / "scanners" / "Pipfile.lock"
+CHECKOV = ROOT / ".tools" / "scanners" / "bin" / "checkov"
 STACKS = ("dev", "prod", "dev-ecs", "prod-ecs", "dev-own", "prod-own", "devx", "prodx", "reuse")
+PINNED = "pinned"
 # Checks checkov passes per stack (see the test output for today's figures). A floor well under
 # those, so the gate cannot pass by evaluating nothing (an unparsed file reports 0 of each).
 MIN_PASSED = 60
@@ -39,7 +46,6 @@ TIMEOUT_SECONDS = 300
 
 CHECK_ID = re.compile(r"CKV2?_[A-Z0-9]+_\d+")
 SKIP_LINE = re.compile(r"^\s*-\s*(?P<id>\S+)\s*(?:#\s*(?P<reason>.*?))?\s*$")
-LOCAL_REFERENCE = re.compile(r"\$\{local\.([A-Za-z0-9_-]+)\}")
 
 
 @dataclass(frozen=True)
@@ -67,37 +73,42 @@ def _skip_reasons() -> dict[str, str]:
     return reasons
 
 
-def _inline_locals(tf: dict[str, Any]) -> dict[str, Any]:
-    """The stack without its ``locals`` block, each ``${local.x}`` replaced by x's value.
-
-    checkov 3.1.47's Terraform JSON parser raises on a ``locals`` block ("this method
-    receives only dicts"; later versions read it). cdktf's locals here are string
-    expressions (ARNs in IAM policies), so inlining them keeps the configuration's meaning.
-    The one object local (the ECS engine's release template) is only ever hashed inside
-    another local's expression, which no check reads: it is dropped with the block.
-    """
-    values = {k: v for k, v in tf.get("locals", {}).items() if isinstance(v, str)}
-    objects = {k for k, v in tf.get("locals", {}).items() if not isinstance(v, str)}
-    assert all(f"local.{k})" in json.dumps(values) for k in objects), "objects are hashed only"
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, str):
-            for _ in range(len(values) + 1):  # locals may refer to locals
-                node = LOCAL_REFERENCE.sub(lambda m: values[m[1]], node)
-            return node
-        if isinstance(node, dict):
-            return {k: inline(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    return inline({k: v for k, v in tf.items() if k != "locals"})
+def _locked_version() -> str:
+    pin: str = json.loads(SCANNERS_LOCK.read_text())["default"]["checkov"]["version"]
+    return pin.removeprefix("==")
 
 
-def _run_checkov(scan_dir: Path, *extra: str) -> list[Finding]:
+def _checkov() -> Path:
+    """The scanner environment's checkov, at the locked release."""
+    if not CHECKOV.exists():
+        pytest.skip(f"{CHECKOV} is missing: `make test` installs it (from {SCANNERS_LOCK})")
+    done = subprocess.run(
+        [str(CHECKOV), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    locked = _locked_version()
+    assert done.stdout.strip() == locked, (
+        f"{CHECKOV} is checkov {done.stdout.strip() or done.stderr[-500:]}, the lock pins "
+        f"{locked}: run `make test` (it re-installs the scanners when their lock changes)"
+    )
+    return CHECKOV
+
+
+def _pinned_network(new_stack: Any, synth: Any) -> Synth:
+    """A network whose zones are pinned by id, as a caller of the construct may pin them."""
+    from constructs_lib.network import NetworkConstruct, NetworkProps
+
+    stack = new_stack("checkov-pinned-zones", region="ap-northeast-1")
+    NetworkConstruct(
+        stack, "network", NetworkProps(name_prefix="pinned", zone_ids=("apne1-az4", "apne1-az1"))
+    )
+    pinned: Synth = synth(stack)
+    return pinned
+
+
+def _run_checkov(checkov: Path, scan_dir: Path, *extra: str) -> list[Finding]:
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "HOME": str(scan_dir.parent)}
     command = [
-        str(CHECKOV),
+        str(checkov),
         "--directory",
         str(scan_dir),
         "--framework",
@@ -144,11 +155,12 @@ def scans(
     own_synths: dict[str, Synth],
     cross_account_synths: dict[str, Synth],
     reuse: Synth,
+    new_stack: Any,
+    synth: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[list[Finding], list[Finding]]:
     """(with the skip list, without it) over every stack."""
-    if not CHECKOV.exists():
-        pytest.fail(f"{CHECKOV} is missing: run `make test` (pipenv sync --dev) first")
+    checkov = _checkov()
     scan_dir = tmp_path_factory.mktemp("checkov") / "stacks"
     stacks = {
         "dev": synths["dev"],
@@ -160,13 +172,16 @@ def scans(
         "devx": cross_account_synths["dev"],
         "prodx": cross_account_synths["prod"],
         "reuse": reuse,
+        PINNED: _pinned_network(new_stack, synth),
     }
     for name, s in stacks.items():
         (scan_dir / name).mkdir(parents=True)
-        (scan_dir / name / "cdk.tf.json").write_text(json.dumps(_inline_locals(s.tf), indent=2))
+        # As synthesized: checkov reads the stacks' `locals` since 3.1.48 (before, its JSON
+        # parser raised on the block and the test inlined them).
+        (scan_dir / name / "cdk.tf.json").write_text(s.text)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        gated = pool.submit(_run_checkov, scan_dir, "--config-file", str(CONFIG))
-        unfiltered = pool.submit(_run_checkov, scan_dir)
+        gated = pool.submit(_run_checkov, checkov, scan_dir, "--config-file", str(CONFIG))
+        unfiltered = pool.submit(_run_checkov, checkov, scan_dir)
         return gated.result(), unfiltered.result()
 
 
@@ -225,31 +240,55 @@ def test_every_skip_suppresses_a_failure(scans: tuple[list[Finding], list[Findin
     assert [check_id for check_id, per_stack in counts.items() if not per_stack] == []
 
 
-def test_locals_are_inlined() -> None:
-    tf = {
-        "locals": {"a": "${x.arn}:a", "b": "${local.a}/b"},
-        "resource": {"t": {"n": {"policy": '["${local.b}"]', "other": ["${local.a}", 1]}}},
-    }
-    assert _inline_locals(tf) == {
-        "resource": {"t": {"n": {"policy": '["${x.arn}:a/b"]', "other": ["${x.arn}:a", 1]}}}
-    }
-
-
 def test_with_a_certificate_only_the_test_listener_speaks_http(
     scans: tuple[list[Finding], list[Finding]],
 ) -> None:
     """The HTTPS skips are true: the reuse stack sets a certificate, and then production and
     the redirect pass the protocol and TLS checks; what fails is the VPC-only test listener
-    (and the per-ALB redirect check, which wants that listener to redirect too)."""
+    (and the per-ALB redirect check, which wants that listener to redirect too), and the
+    target group behind it (CKV_AWS_378: targets get HTTP, TLS ends at the ALB)."""
     _, unfiltered = scans
-    https_checks = ("CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20")
+    https_checks = ("CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20", "CKV_AWS_378")
     reuse = [f for f in unfiltered if f.stack == "reuse" and f.check_id in https_checks]
     failed = {(f.check_id, f.resource.rsplit(".", 1)[-1]) for f in reuse if f.outcome == "failed"}
     assert failed == {
         ("CKV_AWS_2", "edge_test-listener_2A16568B"),
         ("CKV_AWS_103", "edge_test-listener_2A16568B"),
         ("CKV2_AWS_20", "edge_alb_C6312A24"),
+        ("CKV_AWS_378", "edge_green_9A7DBF72"),
     }
     passed = {(f.check_id, f.resource.rsplit(".", 1)[-1]) for f in reuse if f.outcome == "passed"}
     for listener in ("edge_production-listener_2590B6A5", "edge_redirect-listener_A7B3AB82"):
         assert {("CKV_AWS_2", listener), ("CKV_AWS_103", listener)} <= passed, listener
+    assert ("CKV_AWS_378", "edge_blue_3DACF74D") in passed
+
+
+def test_target_groups_on_http_fail_only_behind_http_listeners(
+    scans: tuple[list[Finding], list[Finding]],
+) -> None:
+    """CKV_AWS_378's skip is TLS ending at the ALB: with a domain (the own-service stacks:
+    both listeners HTTPS) every target group passes; without one, each fails."""
+    _, unfiltered = scans
+    outcomes = {
+        (f.stack, f.resource.split(".")[0], f.outcome)
+        for f in unfiltered
+        if f.check_id == "CKV_AWS_378"
+    }
+    for stack in ("dev-own", "prod-own"):
+        assert {o for s, _, o in outcomes if s == stack} == {"passed"}, stack
+    for stack in ("dev", "prod", "dev-ecs", "prod-ecs", "devx", "prodx"):
+        assert {o for s, _, o in outcomes if s == stack} == {"failed"}, stack
+    assert all(kind == "aws_lb_target_group" for _, kind, _ in outcomes)
+
+
+def test_zones_pinned_by_id_pass_what_the_product_skips(
+    scans: tuple[list[Finding], list[Finding]],
+) -> None:
+    """CKV_AWS_394 wants the zone set pinned by identity: every shipped stack's network takes
+    the region's zones (its settings name none) and fails; the construct with
+    ``zone_ids`` passes. Nothing else of the pinned network fails but what the list skips."""
+    gated, unfiltered = scans
+    zones = {(f.stack, f.outcome) for f in unfiltered if f.check_id == "CKV_AWS_394"}
+    networked = [s for s in STACKS if s != "reuse"]  # reuse brings its own VPC
+    assert zones == {(PINNED, "passed")} | {(s, "failed") for s in networked}
+    assert [f for f in gated if f.stack == PINNED and f.outcome == "failed"] == []

@@ -1,8 +1,10 @@
 """NetworkConstruct: the subnet plan (pure) and the synthesized VPC."""
 
+import json
+
 import pytest
 
-from constructs_lib.network import NetworkConstruct, NetworkProps, plan_subnets
+from constructs_lib.network import NetworkConstruct, NetworkProps, check_zone_ids, plan_subnets
 from constructs_lib.validation import ValidationError
 from tests.synth import Synth
 
@@ -85,9 +87,12 @@ def test_two_public_and_two_private_subnets_across_zones(dev: Synth) -> None:
     ((zones_name, zones),) = dev.data("aws_availability_zones").items()
     assert zones["state"] == "available"
     assert zones["filter"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
-    used = sorted(body["availability_zone"] for body in subnets.values())
+    # By zone id, in the data source's order (by name, as names[i] chose before: no subnet
+    # of an existing stack moves; tests/integration/test_emulator_network.py plans it).
+    used = sorted(body["availability_zone_id"] for body in subnets.values())
     assert used == sorted(
-        [f"${{element(data.aws_availability_zones.{zones_name}.names, {i})}}" for i in (0, 1)] * 2
+        [f"${{element(data.aws_availability_zones.{zones_name}.zone_ids, {i})}}" for i in (0, 1)]
+        * 2
     )
     assert all(
         body["map_public_ip_on_launch"] is False
@@ -131,6 +136,22 @@ def test_no_az_letters_are_hard_coded(dev: Synth, prod: Synth) -> None:
         assert "ap-northeast-1c" not in synth.text
 
 
+def test_no_subnet_names_its_zone_by_name(
+    synths: dict[str, Synth], ecs_synths: dict[str, Synth], own_synths: dict[str, Synth]
+) -> None:
+    """A zone name is a different physical zone in each account: every subnet of every
+    shipped stack names its zone by id, and nothing else in them takes a zone name."""
+    stacks = {**synths, **{f"{k}-ecs": s for k, s in ecs_synths.items()}}
+    stacks |= {f"{k}-own": s for k, s in own_synths.items()}
+    for name, synth in stacks.items():
+        subnets = synth.resources("aws_subnet")
+        assert subnets, name
+        for body in subnets.values():
+            assert "availability_zone" not in body, name
+            assert ".zone_ids, " in body["availability_zone_id"], name
+        assert ".names" not in json.dumps(synth.tf.get("resource", {})), name
+
+
 def test_construct_alone_exposes_ids_per_tier(new_stack, synth) -> None:
     stack = new_stack("network-alone")
     network = NetworkConstruct(
@@ -143,6 +164,7 @@ def test_construct_alone_exposes_ids_per_tier(new_stack, synth) -> None:
     assert len(network.public_subnet_ids) == 3
     assert len(network.private_subnet_ids) == 3
     assert len(network.availability_zones) == 3
+    assert len(network.availability_zone_ids) == 3
     assert len(network.private_route_table_ids) == 3
     result = synth(stack)
     assert len(result.resources("aws_subnet")) == 6
@@ -153,3 +175,62 @@ def test_construct_alone_exposes_ids_per_tier(new_stack, synth) -> None:
 def test_props_validate_on_creation() -> None:
     with pytest.raises(ValidationError, match=r"^az_count: "):
         NetworkProps(name_prefix="demo", az_count=7)
+
+
+def test_pinned_zone_ids_place_each_subnet_and_filter_the_zones(new_stack, synth) -> None:
+    from constructs_lib.bindings import TerraformOutput
+
+    stack = new_stack("network-pinned", region="ap-northeast-1")
+    pinned = ("apne1-az2", "apne1-az4")  # the caller's order, not the region's
+    network = NetworkConstruct(stack, "net", NetworkProps(name_prefix="demo", zone_ids=pinned))
+    assert network.availability_zone_ids == list(pinned)
+    TerraformOutput(stack, "zone_names", value=network.availability_zones)
+    result = synth(stack)
+    for tier in ("public", "private"):
+        for i, zone_id in enumerate(pinned):
+            _, subnet = result.named("aws_subnet", f"{tier}-{i}_")
+            assert subnet["availability_zone_id"] == zone_id
+            assert "availability_zone" not in subnet
+    ((zones_name, zones),) = result.data("aws_availability_zones").items()
+    # An allowlist by identity (what checkov's CKV_AWS_394 asks for): a zone the region
+    # adds or changes cannot join; no state filter, which a zone's trouble would change.
+    assert zones["filter"] == [{"name": "zone-id", "values": list(pinned)}]
+    assert "state" not in zones
+    (check,) = zones["lifecycle"]["postcondition"]
+    missing = 'setsubtract(["apne1-az2", "apne1-az4"], self.zone_ids)'
+    assert check["condition"] == f"${{length({missing}) == 0}}"
+    assert check["error_message"] == f'zone_ids not in this region: ${{join(", ", {missing})}}'
+    # The zone names follow the pinned order (the data source lists them by name).
+    names = f"data.aws_availability_zones.{zones_name}"
+    assert result.tf["output"]["zone_names"]["value"] == [
+        f'${{element({names}.names, index({names}.zone_ids, "{z}"))}}' for z in pinned
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone_ids", "field", "reason"),
+    [
+        (("apne1-az4",), "zone_ids", r"one zone id per availability zone \(2\), got 1"),
+        (("ap-northeast-1a", "apne1-az1"), "zone_ids[0]", "zone name maps to a different zone"),
+        (("apne1-az4", "apne1-az4"), "zone_ids", "apne1-az4 repeated"),
+        ("apne1-az4,apne1-az1", "zone_ids", "a list of zone ids"),
+        (("apne1-az4", "apne1-az1 "), "zone_ids[1]", "such as 'apne1-az4'"),
+    ],
+)
+def test_zone_ids_are_checked(zone_ids: object, field: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason) as caught:
+        NetworkProps(name_prefix="demo", zone_ids=zone_ids)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    "zone_ids",
+    [
+        ("use1-az1", "use1-az6"),
+        ("usgw1-az1", "usgw1-az2"),  # GovCloud
+        ("cnn1-az1", "cnn1-az2"),  # China
+        ("use1-az1", "use1-bos1-az1"),  # a Local Zone
+    ],
+)
+def test_zone_ids_of_every_partition_are_accepted(zone_ids: tuple[str, ...]) -> None:
+    assert check_zone_ids("zone_ids", zone_ids, 2) == zone_ids
