@@ -8,8 +8,9 @@ must show no change at all. That the plan would see a move is shown too: taking 
 in another order (the ids sorted) replaces subnets. The emulator's ap-northeast-1 lists
 ``1a, 1c, 1d`` as ``apne1-az4, az1, az2``, so name order and id order differ in every place.
 
-Then ``zone_ids`` (pinned zones): subnets in exactly those zones in the given order, no
-change on a re-plan, and an id the region does not have fails the plan by name.
+Pinning the zones such a network already uses (``zone_ids``, in its order) changes nothing
+either. Then ``zone_ids`` on a new network: subnets in exactly those zones in the given
+order, no change on a re-plan, and an id the region does not have fails the plan by name.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ def endpoint() -> Iterator[str]:
         yield emulator.endpoint
 
 
-def _network(new_stack: Any, synth: Any, name: str, **props: Any) -> dict[str, Any]:
+def _network(
+    new_stack: Any, synth: Any, name: str, stack_name: str = "", **props: Any
+) -> dict[str, Any]:
     from constructs_lib.bindings import TerraformOutput
 
-    stack = new_stack(f"network-{name}", region=REGION)
+    stack = new_stack(stack_name or f"network-{name}", region=REGION)
     network = NetworkConstruct(
         stack, "net", NetworkProps(name_prefix=name, flow_log_retention_days=None, **props)
     )
@@ -150,6 +153,15 @@ def test_subnets_by_zone_id_keep_the_previous_releases_subnets(
     assert len(subnets) == 6
     assert subnets <= replaced, actions  # (and what hangs on them: the route associations)
     assert _subnet_zones(endpoint, "upgrade") == before  # planned only
+
+    # Pinning the zones the stack already uses, in its order, changes nothing either.
+    pinned = _network(
+        new_stack, synth, "upgrade", "network-upgrade-pinned", az_count=3,
+        vpc_cidr="10.40.0.0/16", zone_ids=tuple(NAME_ORDER),
+    )  # fmt: skip
+    code, actions, output = _plan(_workspace(pinned, tmp_path, endpoint, "pinned"))
+    assert code == 0, output
+    assert set(map(tuple, actions.values())) == {("no-op",)}, actions
 
 
 def test_pinned_zone_ids_place_the_subnets_in_that_order(
