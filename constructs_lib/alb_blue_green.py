@@ -25,6 +25,7 @@ from constructs_lib.validation import (
     check_int_range,
     check_port,
     check_resource_prefix,
+    check_unique,
     show,
 )
 
@@ -42,7 +43,9 @@ __all__ = [
     "validate_listener_settings",
 ]
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-_CERTIFICATE_ARN_RE = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}")
+_CERTIFICATE_ARN_RE = re.compile(
+    r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}"
+)
 _SSL_POLICY_RE = re.compile(r"ELBSecurityPolicy-[A-Za-z0-9-]+")
 # ELB refuses a prefix containing "AWSLogs", starting or ending with "/".
 _LOG_PREFIX_RE = re.compile(r"(?!.*AWSLogs)[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*")
@@ -220,6 +223,9 @@ def validate_listener_settings(
             raise ValidationError(
                 f"{f}test_ingress_cidrs[{i}]", "would open the test listener to the internet"
             )
+    # Each CIDR becomes a security group rule: EC2 refuses the same rule twice at apply time.
+    check_unique(f"{f}production_ingress_cidrs", list(production_ingress_cidrs))
+    check_unique(f"{f}test_ingress_cidrs", list(test_ingress_cidrs))
     check_int_range(f"{f}deregistration_delay_seconds", deregistration_delay_seconds, 0, 3600)
     check_int_range(f"{f}idle_timeout_seconds", idle_timeout_seconds, 1, 4000)
     health_check.validate(f"{f}health_check.")

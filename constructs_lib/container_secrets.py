@@ -34,7 +34,7 @@ access needs to read them."""
 
 _ARN_RE = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):"
-    r"(?P<account>\d{12}):(?P<resource>.+)"
+    r"(?P<account>[0-9]{12}):(?P<resource>.+)"
 )
 # Secrets Manager: names of 1-512 characters from this set; the full ARN adds "-" and six
 # random letters or digits.

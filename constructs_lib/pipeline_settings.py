@@ -27,9 +27,15 @@ BUILD_COMPUTE_TYPES = (
 READY_WAIT_MAX_MINUTES = 7200
 TERMINATION_WAIT_MAX_MINUTES = 2880
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
-_BRANCH_RE = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,255}(?<![/.])$")
+# Git's rules for a branch (git check-ref-format) over the characters CodePipeline filters
+# take: no part starting with "." or ending with ".lock", no "//" or "..", not ending in "/"
+# or ".".
+_BRANCH_RE = re.compile(
+    r"^(?!/)(?!.*//)(?!.*\.\.)(?!(?:.*/)?\.)(?!.*\.lock(?:/|$))[A-Za-z0-9._/-]{1,255}(?<![/.])$"
+)
 _CONNECTION_ARN_RE = re.compile(
-    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[\w-]+$"
+    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:[0-9]{12}:"
+    r"connection/[A-Za-z0-9_-]+$"
 )
 _BUILDSPEC_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml$")
 

@@ -24,6 +24,8 @@ from constructs_lib.validation import ValidationError, check_int_range, check_re
 ALARM_NAME_MAX = 255
 NAMESPACE = "AWS/ApplicationELB"
 _PERIODS = frozenset({10, 30, *range(60, 86_401, 60)})
+_WINDOW_MAX = 7 * 86_400
+_WINDOW_MAX_SHORT_PERIODS = 86_400
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +60,17 @@ class AlarmThresholds:
                 f"must be 10, 30 or a multiple of 60, got {self.period_seconds}",
             )
         check_int_range(f"{f}evaluation_periods", self.evaluation_periods, 1, 10)
+        # PutMetricAlarm refuses an alarm evaluating more than 7 days (a day with periods
+        # under an hour).
+        window = self.period_seconds * self.evaluation_periods
+        limit = _WINDOW_MAX if self.period_seconds >= 3600 else _WINDOW_MAX_SHORT_PERIODS
+        if window > limit:
+            raise ValidationError(
+                f"{f}evaluation_periods",
+                f"{self.evaluation_periods} periods of {self.period_seconds} s span {window} s; "
+                f"CloudWatch evaluates at most {limit} s: at most "
+                f"{limit // self.period_seconds} periods of {self.period_seconds} s",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,6 +7,7 @@ has each of those, and its name carries the account and region.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -24,6 +25,31 @@ from constructs_lib.validation import (
 )
 
 BUCKET_NAME_MAX = 63
+# S3's rules for general purpose bucket names: 3-63 lowercase letters, digits, dots and
+# hyphens, a letter or digit at both ends, no two dots in a row, not an IP address, and none
+# of the starts and ends S3 keeps for its own features (punycode, access point aliases,
+# Object Lambda, Multi-Region Access Points, directory and table buckets).
+_BUCKET_NAME_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP_ADDRESS_RE = re.compile(r"[0-9]+(?:\.[0-9]+){3}")
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why S3 refuses ``name`` for a bucket, or None."""
+    if not _BUCKET_NAME_RE.fullmatch(name):
+        return (
+            "3-63 lowercase letters, digits, dots and hyphens, starting and ending with a "
+            "letter or digit"
+        )
+    if ".." in name:
+        return "two dots in a row"
+    if _IP_ADDRESS_RE.fullmatch(name):
+        return "formatted as an IP address"
+    if name.startswith(RESERVED_BUCKET_PREFIXES) or name.endswith(RESERVED_BUCKET_SUFFIXES):
+        reserved = [*RESERVED_BUCKET_PREFIXES, *(f"…{s}" for s in RESERVED_BUCKET_SUFFIXES)]
+        return f"S3 keeps names starting or ending like {', '.join(reserved)} for itself"
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -230,7 +230,7 @@ def check_resource_prefix(field: str, value: object, *, max_length: int) -> str:
 
 # A URL path (and query): RFC 3986 characters only. No braces, so no Terraform template.
 _URL_PATH_RE = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*")
-_HTTP_CODES_RE = re.compile(r"\d{3}(?:-\d{3})?(?:,\d{3}(?:-\d{3})?)*")
+_HTTP_CODES_RE = re.compile(r"[0-9]{3}(?:-[0-9]{3})?(?:,[0-9]{3}(?:-[0-9]{3})?)*")
 
 
 def check_health_check_path(field: str, value: object) -> str:
@@ -315,7 +315,7 @@ def check_hosted_zone_id(field: str, value: object) -> str:
 
 
 ACCOUNT_ID_LENGTH = 12
-_ACCOUNT_ID_RE = re.compile(rf"\d{{{ACCOUNT_ID_LENGTH}}}")
+_ACCOUNT_ID_RE = re.compile(rf"[0-9]{{{ACCOUNT_ID_LENGTH}}}")
 
 
 def check_account_id(field: str, value: object) -> str:

@@ -80,7 +80,7 @@ _DNS_NAME = (
     "a DNS host name (lowercase labels of 1-63 letters, digits or hyphens, no hyphen at "
     "either end of a label, at most 253 characters, no trailing dot)"
 )
-_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 _CONTAINER_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RESOURCE_ID_RE = re.compile(r"[a-z]+-[0-9a-f]+")

@@ -6,6 +6,7 @@ reported as one line naming the file, the setting and the reason.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 import unicodedata
@@ -38,6 +39,7 @@ from constructs_lib.release_spec import (
     check_engine,
     release_template_bytes,
 )
+from constructs_lib.secure_bucket import bucket_name_problem
 from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
     ValidationError,
@@ -66,9 +68,16 @@ PROJECT_MAX = 40
 ENVIRONMENT_MAX = 16
 # The longest region name today has 14 characters; the bound keeps room for bucket names.
 REGION_MAX = 25
-# AWS refuses load balancer names starting with internal- and bucket names starting with
-# sthree- or amzn-s3-demo-; every such name here starts with the stack name.
-RESERVED_NAME_PREFIXES = ("internal-", "sthree-", "amzn-s3-demo-")
+# Starts of names AWS refuses, and the names of the stack that would take them: each of
+# those names starts with the stack name (<project>-<environment>).
+RESERVED_NAME_PREFIXES: dict[str, str] = {
+    "internal-": "the load balancer's name",
+    "sthree-": "bucket names",
+    "amzn-s3-demo-": "bucket names",
+    "sg-": "security group names",
+    "aws": "SSM parameter names (/<stack>/release/...)",
+    "ssm": "SSM parameter names (/<stack>/release/...)",
+}
 # AWS allows 50 tags per resource; the stack sets up to 5 itself (Project, Environment,
 # ManagedBy, and on subnets Name and Tier).
 TAGS_MAX = 45
@@ -85,8 +94,7 @@ REPOSITORY_SETTINGS = ("ecr_images_to_keep", "ecr_force_delete")
 """Service settings of the environment that holds the images."""
 FILE_PATHS_MAX = 8  # CodePipeline's git push filter takes at most 8 file path patterns
 # Used with fullmatch: ``$`` would also accept a trailing newline.
-_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
-_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
 # What a TOML value must be, in TOML's words.
 _KIND_NAMES: dict[type, str] = {
@@ -368,12 +376,13 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         "project", root.get("project", str, "ecs-blue-green"), max_length=PROJECT_MAX
     )
     stack_name = f"{project}-{environment}"
-    if f"{stack_name}-".startswith(RESERVED_NAME_PREFIXES):
-        raise ValidationError(
-            "project",
-            f"the stack name {stack_name!r} would start names with a prefix AWS reserves "
-            f"({', '.join(RESERVED_NAME_PREFIXES)})",
-        )
+    for prefix, names in RESERVED_NAME_PREFIXES.items():
+        if f"{stack_name}-".startswith(prefix):
+            raise ValidationError(
+                "project",
+                f"the stack name {stack_name!r} would start {names} with {prefix!r}, which "
+                "AWS reserves",
+            )
     if "region" not in root:
         raise ValidationError(
             "region", "required: the AWS region of this environment, e.g. eu-west-1"
@@ -484,9 +493,12 @@ def _backend(t: _Table, project: str, environment: str) -> BackendSettings:
     use_lockfile = t.get("use_lockfile", bool, True)
     t.finish()
     if kind == "s3":
-        if bucket is None or not _BUCKET_RE.fullmatch(bucket):
+        if bucket is None:
+            raise ValidationError(t.name("bucket"), "required with kind = 's3'")
+        problem = bucket_name_problem(bucket)
+        if problem:
             raise ValidationError(
-                t.name("bucket"), f"an S3 backend needs a valid bucket name, got {show(bucket)}"
+                t.name("bucket"), f"{show(bucket)} is not a bucket name S3 allows: {problem}"
             )
         if region is not None:
             _check_region(t.name("region"), region)
@@ -497,6 +509,11 @@ def _backend(t: _Table, project: str, environment: str) -> BackendSettings:
                 f"{show(key)}: a state key is 1-1024 characters, without a leading or "
                 "trailing '/' or '//'",
             )
+        if not key.isprintable():
+            raise ValidationError(
+                t.name("key"), f"{show(key)}: control characters and line breaks are not allowed"
+            )
+        check_template_free(t.name("key"), key)
     else:
         for name, given in (
             ("bucket", bucket is not None),
@@ -528,15 +545,40 @@ def _network(t: _Table) -> NetworkSettings:
             t.name("nat_gateways"), "only applies to task_placement = 'private-nat'"
         )
     t.finish()
-    plan_subnets(
-        network.vpc_cidr,
-        network.az_count,
-        network.subnet_prefix_length,
-        public=network.public_subnet_cidrs,
-        private=network.private_subnet_cidrs,
-        field_prefix="network.",
-    )
+    try:
+        plan_subnets(
+            network.vpc_cidr,
+            network.az_count,
+            network.subnet_prefix_length,
+            public=network.public_subnet_cidrs,
+            private=network.private_subnet_cidrs,
+            field_prefix=t.prefix,
+        )
+    except ValidationError as error:
+        if error.field != f"{t.prefix}subnets":
+            raise
+        raise _subnet_overlap(t, network, error.reason) from None
     return network
+
+
+def _subnet_overlap(t: _Table, network: NetworkSettings, reason: str) -> ValidationError:
+    """Overlapping subnets, named by the setting that brings the overlap: the later of two
+    CIDRs given, or the list given over the other tier's subnets carved by default."""
+    tiers = ("public_subnet_cidrs", "private_subnet_cidrs")
+    given = [
+        (f"{tier}[{i}]", ipaddress.IPv4Network(cidr))
+        for tier in tiers
+        for i, cidr in enumerate(getattr(network, tier) or ())
+    ]
+    for i, (name, net) in enumerate(given):
+        for earlier, other in given[:i]:
+            if net.overlaps(other):
+                return ValidationError(t.name(name), f"{net} overlaps {t.name(earlier)} ({other})")
+    mine, carved = tiers if network.public_subnet_cidrs else tiers[::-1]
+    return ValidationError(
+        t.name(mine),
+        f"{reason}, one of the {carved} carved from vpc_cidr by default: list {carved} too",
+    )
 
 
 def _load_balancer(t: _Table) -> LoadBalancerSettings:

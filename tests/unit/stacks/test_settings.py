@@ -59,8 +59,13 @@ BAD_INPUTS = [
     (
         '[network]\npublic_subnet_cidrs = ["10.0.0.0/24", "10.0.1.0/24"]\n'
         'private_subnet_cidrs = ["10.0.1.0/24", "10.0.2.0/24"]\n',
-        "network.subnets",
-        "overlaps",
+        "network.private_subnet_cidrs[0]",
+        "10.0.1.0/24 overlaps network.public_subnet_cidrs[1] (10.0.1.0/24)",
+    ),
+    (
+        '[network]\nvpc_cidr = "10.0.0.0/16"\npublic_subnet_cidrs = ["10.0.2.0/24", "10.0.5.0/24"]\n',
+        "network.public_subnet_cidrs",
+        "one of the private_subnet_cidrs carved from vpc_cidr by default",
     ),
     (
         '[network]\npublic_subnet_cidrs = ["10.0.0.0/24", "10.9.0.0/24"]\n'
@@ -102,7 +107,17 @@ BAD_INPUTS = [
     ('[service]\ncontainer_insights = "yes"\n', "service.container_insights", "must be one of"),
     ('[service]\ndesired_count = "2"\n', "service.desired_count", "must be an integer"),
     ("[service]\ndesired_cont = 2\n", "service.desired_cont", "unknown setting"),
-    ('[backend]\nkind = "s3"\n', "backend.bucket", "needs a valid bucket name"),
+    ('[backend]\nkind = "s3"\n', "backend.bucket", "required with kind = 's3'"),
+    ('[backend]\nkind = "s3"\nbucket = "my..state"\n', "backend.bucket", "two dots in a row"),
+    ('[backend]\nkind = "s3"\nbucket = "10.0.0.1"\n', "backend.bucket", "an IP address"),
+    ('[backend]\nkind = "s3"\nbucket = "xn--state"\n', "backend.bucket", "S3 keeps names"),
+    ('[backend]\nkind = "s3"\nbucket = "s--ol-s3"\n', "backend.bucket", "S3 keeps names"),
+    (
+        '[backend]\nkind = "s3"\nbucket = "state"\nkey = "a/${x}"\n',
+        "backend.key",
+        "read by Terraform as a template",
+    ),
+    ('[backend]\nkind = "s3"\nbucket = "state"\nkey = "a\\nb"\n', "backend.key", "line breaks"),
     ('[backend]\nkind = "gcs"\n', "backend.kind", "must be 'local' or 's3'"),
     ("[tags]\n\"aws:owner\" = 'me'\n", "tags.aws:owner", "not starting with aws:"),
     ('branch = "feature..x"\n', "pipeline.branch", "not a branch name"),
@@ -484,11 +499,19 @@ def test_file_path_patterns_reach_terraform_verbatim(
 
 @pytest.mark.parametrize(
     ("project", "env"),
-    [("internal", "dev"), ("internal-tools", "dev"), ("sthree", "dev"), ("amzn-s3", "demo-x")],
+    [
+        ("internal", "dev"),
+        ("internal-tools", "dev"),
+        ("sthree", "dev"),
+        ("amzn-s3", "demo-x"),
+        ("sg", "dev"),  # security group names
+        ("aws-shop", "dev"),  # SSM parameter names (/<stack>/release/...)
+        ("ssmtools", "dev"),
+    ],
 )
 def test_names_aws_reserves_are_refused(tmp_path: Path, project: str, env: str) -> None:
     text = f'project = "{project}"\nregion = "eu-west-1"\n[pipeline]\nrepository = "a/b"\n'
-    _bad(tmp_path, text, "project", "a prefix AWS reserves", env=env)
+    _bad(tmp_path, text, "project", "which AWS reserves", env=env)
 
 
 def test_a_project_merely_containing_internal_is_fine(tmp_path: Path) -> None:

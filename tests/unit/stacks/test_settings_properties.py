@@ -8,19 +8,30 @@ nested tables), CIDR-ish strings and real random networks, names near AWS's leng
 ports 0-70000, unknown keys, missing tables. The runs are deterministic (``derandomize``)
 and write no example database. The number of inputs each property ran is printed at the end
 of the module (``settings properties: ...``).
+
+Then the other way round: for every setting of the README's configuration table (read from
+the table itself), values of every kind of wrong that applies to it (type, range, shape,
+empty, too long, reserved, whitespace, templates, ARNs of another service, partition or
+region, conflicts) must each stop ``main`` with exit code 2 and one line naming the file and
+that setting: a bad value is never accepted, nor reported under another setting's name.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import ipaddress
+import math
 import re
+import sys
 import tempfile
 import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,6 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
+import main
 from constructs_lib.codedeploy_pipeline import (
     BUILD_COMPUTE_TYPES,
     PREDEFINED_ECS_CONFIGS,
@@ -71,6 +83,7 @@ from stacks.settings import (
     parse_settings,
 )
 from stacks.workload import workload_task
+from tests.aws_names import S3_BUCKET
 
 ROOT = Path(__file__).resolve().parents[3]
 DEV_TEXT = (ROOT / "config" / "dev.toml").read_text()
@@ -200,6 +213,18 @@ SETTING_KINDS: dict[tuple[str, ...], str] = {
     ("service", "environment"): "environment",
     ("service", "secrets"): "secrets",
     ("service", "secrets_kms_key_arns"): "kms_keys",
+    ("account_id",): "account",
+    ("load_balancer", "ssl_policy"): "ssl_policy",
+    ("pipeline", "promote_from"): "name",
+    ("pipeline", "approval"): "approval",
+    ("pipeline", "approval_emails"): "emails",
+    ("autoscaling", "enabled"): "bool",
+    ("autoscaling", "min_count"): "count",
+    ("autoscaling", "max_count"): "count",
+    ("autoscaling", "cpu_target_percent"): "count",
+    ("autoscaling", "requests_per_target"): "count",
+    ("autoscaling", "scale_in_cooldown_seconds"): "count",
+    ("autoscaling", "scale_out_cooldown_seconds"): "count",
 }
 TABLES: tuple[tuple[str, ...], ...] = (
     (),
@@ -216,6 +241,7 @@ TABLES: tuple[tuple[str, ...], ...] = (
     ("deployment", "custom"),
     ("alarms",),
     ("verification",),
+    ("autoscaling",),
 )
 REAL_REGIONS = (
     "eu-west-1",
@@ -335,7 +361,10 @@ names = st.one_of(
     st.text(alphabet=PREFIX_ALPHABET, max_size=70),
     st.text(alphabet=PREFIX_ALPHABET + "A_. \n", max_size=45),
     st.sampled_from(
-        ["internal", "internal-tools", "sthree", "amzn-s3-demo-x", "shop\n", "a" * 40, "a" * 41]
+        [
+            *("internal", "internal-tools", "sthree", "amzn-s3-demo-x", "sg-shop", "aws"),
+            *("awsome", "ssmx", "shop\n", "a" * 40, "a" * 41),
+        ]
     ),
     text,
 )
@@ -436,6 +465,9 @@ def _mostly(
 # A team's own service: its configuration, secrets and domain (dev's region).
 OWN_REGION = DEV["region"]
 OWN_ACCOUNT = "123456789012"
+# Digits of other scripts: Python's \d and int() take them, AWS does not.
+FULLWIDTH_DIGITS = str.maketrans("0123456789", "".join(chr(0xFF10 + i) for i in range(10)))
+ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "".join(chr(0x0660 + i) for i in range(10)))
 SECRET_ARN = f"arn:aws:secretsmanager:{OWN_REGION}:{OWN_ACCOUNT}:secret:shop/db-AbCdEf"
 PARAMETER_ARN = f"arn:aws:ssm:{OWN_REGION}:{OWN_ACCOUNT}:parameter/shop/api-key"
 KMS_KEY_ARN = f"arn:aws:kms:{OWN_REGION}:{OWN_ACCOUNT}:key/0123abcd-4567-89ab-cdef-0123456789ab"
@@ -575,11 +607,31 @@ TARGETED: dict[str, st.SearchStrategy[Any]] = {
         ),
         max_size=3,
     ),
+    "account": st.one_of(
+        st.from_regex(r"[0-9]{10,14}", fullmatch=True),
+        st.sampled_from(
+            ["123456789012", "", " 123456789012", OWN_ACCOUNT.translate(FULLWIDTH_DIGITS)]
+        ),
+        text,
+    ),
+    "ssl_policy": st.one_of(
+        st.sampled_from(["ELBSecurityPolicy-TLS13-1-2-2021-06", "TLS13", "ELBSecurityPolicy-"]),
+        text,
+    ),
+    "approval": _one_of(["none", "manual", "Manual", "auto", ""]),
+    "emails": st.lists(
+        st.one_of(
+            st.sampled_from(["ops@example.com", "a@b", "ops${x}@example.com", ""]),
+            st.emails(),
+            text,
+        ),
+        max_size=3,
+    ),
 }
 
 
 # Valid values, built from parts (faster to generate than from regexes).
-RESERVED = ("internal-", "sthree-", "amzn-s3-demo-")
+RESERVED = ("internal-", "sthree-", "amzn-s3-demo-", "sg-", "aws", "ssm")
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 _DIGITS = "0123456789"
 _words = st.lists(st.text(_LOWER + _DIGITS, min_size=1, max_size=6), max_size=5)
@@ -702,12 +754,19 @@ def _names_a_setting(field: str, data: Mapping[str, Any]) -> bool:
     if field == "environment (file name)":
         return True
     parts = _key_parts(field)
+    # The list positions after each part (probes[0]), to find the table a key is in.
+    positions = [
+        [] if raw.startswith('"') else [int(i) for i in re.findall(r"\[(\d+)\]", raw)]
+        for raw in _KEY_PART_RE.findall(field)
+    ]
     table: Any = data
     for i, part in enumerate(parts):
         if tuple(parts[: i + 1]) not in KNOWN_PATHS or tuple(parts[:i]) == ("tags",):
             # An unknown key, or a tag: one key the user wrote.
             return i == len(parts) - 1 and isinstance(table, Mapping) and part in table
         table = table.get(part) if isinstance(table, Mapping) else None
+        for position in positions[i]:
+            table = table[position] if isinstance(table, list) and position < len(table) else None
     return True
 
 
@@ -754,8 +813,10 @@ def _assert_sound(s: Settings, data: Mapping[str, Any]) -> None:
     for suffix in _ROLE_SUFFIXES:
         assert len(aws_name(name, suffix, max_length=IAM_ROLE_NAME_MAX)) <= 64
     bucket = bucket_name(name, "artifacts", s.region, "123456789012")
-    assert len(bucket) <= 63
-    assert not bucket.startswith(("xn--", "sthree-", "amzn-s3-demo-")), bucket
+    assert not S3_BUCKET.problems(bucket), bucket
+    assert not f"{name}-alb".startswith("sg-"), name  # EC2 refuses such security group names
+    # SSM refuses parameter names whose first part starts with aws or ssm (any case).
+    assert not name.lower().startswith(("aws", "ssm")), name
     assert len(f"{name}-canary-99pct-2880min") <= 100  # custom deployment config name
 
     assert len(s.tags) <= 50 - _STACK_TAGS_PER_RESOURCE
@@ -769,6 +830,8 @@ def _assert_sound(s: Settings, data: Mapping[str, Any]) -> None:
         key = s.backend.key  # Terraform's rules for the S3 backend's key (it reads no templates)
         assert 1 <= len(key) <= 1024, key
         assert not key.startswith("/") and not key.endswith("/") and "//" not in key, key
+        assert key.isprintable() and not _TERRAFORM_TEMPLATE.search(key), key
+        assert not S3_BUCKET.problems(s.backend.bucket), s.backend.bucket
     else:
         # Every backend setting but kind belongs to S3: a local backend ignoring one would be
         # a silently dropped setting (an empty bucket or region means "not set").
@@ -1406,13 +1469,16 @@ def valid_settings_data(draw: st.DrawFn) -> dict[str, Any]:
         "load_balancer": {
             "production_port": production_port,
             "test_port": test_port,
-            "production_ingress_cidrs": draw(st.lists(_canonical_networks, max_size=2)),
+            "production_ingress_cidrs": draw(
+                st.lists(_canonical_networks, max_size=2, unique=True)
+            ),
             "test_ingress_cidrs": draw(
                 st.lists(
                     _canonical_networks.filter(
                         lambda c: not c.endswith("/0") and c != network["vpc_cidr"]
                     ),
                     max_size=2,
+                    unique=True,
                 )
             ),
             "deregistration_delay_seconds": draw(st.integers(0, 3600)),
@@ -1627,7 +1693,7 @@ def _choice(allowed: tuple[str, ...], *listed: str) -> dict[str, Wrong]:
     return {
         "range": wrong(
             *listed,
-            *(a.upper() for a in allowed),
+            *(v for a in allowed for v in {a.upper(), a.lower(), a.title()} - set(allowed)),
             generated=st.text(max_size=12).filter(lambda s: s not in allowed),
         ),
         "empty": wrong(""),
@@ -1670,11 +1736,19 @@ def _arn_elsewhere(arn: str) -> tuple[str, ...]:
     )
 
 
-_UPPER_OR_PUNCTUATION = st.text(
-    alphabet="abcXYZ019_. -/é\n", min_size=1, max_size=20
-).filter(lambda s: not re.fullmatch(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*", s))
+_UPPER_OR_PUNCTUATION = st.text(alphabet="abcXYZ019_. -/é\n", min_size=1, max_size=20).filter(
+    lambda s: not re.fullmatch(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*", s)
+)
 NAME_SHAPES = wrong(
-    "Shop", "1shop", "shop-", "-shop", "shop--x", "shop_x", "shöp", "shop.x", generated=_UPPER_OR_PUNCTUATION
+    "Shop",
+    "1shop",
+    "shop-",
+    "-shop",
+    "shop--x",
+    "shop_x",
+    "shöp",
+    "shop.x",
+    generated=_UPPER_OR_PUNCTUATION,
 )
 CIDR_SHAPES = wrong(
     "10.0.0.0/255.255.0.0",
@@ -1696,10 +1770,6 @@ def _is_canonical_cidr(text: str) -> bool:
         return False
 
 
-def _vpc_subnets(*cidrs: str) -> list[str]:
-    return list(cidrs)
-
-
 _VPC = DEV["network"]["vpc_cidr"]  # 10.10.0.0/16, two zones
 _SUBNET = "10.10.0.0/24"
 BAD: dict[str, Bad] = {
@@ -1712,9 +1782,18 @@ BAD: dict[str, Bad] = {
             # ALB names (internal-), buckets (sthree-, amzn-s3-demo-), security groups (sg-)
             # and SSM parameters (aws, ssm: the release templates are /<stack>/release/...).
             "reserved": wrong(
-                "internal", "internal-tools", "sthree", "amzn-s3-demo-x", "sg", "sg-shop",
-                "aws", "aws-shop", "awsome", "ssm", "ssmtools",
-            ),  # fmt: skip
+                "internal",
+                "internal-tools",
+                "sthree",
+                "amzn-s3-demo-x",
+                "sg",
+                "sg-shop",
+                "aws",
+                "aws-shop",
+                "awsome",
+                "ssm",
+                "ssmtools",
+            ),
             "whitespace": wrong("shop ", " shop", "shop\n", "sh op"),
             "template": wrong("${var.x}", "%{x}"),
         },
@@ -1722,7 +1801,16 @@ BAD: dict[str, Bad] = {
     "region": Bad(
         "str",
         {
-            "shape": wrong("EU-WEST-1", "eu_west_1", "euwest1", "eu-west", "mars", "eu-west-1a"),
+            "shape": wrong(
+                "EU-WEST-1",
+                "eu_west_1",
+                "euwest1",
+                "eu-west",
+                "mars",
+                "eu-west-1a",
+                "eu-west-1".translate(ARABIC_INDIC_DIGITS),
+                "eu-west-1".translate(FULLWIDTH_DIGITS),
+            ),
             "empty": wrong(""),
             "too_long": wrong(f"ap-{'a' * 20}-12"),
             "whitespace": wrong("eu-west-1\n", " eu-west-1", "eu-west-1 "),
@@ -1732,9 +1820,16 @@ BAD: dict[str, Bad] = {
     "account_id": Bad(
         "str",
         {
-            "shape": wrong("12345678901a", "123-456-789-012", "１２３４５６７８９０１２"),
+            "shape": wrong(
+                "12345678901a",
+                "123-456-789-012",
+                OWN_ACCOUNT.translate(FULLWIDTH_DIGITS),
+                OWN_ACCOUNT.translate(ARABIC_INDIC_DIGITS),
+            ),
             "empty": wrong(""),
-            "too_long": wrong("1234567890123", generated=st.from_regex(r"\d{13,20}", fullmatch=True)),
+            "too_long": wrong(
+                "1234567890123", generated=st.from_regex(r"\d{13,20}", fullmatch=True)
+            ),
             "range": wrong("12345678901", generated=st.from_regex(r"\d{0,11}", fullmatch=True)),
             "whitespace": wrong(" 123456789012", "123456789012\n"),
         },
@@ -1751,7 +1846,15 @@ BAD: dict[str, Bad] = {
                 {f"k{i}": "v" for i in range(46)},
                 generated=st.integers(46, 60).map(lambda n: {f"k{i}": "v" for i in range(n)}),
             ),
-            "reserved": wrong({"aws:owner": "x"}, {"AWS:x": "y"}, {"Aws:cost": "z"}),
+            # AWS's prefix, and the tags the stack sets on every resource itself.
+            "reserved": wrong(
+                {"aws:owner": "x"},
+                {"AWS:x": "y"},
+                {"Aws:cost": "z"},
+                {"Project": "x"},
+                {"environment": "x"},
+                {"ManagedBy": "me"},
+            ),
             "template": wrong({"Team": "${x}"}, {"Team": "%{x}"}),
         },
     ),
@@ -1760,15 +1863,28 @@ BAD: dict[str, Bad] = {
         "str",
         {
             "shape": wrong(
-                "My-State", "my_state", "my..state", "192.168.0.1", "-state", "state-",
-                ".state", "state.", "my state",
-            ),  # fmt: skip
+                "My-State",
+                "my_state",
+                "my..state",
+                "192.168.0.1",
+                "-state",
+                "state-",
+                ".state",
+                "state.",
+                "my state",
+            ),
             "empty": wrong(""),
             "too_long": wrong("a" * 64, "ab", generated=_longer_than(63, "b")),
             "reserved": wrong(
-                "xn--state", "sthree-state", "amzn-s3-demo-state", "state-s3alias",
-                "state--ol-s3", "state.mrap", "state--x-s3", "state--table-s3",
-            ),  # fmt: skip
+                "xn--state",
+                "sthree-state",
+                "amzn-s3-demo-state",
+                "state-s3alias",
+                "state--ol-s3",
+                "state.mrap",
+                "state--x-s3",
+                "state--table-s3",
+            ),
             "whitespace": wrong("state\n", " state"),
         },
         context=S3_BACKEND,
@@ -1813,9 +1929,7 @@ BAD: dict[str, Bad] = {
                 ["10.10.0.1/24", "10.10.1.0/24"],
                 ["x", "10.10.1.0/24"],
             ),
-            "range": wrong(
-                ["10.11.0.0/24", "10.10.1.0/24"], ["10.10.0.0/15", "10.10.1.0/24"]
-            ),
+            "range": wrong(["10.11.0.0/24", "10.10.1.0/24"], ["10.10.0.0/15", "10.10.1.0/24"]),
             "empty": wrong([""], ["", ""]),
             "too_long": wrong(["10.10.0.0/24", "10.10.1.0/24", "10.10.2.0/24"]),
             "conflict": wrong(
@@ -1853,7 +1967,9 @@ BAD: dict[str, Bad] = {
             "empty": wrong([""]),
             "whitespace": wrong([" 0.0.0.0/0"], ["0.0.0.0/0\n"]),
             # Each CIDR becomes a security group rule: EC2 refuses the same rule twice.
-            "conflict": wrong(["0.0.0.0/0", "0.0.0.0/0"], ["10.0.0.0/8", "1.0.0.0/8", "10.0.0.0/8"]),
+            "conflict": wrong(
+                ["0.0.0.0/0", "0.0.0.0/0"], ["10.0.0.0/8", "1.0.0.0/8", "10.0.0.0/8"]
+            ),
         },
     ),
     "load_balancer.test_ingress_cidrs": Bad(
@@ -1874,21 +1990,33 @@ BAD: dict[str, Bad] = {
         {
             "shape": wrong("health", "/a b", "/é", "/a#b", "/a\\b", "/a<b>"),
             "empty": wrong(""),
-            "too_long": wrong("/" + "a" * 1024, generated=_longer_than(1024).map(lambda s: "/" + s)),
+            "too_long": wrong(
+                "/" + "a" * 1024, generated=_longer_than(1024).map(lambda s: "/" + s)
+            ),
             "whitespace": wrong("/health\n", " /health", "/health "),
             "template": wrong("/${x}", "/%{x}"),
         },
     ),
     "load_balancer.health_check.interval_seconds": Bad("int", _ints(5, 300)),
     "load_balancer.health_check.timeout_seconds": Bad(
-        "int", {**_ints(2, 120), "conflict": wrong(10, 11, 120)}  # not below the interval (10)
+        "int",
+        {**_ints(2, 120), "conflict": wrong(10, 11, 120)},  # not below the interval (10)
     ),
     "load_balancer.health_check.healthy_threshold": Bad("int", _ints(2, 10)),
     "load_balancer.health_check.unhealthy_threshold": Bad("int", _ints(2, 10)),
     "load_balancer.health_check.matcher": Bad(
         "str",
         {
-            "shape": wrong("abc", "200-", "-200", "200,,201", "2xx", "299-200", "200;201"),
+            "shape": wrong(
+                "abc",
+                "200-",
+                "-200",
+                "200,,201",
+                "2xx",
+                "299-200",
+                "200;201",
+                "200".translate(FULLWIDTH_DIGITS),
+            ),
             "range": wrong("199", "500", "100-200", "200-500", "0"),
             "empty": wrong(""),
             "whitespace": wrong("200 ", "200\n", "200, 201"),
@@ -1897,7 +2025,12 @@ BAD: dict[str, Bad] = {
     "load_balancer.certificate_arn": Bad(
         "str",
         {
-            "shape": wrong("not-an-arn", CERTIFICATE.replace("0f1e2d3c-", ""), CERTIFICATE + "x"),
+            "shape": wrong(
+                "not-an-arn",
+                CERTIFICATE.replace("0f1e2d3c-", ""),
+                CERTIFICATE + "x",
+                CERTIFICATE.replace(OWN_ACCOUNT, OWN_ACCOUNT.translate(FULLWIDTH_DIGITS)),
+            ),
             "arn": wrong(
                 f"arn:aws:iam::{OWN_ACCOUNT}:server-certificate/x",
                 CERTIFICATE.replace(":acm:", ":acm-pca:"),
@@ -1911,9 +2044,14 @@ BAD: dict[str, Bad] = {
         "str",
         {
             "shape": wrong(
-                "App.example.com", "*.example.com", "app", "10.0.0.1", "a_b.example.com",
-                "-a.example.com", "app.example.com.",
-            ),  # fmt: skip
+                "App.example.com",
+                "*.example.com",
+                "app",
+                "10.0.0.1",
+                "a_b.example.com",
+                "-a.example.com",
+                "app.example.com.",
+            ),
             "too_long": wrong(f"{'a' * 64}.example.com", ".".join(["label"] * 43)),
             "whitespace": wrong("app.example.com\n", " app.example.com"),
         },
@@ -1966,9 +2104,13 @@ BAD: dict[str, Bad] = {
                 generated=st.integers(8200, 20000).map(lambda n: {"BIG": "x" * n}),
             ),
             "reserved": wrong(
-                {"PORT": "1"}, {"VERSION": "1"}, {"RELEASE_SPEC": "x"},
-                {"SHUTDOWN_GRACE_PERIOD": "1"}, {"AWS_REGION": "x"}, {"ECS_X": "y"},
-            ),  # fmt: skip
+                {"PORT": "1"},
+                {"VERSION": "1"},
+                {"RELEASE_SPEC": "x"},
+                {"SHUTDOWN_GRACE_PERIOD": "1"},
+                {"AWS_REGION": "x"},
+                {"ECS_X": "y"},
+            ),
             "whitespace": wrong({"A": "a\x00b"}),
             "template": wrong({"A": "${x}"}, {"A": "%{ if x }"}),
         },
@@ -1982,6 +2124,7 @@ BAD: dict[str, Bad] = {
                 {"DB": f"{SECRET_ARN}:password"},
                 {"DB": f"{SECRET_ARN}:::"},
                 {"DB": f"{PARAMETER_ARN}:key::"},
+                {"DB": SECRET_ARN.replace(OWN_ACCOUNT, OWN_ACCOUNT.translate(FULLWIDTH_DIGITS))},
                 {"1DB": SECRET_ARN},
             ),
             "arn": wrong(
@@ -1997,7 +2140,9 @@ BAD: dict[str, Bad] = {
                 {"PORT": SECRET_ARN},
                 {"AWS_SECRET": SECRET_ARN},
             ),
-            "too_long": wrong({"DB": PARAMETER_ARN + "/x" * 600}),
+            "too_long": wrong(
+                {"DB": PARAMETER_ARN + "x" * 1000}, {"DB": PARAMETER_ARN + "/x" * 15}
+            ),
             "whitespace": wrong({"DB": SECRET_ARN + "\n"}, {"DB": " " + SECRET_ARN}),
             "template": wrong({"DB": SECRET_ARN + "${x}"}),
             "conflict": wrong(),  # filled in below: a name both plain and secret
@@ -2009,9 +2154,7 @@ BAD: dict[str, Bad] = {
             "shape": wrong(
                 [KMS_KEY_ARN.replace("key/", "alias/")], ["key/0123"], [KMS_KEY_ARN + "x"]
             ),
-            "arn": wrong(
-                [SECRET_ARN], *([arn] for arn in _arn_elsewhere(KMS_KEY_ARN))
-            ),
+            "arn": wrong([SECRET_ARN], *([arn] for arn in _arn_elsewhere(KMS_KEY_ARN))),
             "empty": wrong([""]),
             "whitespace": wrong([KMS_KEY_ARN + "\n"]),
         },
@@ -2053,7 +2196,19 @@ BAD: dict[str, Bad] = {
     "pipeline.branch": Bad(
         "str",
         {
-            "shape": wrong("feature..x", "a//b", "/main", "main/", "main.", "ma~in", "ma:in"),
+            "shape": wrong(
+                "feature..x",
+                "a//b",
+                "/main",
+                "main/",
+                "main.",
+                "ma~in",
+                "ma:in",
+                ".hidden",
+                "a/.b",
+                "main.lock",
+                "a.lock/b",
+            ),
             "empty": wrong(""),
             "too_long": wrong("b" * 256),
             "whitespace": wrong("main\n", " main", "ma in"),
@@ -2063,7 +2218,12 @@ BAD: dict[str, Bad] = {
     "pipeline.connection_arn": Bad(
         "str",
         {
-            "shape": wrong("not-an-arn", CONNECTION.replace("connection/", "")),
+            "shape": wrong(
+                "not-an-arn",
+                CONNECTION.replace("connection/", ""),
+                CONNECTION + "é",
+                CONNECTION.replace("123456789012", OWN_ACCOUNT.translate(FULLWIDTH_DIGITS)),
+            ),
             "arn": wrong(
                 "arn:aws:s3:::bucket",
                 CONNECTION.replace("codeconnections", "codecommit"),
@@ -2119,7 +2279,9 @@ BAD: dict[str, Bad] = {
     "autoscaling.min_count": Bad("int", _ints(1, 5000, 3), context=AUTOSCALING),
     "autoscaling.max_count": Bad("int", _ints(2, 5000, 0), context=AUTOSCALING),
     "autoscaling.cpu_target_percent": Bad(
-        "int", _ints(0, 90, 5, 9, 0), context=AUTOSCALING  # 0 leaves no policy here
+        "int",
+        _ints(0, 90, 5, 9, 0),
+        context=AUTOSCALING,  # 0 leaves no policy here
     ),
     "autoscaling.requests_per_target": Bad("int", _ints(0, 1_000_000), context=AUTOSCALING),
     "autoscaling.scale_in_cooldown_seconds": Bad("int", _ints(0, 3600), context=AUTOSCALING),
@@ -2146,12 +2308,13 @@ BAD: dict[str, Bad] = {
             )
         },
     ),
-    # CloudWatch evaluates at most a day: evaluation_periods (2 here) x period <= 86,400.
     "alarms.period_seconds": Bad(
-        "int",
-        _not_in({10, 30, *range(60, 43_201, 60)}, 0, 9, 20, 45, 59, 61, 90, 43_260, 86_400),
+        "int", _not_in({10, 30, *range(60, 86_401, 60)}, 0, 9, 20, 45, 59, 61, 90, 86_460)
     ),
-    "alarms.evaluation_periods": Bad("int", _ints(1, 10)),
+    # CloudWatch evaluates at most 7 days: 7 periods of a day.
+    "alarms.evaluation_periods": Bad(
+        "int", {**_ints(1, 10), "conflict": wrong(8, 10)}, context={"alarms.period_seconds": 86_400}
+    ),
     "verification.enabled": Bad("bool", {}),
     "verification.probes": Bad(
         "tables",
@@ -2183,3 +2346,151 @@ BAD["service.secrets"] = Bad(
     },
     context={"service.environment": {"LOG_LEVEL": "info"}},
 )
+
+
+def _toml_number(value: bool | float) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or math.isfinite(value):
+        return repr(value)
+    return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+
+
+def _toml(value: Any) -> str:
+    """``value`` as a TOML value on one line (tables inline, strings basic and escaped)."""
+    if isinstance(value, bool | int | float):
+        return _toml_number(value)
+    if isinstance(value, str):
+        escaped = "".join(
+            {'"': '\\"', "\\": "\\\\"}.get(c)
+            or (f"\\u{ord(c):04X}" if unicodedata.category(c) == "Cc" else c)
+            for c in value
+        )
+        return f'"{escaped}"'
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return f"[{', '.join(map(_toml, value))}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml(str(k))} = {_toml(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def _toml_document(data: Mapping[str, Any]) -> str:
+    return "".join(f"{_toml(key)} = {_toml(value)}\n" for key, value in data.items())
+
+
+def test_the_toml_writer_round_trips_the_shipped_files() -> None:
+    for data in (DEV, PROD, {"a": [{"b": '\x00\n"\\é'}, 1.5e-7, -0.0], "t": datetime.time(7)}):
+        assert tomllib.loads(_toml_document(data)) == data
+
+
+_REFUSALS = tempfile.TemporaryDirectory(prefix="settings-refusals-")
+_BASES = {"dev": DEV, "prod": PROD}
+
+
+def _bad_config(setting: str, value: Any) -> tuple[str, dict[str, Any]]:
+    """The environment and the settings of its file: its base with ``setting`` = ``value``."""
+    bad = BAD[setting]
+    data = copy.deepcopy(_BASES[bad.base])
+    for path, setting_value in (*bad.context.items(), (setting, value)):
+        _set(data, tuple(path.split(".")), copy.deepcopy(setting_value))
+    return bad.base, data
+
+
+def _write_config_dir(directory: Path, environment: str, data: Mapping[str, Any]) -> Path:
+    """A config directory holding the environment's file (and dev's, which prod promotes
+    from); returns the file."""
+    for old in directory.glob("*.toml"):
+        old.unlink()
+    if environment != "dev":
+        (directory / "dev.toml").write_text(DEV_TEXT)
+    path = directory / f"{environment}.toml"
+    path.write_text(_toml_document(data))
+    return path
+
+
+def _assert_names_file_and_setting(message: str, path: Path, setting: str) -> None:
+    """One line: ``<file>: <setting>[<entry>]: <reason>``, the file as given or relative to
+    the project."""
+    assert _one_line(message), repr(message)
+    shown, _, rest = message.partition(": ")
+    assert (ROOT / shown).resolve() == path.resolve(), repr(message)
+    field_, _, reason = rest.partition(": ")
+    assert field_ == setting or field_.startswith((f"{setting}[", f"{setting}.")), repr(message)
+    assert reason.strip(), repr(message)
+
+
+def _assert_refused(setting: str, value: Any) -> None:
+    environment, data = _bad_config(setting, value)
+    path = _write_config_dir(Path(_REFUSALS.name), environment, data)
+    EXAMPLES["bad values by setting"] += 1
+    try:
+        main.load_all(path.parent)
+    except SettingsError as caught:
+        _assert_names_file_and_setting(str(caught), path, setting)
+    else:
+        ACCEPTED["bad values by setting"] += 1
+        raise AssertionError(f"{setting} = {value!r} was accepted")
+
+
+def test_every_readme_setting_has_bad_values_and_fuzz_targets() -> None:
+    """A setting added to the README's table without bad values here fails this test."""
+    assert len(README_SETTINGS) > 80 and {"project", "alarms.evaluation_periods"} <= set(
+        README_SETTINGS
+    )
+    assert len(set(README_SETTINGS)) == len(README_SETTINGS), README_SETTINGS
+    assert sorted(set(README_SETTINGS) - set(BAD)) == [], "README settings without bad values"
+    assert sorted(set(BAD) - set(README_SETTINGS)) == [], "bad values of undocumented settings"
+    fuzzed = {".".join(path) for path in SETTING_KINDS}
+    assert sorted(set(README_SETTINGS) - fuzzed) == [], "README settings the fuzzers never set"
+    for setting, bad in BAD.items():
+        assert set(bad.kinds) <= set(WRONG_KINDS), setting
+        assert all(w.listed for w in bad.all_kinds().values()), setting
+        # Every setting but a switch has a way to be wrong beyond its type.
+        assert bad.kinds or bad.toml == "bool", setting
+
+
+@pytest.mark.parametrize("setting", sorted(BAD))
+def test_every_kind_of_bad_value_of_every_setting_is_refused_naming_it(setting: str) -> None:
+    """One value of each kind per example, listed or generated."""
+    kinds = BAD[setting].all_kinds()
+
+    @settings(PROFILE, max_examples=BAD_VALUE_EXAMPLES)
+    @given(st.fixed_dictionaries({kind: w.strategy() for kind, w in kinds.items()}))
+    def refused(values: dict[str, Any]) -> None:
+        for value in values.values():
+            _assert_refused(setting, value)
+
+    refused()
+
+
+BAD_VALUE_EXAMPLES = 5
+
+
+def _must_not_synthesize(environments: object) -> None:
+    raise AssertionError("main.main went on to synthesize a bad setting")
+
+
+@pytest.mark.parametrize("setting", sorted(BAD))
+def test_main_exits_2_with_one_line_for_every_listed_bad_value(
+    setting: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(main, "CONFIG_DIR", tmp_path)
+    monkeypatch.setitem(sys.modules, "stacks.app", SimpleNamespace(synth_app=_must_not_synthesize))
+    for kind, w in BAD[setting].all_kinds().items():
+        for value in w.listed:
+            environment, data = _bad_config(setting, value)
+            path = _write_config_dir(tmp_path, environment, data)
+            try:
+                status = main.main([])
+            except AssertionError:
+                raise AssertionError(f"{setting} = {value!r} ({kind}) was accepted") from None
+            assert status == 2, (kind, value)
+            out, err = capsys.readouterr()
+            assert out == "" and err.startswith("error: ") and err.endswith("\n"), (kind, err)
+            assert "Traceback" not in err, err
+            _assert_names_file_and_setting(err.removeprefix("error: ")[:-1], path, setting)
