@@ -452,7 +452,7 @@ class VerificationHook(Construct):
             self,
             "egress-to-test-listener",
             security_group_id=group_id,
-            description="the ALB's test listener",
+            description="the test listener of the ALB",
             ip_protocol="tcp",
             from_port=props.test_port,
             to_port=props.test_port,

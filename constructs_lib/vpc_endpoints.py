@@ -63,7 +63,7 @@ class VpcEndpoints(Construct):
             self,
             "sg",
             name_prefix=f"{props.name_prefix}-endpoints-",
-            description="Interface endpoints: HTTPS from the stack's clients only",
+            description="Interface endpoints: HTTPS from the clients of the stack only",
             vpc_id=props.vpc_id,
             tags={"Name": f"{props.name_prefix}-endpoints"},
             lifecycle=aws.TerraformResourceLifecycle(create_before_destroy=True),

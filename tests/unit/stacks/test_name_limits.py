@@ -210,12 +210,6 @@ def test_descriptions_and_tags_fit_too(longest: dict[str, Synth]) -> None:
     assert not [p for p in problems if p], "\n".join(p for p in problems if p)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VpcEndpoints' security group description holds an apostrophe ('the stack's "
-    "clients'), which EC2 refuses (InvalidParameterValue) when prod is first applied; fixing "
-    "it changes the golden stacks (reported in issue 17)",
-)
 def test_security_group_descriptions_hold_only_what_ec2_allows(
     longest: dict[str, Synth],
 ) -> None:
