@@ -15,15 +15,27 @@ from constructs_lib.engines import engine
 from constructs_lib.engines.codedeploy import LISTENER_IGNORE_CHANGES
 from constructs_lib.engines.ecs import RULE_IGNORE_CHANGES, RULE_PRIORITY
 from constructs_lib.naming import ALB_NAME_MAX, TARGET_GROUP_NAME_MAX, aws_name
+from constructs_lib.network import MAX_PREFIX as VPC_MAX_PREFIX
+from constructs_lib.network import MIN_PREFIX as VPC_MIN_PREFIX
 from constructs_lib.release_spec import DeploymentEngine, TrafficRoutes, check_engine
-from constructs_lib.secure_bucket import BucketWriter, SecureBucket, SecureBucketProps
+from constructs_lib.secure_bucket import (
+    BucketWriter,
+    SecureBucket,
+    SecureBucketProps,
+    check_bucket_name,
+)
 from constructs_lib.validation import (
     ValidationError,
+    check_bool,
     check_cidr,
+    check_cidr_text,
     check_health_check_path,
     check_http_codes,
     check_int_range,
     check_port,
+    check_region,
+    check_resource_id,
+    check_resource_ids,
     check_resource_prefix,
     check_unique,
     show,
@@ -70,7 +82,10 @@ class TargetHealthCheck:
     matcher: str = "200"
     """HTTP codes that count as healthy."""
 
-    def validate(self, field_prefix: str = "health_check.") -> None:
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, field_prefix: str = "") -> None:
         f = field_prefix
         check_health_check_path(f"{f}path", self.path)
         check_http_codes(f"{f}matcher", self.matcher)
@@ -104,11 +119,18 @@ class AccessLogs:
     """Days the created bucket keeps logs."""
     prefix: str = "alb"
 
-    def validate(self, field_prefix: str = "access_logs.") -> None:
-        check_int_range(f"{field_prefix}retention_days", self.retention_days, 1, 3650)
-        if not _LOG_PREFIX_RE.fullmatch(self.prefix):
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, field_prefix: str = "") -> None:
+        f = field_prefix
+        check_region(f"{f}region", self.region)
+        if self.bucket is not None:
+            check_bucket_name(f"{f}bucket", self.bucket)
+        check_int_range(f"{f}retention_days", self.retention_days, 1, 3650)
+        if not isinstance(self.prefix, str) or not _LOG_PREFIX_RE.fullmatch(self.prefix):
             raise ValidationError(
-                f"{field_prefix}prefix", f"must be a plain key prefix, got {show(self.prefix)}"
+                f"{f}prefix", f"must be a plain key prefix, got {show(self.prefix)}"
             )
 
 
@@ -162,11 +184,22 @@ class AlbBlueGreenProps:
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
         check_engine("engine", self.engine)
+        check_resource_id("vpc_id", self.vpc_id, "a VPC id")
+        check_cidr_text(
+            "vpc_cidr_block",
+            self.vpc_cidr_block,
+            min_prefix=VPC_MIN_PREFIX,
+            max_prefix=VPC_MAX_PREFIX,
+        )
         check_port("target_port", self.target_port)
-        if self.access_logs is not None:
-            self.access_logs.validate()
-        if len(self.subnet_ids) < 2:
+        if self.access_logs is not None and not isinstance(self.access_logs, AccessLogs):
+            raise ValidationError(
+                "access_logs", f"must be an AccessLogs or None, got {show(self.access_logs)}"
+            )
+        if len(check_resource_ids("subnet_ids", self.subnet_ids, "a subnet id")) < 2:
             raise ValidationError("subnet_ids", "an ALB needs subnets in at least two AZs")
+        check_bool("deletion_protection", self.deletion_protection)
+        check_bool("test_listener_tls", self.test_listener_tls)
         if self.test_listener_tls and self.certificate_arn is None:
             raise ValidationError("test_listener_tls", "needs a certificate_arn")
         validate_listener_settings(
@@ -228,7 +261,11 @@ def validate_listener_settings(
     check_unique(f"{f}test_ingress_cidrs", list(test_ingress_cidrs))
     check_int_range(f"{f}deregistration_delay_seconds", deregistration_delay_seconds, 0, 3600)
     check_int_range(f"{f}idle_timeout_seconds", idle_timeout_seconds, 1, 4000)
-    health_check.validate(f"{f}health_check.")
+    # The health check checked its own values as it was built.
+    if not isinstance(health_check, TargetHealthCheck):
+        raise ValidationError(
+            f"{f}health_check", f"must be a TargetHealthCheck, got {show(health_check)}"
+        )
 
 
 def _validate_tls(

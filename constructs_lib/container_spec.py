@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from constructs_lib.container_secrets import parse_secret_arn
 from constructs_lib.validation import (
     ValidationError,
+    check_bool,
     check_fargate_size,
+    check_format,
     check_int_range,
     check_port,
     show,
 )
 
 DependencyCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
+DEPENDENCY_CONDITIONS: tuple[DependencyCondition, ...] = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+# ECS takes an image reference of up to 255 letters, digits and - _ : . / # @ (a digest).
+_IMAGE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/#@-]{0,254}")
 _CONTAINER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Passed to the build as a word list: no spaces or commas, relative to the repository root.
@@ -40,6 +45,25 @@ _WORST_CASE_REGION = "r" * 25
 _TASK_LEVEL_BYTES = 4 * 1024
 
 
+def check_words(field: str, value: object, *, at_least: int = 1) -> tuple[str, ...]:
+    """A tuple (or list) of strings, such as a command and its arguments."""
+    if (
+        isinstance(value, str)
+        or not isinstance(value, tuple | list)
+        or not all(isinstance(word, str) for word in value)
+    ):
+        raise ValidationError(field, f"must be a tuple of strings, got {show(value)}")
+    if len(value) < at_least:
+        raise ValidationError(field, f"must hold at least {at_least} string(s)")
+    return tuple(value)
+
+
+def check_health_check(field: str, value: object) -> None:
+    """None or a :class:`ContainerHealthCheck` (which checked its own values)."""
+    if value is not None and not isinstance(value, ContainerHealthCheck):
+        raise ValidationError(field, f"must be a ContainerHealthCheck or None, got {show(value)}")
+
+
 def is_variable_name(name: object) -> bool:
     """A name an environment variable of a container definition may have."""
     return isinstance(name, str) and _ENV_NAME_RE.fullmatch(name) is not None
@@ -56,9 +80,13 @@ class ContainerHealthCheck:
     retries: int = 3
     start_period_seconds: int = 10
 
-    def validate(self, field_prefix: str) -> None:
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, field_prefix: str = "") -> None:
         f = field_prefix
-        if len(self.command) < 2 or self.command[0] not in ("CMD", "CMD-SHELL"):
+        command = check_words(f"{f}command", self.command)
+        if len(command) < 2 or command[0] not in ("CMD", "CMD-SHELL"):
             raise ValidationError(f"{f}command", "must start with CMD or CMD-SHELL")
         check_int_range(f"{f}interval_seconds", self.interval_seconds, 5, 300)
         check_int_range(f"{f}timeout_seconds", self.timeout_seconds, 2, 60)
@@ -90,6 +118,14 @@ class BootstrapImage:
     command: tuple[str, ...] | None = None
     health_check: ContainerHealthCheck | None = None
     """Replaces the container's own health check when its command needs the real image."""
+
+    def __post_init__(self) -> None:
+        check_format("image", self.image, _IMAGE_RE, "an image reference (up to 255 characters)")
+        if self.entry_point is not None:
+            check_words("entry_point", self.entry_point)
+        if self.command is not None:
+            check_words("command", self.command)
+        check_health_check("health_check", self.health_check)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,30 +159,74 @@ class ContainerSpec:
     scratch_paths: tuple[str, ...] = ()
     """Writable paths, each backed by a task-local ephemeral volume."""
 
-    def validate(self, field_prefix: str) -> None:
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, field_prefix: str = "") -> None:
         f = field_prefix
-        if not _CONTAINER_NAME_RE.match(self.name):
-            raise ValidationError(f"{f}name", f"{self.name!r} is not a valid container name")
-        if not _BUILD_CONTEXT_RE.match(self.build_context) or ".." in self.build_context:
+        if not isinstance(self.name, str) or not _CONTAINER_NAME_RE.match(self.name):
+            raise ValidationError(f"{f}name", f"{show(self.name)} is not a valid container name")
+        if (
+            not isinstance(self.build_context, str)
+            or not _BUILD_CONTEXT_RE.match(self.build_context)
+            or ".." in self.build_context
+        ):
             raise ValidationError(
-                f"{f}build_context", f"{self.build_context!r} is not a relative directory path"
+                f"{f}build_context", f"{show(self.build_context)} is not a relative directory path"
             )
-        if self.test_target is not None and not _STAGE_RE.match(self.test_target):
-            raise ValidationError(f"{f}test_target", f"{self.test_target!r} is not a stage name")
+        if not isinstance(self.bootstrap, BootstrapImage):
+            raise ValidationError(
+                f"{f}bootstrap", f"must be a BootstrapImage, got {show(self.bootstrap)}"
+            )
+        if self.test_target is not None and (
+            not isinstance(self.test_target, str) or not _STAGE_RE.match(self.test_target)
+        ):
+            raise ValidationError(
+                f"{f}test_target", f"{show(self.test_target)} is not a stage name"
+            )
         if self.port is not None:
             check_port(f"{f}port", self.port)
         self._validate_variables(f)
+        check_health_check(f"{f}health_check", self.health_check)
+        self._validate_depends_on(f)
+        check_bool(f"{f}essential", self.essential)
         check_int_range(f"{f}stop_timeout_seconds", self.stop_timeout_seconds, 2, 120)
-        for path in self.scratch_paths:
+        check_bool(f"{f}readonly_root_filesystem", self.readonly_root_filesystem)
+        for path in check_words(f"{f}scratch_paths", self.scratch_paths, at_least=0):
             if not path.startswith("/"):
                 raise ValidationError(f"{f}scratch_paths", f"{path!r} is not absolute")
-        if self.health_check is not None:
-            self.health_check.validate(f"{f}health_check.")
-        if self.bootstrap.health_check is not None:
-            self.bootstrap.health_check.validate(f"{f}bootstrap.health_check.")
+
+    def _validate_depends_on(self, f: str) -> None:
+        """``(container, condition)`` pairs; that the container is another one of the task
+        is the task's to check."""
+        if isinstance(self.depends_on, str) or not isinstance(self.depends_on, Sequence):
+            raise ValidationError(
+                f"{f}depends_on",
+                f"must be (container, condition) pairs, got {show(self.depends_on)}",
+            )
+        for i, dependency in enumerate(self.depends_on):
+            if (
+                not isinstance(dependency, tuple | list)
+                or len(dependency) != 2
+                or not isinstance(dependency[0], str)
+            ):
+                raise ValidationError(
+                    f"{f}depends_on[{i}]",
+                    f"must be a (container, condition) pair, got {show(dependency)}",
+                )
+            if dependency[1] not in DEPENDENCY_CONDITIONS:
+                raise ValidationError(
+                    f"{f}depends_on[{i}]",
+                    f"condition must be one of {', '.join(DEPENDENCY_CONDITIONS)}, "
+                    f"got {show(dependency[1])}",
+                )
 
     def _validate_variables(self, f: str) -> None:
         for kind, variables in (("environment", self.environment), ("secrets", self.secrets)):
+            if not isinstance(variables, Mapping):
+                raise ValidationError(
+                    f"{f}{kind}", f"must map variable names to strings, got {show(variables)}"
+                )
             for key, value in variables.items():
                 if not is_variable_name(key):
                     raise ValidationError(f"{f}{kind}", f"{show(key)} is not a variable name")
@@ -187,11 +267,20 @@ class TaskSpec:
 
     def __post_init__(self) -> None:
         check_fargate_size("cpu", self.cpu, "memory", self.memory)
+        if isinstance(self.containers, str) or not isinstance(self.containers, Sequence):
+            raise ValidationError(
+                "containers", f"must be a tuple of ContainerSpec, got {show(self.containers)}"
+            )
+        for i, container in enumerate(self.containers):
+            # Each container checked its own values as it was built.
+            if not isinstance(container, ContainerSpec):
+                raise ValidationError(
+                    f"containers[{i}]", f"must be a ContainerSpec, got {show(container)}"
+                )
         names = [c.name for c in self.containers]
         if not names:
             raise ValidationError("containers", "at least one container is needed")
         for i, container in enumerate(self.containers):
-            container.validate(f"containers[{i}].")
             for dependency, _ in container.depends_on:
                 if dependency not in names or dependency == container.name:
                     raise ValidationError(

@@ -46,11 +46,16 @@ from constructs_lib.service_names import (
 )
 from constructs_lib.validation import (
     ValidationError,
-    check_account_id,
+    check_arn,
+    check_bool,
     check_cidr,
     check_int_range,
     check_log_retention,
+    check_region,
+    check_resource_id,
+    check_resource_ids,
     check_resource_prefix,
+    show,
 )
 
 # What each engine changes at run time on the service (engines/codedeploy/, engines/ecs/),
@@ -132,9 +137,19 @@ class FargateServiceProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        check_region("region", self.region)
         engine(check_engine("engine", self.engine)).service_control(self.native_release)
-        if not self.subnet_ids:
+        check_resource_id("vpc_id", self.vpc_id, "a VPC id")
+        if not check_resource_ids("subnet_ids", self.subnet_ids, "a subnet id"):
             raise ValidationError("subnet_ids", "at least one subnet is needed")
+        check_arn("target_group_arn", self.target_group_arn)
+        check_resource_id(
+            "load_balancer_security_group_id",
+            self.load_balancer_security_group_id,
+            "a security group id",
+        )
+        for name in ("assign_public_ip", "ecr_force_delete", "autoscaled", "mirror_public_images"):
+            check_bool(name, getattr(self, name))
         validate_service_settings(
             desired_count=self.desired_count,
             health_check_grace_period_seconds=self.health_check_grace_period_seconds,
@@ -161,12 +176,13 @@ class FargateServiceProps:
                     "image_pullers", "only for a service with its own repositories"
                 )
             for c in self.task.containers:
-                if c.name not in source.repository_urls or c.name not in source.repository_arns:
+                if c.name not in source.repository_urls:
                     raise ValidationError("image_source", f"no repository for {c.name!r}")
         for i, puller in enumerate(self.image_pullers):
-            check_account_id(f"image_pullers[{i}].account_id", puller.account_id)
-            if not puller.role_arns:
-                raise ValidationError(f"image_pullers[{i}].role_arns", "names no role")
+            if not isinstance(puller, ImagePuller):
+                raise ValidationError(
+                    f"image_pullers[{i}]", f"must be an ImagePuller, got {show(puller)}"
+                )
 
     def secret_sources(self) -> list[SecretSource]:
         """Every container's secrets, each an ARN of the service's own region and

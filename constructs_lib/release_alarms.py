@@ -13,17 +13,41 @@ breaching would stop every release of a quiet service.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.naming import aws_name
-from constructs_lib.validation import ValidationError, check_int_range, check_resource_prefix
+from constructs_lib.validation import (
+    ValidationError,
+    check_format,
+    check_int_range,
+    check_load_balancer_suffix,
+    check_resource_prefix,
+    check_target_group_suffixes,
+    show,
+)
 
 ALARM_NAME_MAX = 255
 NAMESPACE = "AWS/ApplicationELB"
 _PERIODS = frozenset({10, 30, *range(60, 86_401, 60)})
+# CloudWatch: 1-255 characters, none of them a control character.
+_ALARM_NAME_RE = re.compile(rf"[^\x00-\x1f\x7f]{{1,{ALARM_NAME_MAX}}}")
+
+
+def check_alarm_names(field: str, names: object) -> tuple[str, ...]:
+    """CloudWatch alarm names (or references to alarms made alongside), in a list."""
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise ValidationError(field, f"must be a list of alarm names, got {show(names)}")
+    return tuple(
+        check_format(f"{field}[{i}]", name, _ALARM_NAME_RE, "an alarm name")
+        for i, name in enumerate(names)
+    )
+
+
 _WINDOW_MAX = 7 * 86_400
 _WINDOW_MAX_SHORT_PERIODS = 86_400
 
@@ -44,7 +68,10 @@ class AlarmThresholds:
     evaluation_periods: int = 2
     """Consecutive breaching periods before the alarm fires (all of them must breach)."""
 
-    def validate(self, field_prefix: str = "thresholds.") -> None:
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, field_prefix: str = "") -> None:
         f = field_prefix
         check_int_range(f"{f}target_5xx_count", self.target_5xx_count, 1, 1_000_000)
         check_int_range(f"{f}unhealthy_hosts", self.unhealthy_hosts, 1, 1000)
@@ -84,7 +111,13 @@ class ReleaseAlarmsProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
-        self.thresholds.validate()
+        check_load_balancer_suffix("load_balancer_arn_suffix", self.load_balancer_arn_suffix)
+        check_target_group_suffixes("target_group_arn_suffixes", self.target_group_arn_suffixes)
+        # The thresholds checked their own values as they were built.
+        if not isinstance(self.thresholds, AlarmThresholds):
+            raise ValidationError(
+                "thresholds", f"must be an AlarmThresholds, got {show(self.thresholds)}"
+            )
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ SSE-S3, not the account's AWS managed KMS key, which another account cannot use.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from constructs import Construct
@@ -24,12 +25,31 @@ from constructs_lib import bindings as aws
 from constructs_lib.iam import statement
 from constructs_lib.naming import aws_name
 from constructs_lib.pipeline_kit import PipelineKit
-from constructs_lib.secure_bucket import BucketWriter, SecureBucket, SecureBucketProps, bucket_name
-from constructs_lib.validation import check_account_id, check_resource_prefix
+from constructs_lib.secure_bucket import (
+    BucketWriter,
+    SecureBucket,
+    SecureBucketProps,
+    bucket_name,
+    check_bucket_name,
+)
+from constructs_lib.validation import (
+    ValidationError,
+    check_account_id,
+    check_arn,
+    check_int_range,
+    check_region,
+    check_resource_prefix,
+    is_reference,
+    show,
+)
 
 HANDOFF_PURPOSE = "releases"
 HANDOFF_OBJECT = "release.zip"
 EVENT_RULE_NAME_MAX = 64
+# What follows "To-" in a publish action's name (CodePipeline: letters, digits and . @ _ -,
+# 100 in all).
+ENVIRONMENT_MAX = 100 - len("To-")
+_ENVIRONMENT_RE = re.compile(rf"[A-Za-z0-9.@_-]{{1,{ENVIRONMENT_MAX}}}")
 
 
 def handoff_key(source_name_prefix: str) -> str:
@@ -53,6 +73,25 @@ class HandoffDestination:
     bucket_arn: str
     object_key: str
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.environment, str) or not _ENVIRONMENT_RE.fullmatch(self.environment):
+            raise ValidationError(
+                "environment",
+                f"{show(self.environment)}: the action To-<environment> takes 1-{ENVIRONMENT_MAX} "
+                "letters, digits and . @ _ -",
+            )
+        check_bucket_name("bucket_name", self.bucket_name)
+        check_arn("bucket_arn", self.bucket_arn)
+        literal = not is_reference(self.bucket_name) and not is_reference(self.bucket_arn)
+        if literal and not self.bucket_arn.endswith(f":::{self.bucket_name}"):
+            raise ValidationError(
+                "bucket_arn", f"{show(self.bucket_arn)} is not bucket {self.bucket_name}'s ARN"
+            )
+        if not isinstance(self.object_key, str) or not 1 <= len(self.object_key) <= 1024:
+            raise ValidationError(
+                "object_key", f"must be an S3 key of 1-1024 characters, got {show(self.object_key)}"
+            )
+
 
 @dataclass(frozen=True, kw_only=True)
 class Publisher:
@@ -60,6 +99,11 @@ class Publisher:
 
     account_id: str
     role_arn: str
+    """A role of ``account_id``."""
+
+    def __post_init__(self) -> None:
+        check_account_id("account_id", self.account_id)
+        check_arn("role_arn", self.role_arn, account_id=self.account_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,9 +120,14 @@ class ReleaseHandoffProps:
     force_destroy: bool = False
 
     def __post_init__(self) -> None:
+        check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
+        check_region("region", self.region)
         check_resource_prefix("source_name_prefix", self.source_name_prefix, max_length=200)
-        if self.publisher is not None:
-            check_account_id("publisher.account_id", self.publisher.account_id)
+        if self.publisher is not None and not isinstance(self.publisher, Publisher):
+            raise ValidationError(
+                "publisher", f"must be a Publisher or None, got {show(self.publisher)}"
+            )
+        check_int_range("expire_after_days", self.expire_after_days, 1, 3650)
 
 
 class ReleaseHandoff(Construct):

@@ -38,7 +38,8 @@ from constructs_lib.pipeline_settings import (
     validate_build_settings,
     validate_deployment_settings,
 )
-from constructs_lib.release_approval import ReleaseApproval, ReleaseApprovalProps
+from constructs_lib.release_alarms import check_alarm_names
+from constructs_lib.release_approval import ReleaseApproval, ReleaseApprovalProps, check_email
 from constructs_lib.release_handoff import HandoffDestination
 from constructs_lib.release_spec import (
     DeploymentEngine,
@@ -50,7 +51,16 @@ from constructs_lib.release_spec import (
     template_text,
 )
 from constructs_lib.secure_bucket import SecureBucket, SecureBucketProps
-from constructs_lib.validation import ValidationError, check_log_retention, check_resource_prefix
+from constructs_lib.validation import (
+    ValidationError,
+    check_arn,
+    check_bool,
+    check_log_retention,
+    check_region,
+    check_resource_prefix,
+    check_unique,
+    show,
+)
 
 # The AL2023 curated image; docker is all the build needs (Go runs inside the Dockerfile).
 DEFAULT_BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
@@ -114,8 +124,11 @@ class ReleasePipelineProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=90)
+        check_region("region", self.region)
+        check_bool("manual_approval", self.manual_approval)
         if self.approval_emails and not self.manual_approval:
             raise ValidationError("approval_emails", "only with manual_approval")
+        self._check_approval_emails()
         engines.engine(check_engine("engine", self.engine)).check_pipeline_props(self)
         unknown = sorted(set(self.hooks) - set(ECS_HOOK_EVENTS))
         if unknown:
@@ -123,6 +136,10 @@ class ReleasePipelineProps:
                 "hooks",
                 f"{unknown[0]!r} is not an ECS lifecycle event ({', '.join(ECS_HOOK_EVENTS)})",
             )
+        for event, function_arn in self.hooks.items():
+            check_arn(f"hooks.{event}", function_arn)
+        check_alarm_names("alarm_names", self.alarm_names)
+        self._check_publish_to()
         # Every pipeline runs a CodeBuild step and keeps artifacts.
         validate_build_settings(
             build_compute_type=self.build_compute_type,
@@ -144,6 +161,25 @@ class ReleasePipelineProps:
         for name in names:
             if name not in self.service.repository_urls:
                 raise ValidationError("service.repository_urls", f"no repository for {name!r}")
+
+    def _check_approval_emails(self) -> None:
+        """The addresses ReleaseApproval subscribes, named as this props names them."""
+        for i, email in enumerate(self.approval_emails):
+            if not isinstance(email, str):
+                raise ValidationError(
+                    f"approval_emails[{i}]", f"{show(email)} is not an email address"
+                )
+            check_email(f"approval_emails[{i}]", email)
+        check_unique("approval_emails", list(self.approval_emails))
+
+    def _check_publish_to(self) -> None:
+        for i, destination in enumerate(self.publish_to):
+            if not isinstance(destination, HandoffDestination):
+                raise ValidationError(
+                    f"publish_to[{i}]", f"must be a HandoffDestination, got {show(destination)}"
+                )
+        # Each destination is a pipeline action named after its environment.
+        check_unique("publish_to.environment", [d.environment for d in self.publish_to])
 
 
 class ReleaseParts:

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from constructs_lib.container_spec import RenderTarget, TaskSpec, render_container_definitions
-from constructs_lib.validation import ValidationError, check_int_range
+from constructs_lib.validation import (
+    ValidationError,
+    check_arn,
+    check_bool,
+    check_format,
+    check_int_range,
+    check_resource_ids,
+    show,
+)
 
 IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"
 """Filled by the ``CodeDeployToECS`` action from ``imageDetail.json`` (primary image)."""
@@ -63,7 +71,12 @@ class TrafficShift:
 
     kind: Literal["canary", "linear"]
     percentage: int
+    """Traffic moved at each step, 1-99 %."""
     interval_minutes: int
+    """Minutes between steps, 1-2880 (the engine may allow less: ECS at most 1440)."""
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     def validate(self, field_prefix: str = "") -> None:
         f = field_prefix
@@ -126,10 +139,51 @@ def shift_minutes(config: str | TrafficShift) -> int:
     return 0 if shift is None else shift.steps * shift.interval_minutes
 
 
+# ECS names clusters, services and task families with up to 255 letters, digits, hyphens
+# and underscores; ELB target groups with up to 32 letters, digits and inner hyphens.
+_ECS_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_TARGET_GROUP_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?")
+# CloudWatch Logs: 1-512 letters, digits and _ - / . #
+_LOG_GROUP_NAME_RE = re.compile(r"[A-Za-z0-9_/.#-]{1,512}")
+# An image repository: <registry host>/<name>.
+_REPOSITORY_URL_RE = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]+)?/[a-z0-9][a-z0-9._/-]*")
+
+
+def check_per_container(
+    field: str, values: object, check: Callable[[str, object], object]
+) -> Mapping[str, object]:
+    """A mapping from container name to a value ``check`` accepts (``field.<name>``)."""
+    if not isinstance(values, Mapping):
+        raise ValidationError(field, f"must map container names to values, got {show(values)}")
+    for name, value in values.items():
+        if not isinstance(name, str):
+            raise ValidationError(field, f"{show(name)} is not a container name")
+        check(f"{field}.{name}", value)
+    return values
+
+
+def check_repository_url(field: str, value: object) -> str:
+    return check_format(field, value, _REPOSITORY_URL_RE, "an image repository URL (host/name)")
+
+
+def _check_log_group_name(field: str, value: object) -> str:
+    return check_format(field, value, _LOG_GROUP_NAME_RE, "a CloudWatch log group name")
+
+
+def _check_ecs_name(field: str, value: object) -> str:
+    return check_format(field, value, _ECS_NAME_RE, "an ECS name (letters, digits, - and _)")
+
+
+def _check_target_group_name(field: str, value: object) -> str:
+    return check_format(
+        field, value, _TARGET_GROUP_NAME_RE, "a target group name (1-32 letters, digits, -)"
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class ServiceTarget:
     """The ECS side of a release: what :class:`FargateService` exposes, or the same facts
-    about a service managed elsewhere."""
+    about a service managed elsewhere. Each value may be another construct's attribute."""
 
     cluster_name: str
     cluster_arn: str
@@ -147,6 +201,23 @@ class ServiceTarget:
     log_group_names: Mapping[str, str]
     """CloudWatch log group per container name."""
 
+    def __post_init__(self) -> None:
+        for name in ("cluster_name", "service_name", "task_family"):
+            _check_ecs_name(name, getattr(self, name))
+        for name in ("cluster_arn", "service_arn", "execution_role_arn", "task_role_arn"):
+            check_arn(name, getattr(self, name))
+        # The release's network configuration (the AppSpec's, or the service's own).
+        if not check_resource_ids("subnet_ids", self.subnet_ids, "a subnet id"):
+            raise ValidationError("subnet_ids", "the tasks need at least one subnet")
+        if not check_resource_ids(
+            "security_group_ids", self.security_group_ids, "a security group id"
+        ):
+            raise ValidationError("security_group_ids", "the tasks need a security group")
+        check_bool("assign_public_ip", self.assign_public_ip)
+        check_per_container("repository_urls", self.repository_urls, check_repository_url)
+        check_per_container("repository_arns", self.repository_arns, check_arn)
+        check_per_container("log_group_names", self.log_group_names, _check_log_group_name)
+
 
 @dataclass(frozen=True, kw_only=True)
 class TrafficRoutes:
@@ -162,6 +233,27 @@ class TrafficRoutes:
     """Engine ``ecs``: the weighted-forward rule ECS shifts production traffic with."""
     test_listener_rule_arn: str | None = None
     """Engine ``ecs``: the rule that sends test traffic to the new revision."""
+
+    def __post_init__(self) -> None:
+        check_arn("production_listener_arn", self.production_listener_arn)
+        check_arn("test_listener_arn", self.test_listener_arn)
+        _check_target_group_name("blue_target_group_name", self.blue_target_group_name)
+        _check_target_group_name("green_target_group_name", self.green_target_group_name)
+        # A release moves traffic from one listener's and target group's side to the other.
+        for first, second in (
+            ("production_listener_arn", "test_listener_arn"),
+            ("blue_target_group_name", "green_target_group_name"),
+        ):
+            if getattr(self, first) == getattr(self, second):
+                raise ValidationError(second, f"must differ from {first}")
+        for name in (
+            "blue_target_group_arn",
+            "green_target_group_arn",
+            "production_listener_rule_arn",
+            "test_listener_rule_arn",
+        ):
+            if getattr(self, name) is not None:
+                check_arn(name, getattr(self, name))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,8 +20,12 @@ from constructs_lib.naming import aws_name
 from constructs_lib.validation import (
     ACCOUNT_ID_LENGTH,
     ValidationError,
+    check_bool,
     check_int_range,
+    check_region,
     check_resource_prefix,
+    is_reference,
+    show,
 )
 
 BUCKET_NAME_MAX = 63
@@ -90,7 +94,9 @@ class SecureBucketProps:
             )
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
         check_resource_prefix("purpose", self.purpose, max_length=20)
+        check_region("region", self.region)
         check_int_range("expire_after_days", self.expire_after_days, 1, 3650)
+        check_bool("force_destroy", self.force_destroy)
 
 
 def bucket_name(prefix: str, purpose: str, region: str, account: str) -> str:
@@ -99,6 +105,16 @@ def bucket_name(prefix: str, purpose: str, region: str, account: str) -> str:
     if room < len(purpose) + 2:
         raise ValidationError("region", f"{region!r} leaves no room for a bucket name")
     return f"{aws_name(prefix, purpose, max_length=room)}-{account}-{region}"
+
+
+def check_bucket_name(field: str, value: object) -> str:
+    """An existing bucket's name S3 could have given, or a reference to one."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a bucket name, got {show(value)}")
+    problem = None if is_reference(value) else bucket_name_problem(value)
+    if problem:
+        raise ValidationError(field, f"{show(value)}: {problem}")
+    return value
 
 
 class SecureBucket(Construct):

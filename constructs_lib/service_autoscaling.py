@@ -49,7 +49,14 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.naming import aws_name
-from constructs_lib.validation import ValidationError, check_int_range, check_resource_prefix
+from constructs_lib.validation import (
+    ValidationError,
+    check_int_range,
+    check_load_balancer_suffix,
+    check_resource_prefix,
+    check_target_group_suffixes,
+    show,
+)
 
 SERVICE_NAMESPACE = "ecs"
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
@@ -80,7 +87,10 @@ class ScalingRules:
     scale_out_cooldown_seconds: int = 60
     """After a scale-out, seconds before the next one."""
 
-    def validate(self, field_prefix: str = "rules.") -> None:
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, field_prefix: str = "") -> None:
         f = field_prefix
         check_int_range(f"{f}min_count", self.min_count, 1, MAX_TASKS)
         check_int_range(f"{f}max_count", self.max_count, 1, MAX_TASKS)
@@ -130,9 +140,15 @@ class ServiceAutoscalingProps:
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
         for name in ("cluster_name", "service_name"):
-            if not getattr(self, name):
-                raise ValidationError(name, "must not be empty")
-        self.rules.validate()
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ValidationError(name, "must be a non-empty name")
+        # The rules checked their own values as they were built.
+        if not isinstance(self.rules, ScalingRules):
+            raise ValidationError("rules", f"must be a ScalingRules, got {show(self.rules)}")
+        if self.load_balancer_arn_suffix:
+            check_load_balancer_suffix("load_balancer_arn_suffix", self.load_balancer_arn_suffix)
+        if self.target_group_arn_suffixes is not None and all(self.target_group_arn_suffixes):
+            check_target_group_suffixes("target_group_arn_suffixes", self.target_group_arn_suffixes)
         if self.rules.requests_per_target:
             if not self.load_balancer_arn_suffix:
                 raise ValidationError(

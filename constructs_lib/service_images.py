@@ -12,7 +12,9 @@ from constructs import Construct
 
 from constructs_lib import bindings as aws
 from constructs_lib.iam import policy_document
+from constructs_lib.release_spec import check_per_container, check_repository_url
 from constructs_lib.service_names import repository_name
+from constructs_lib.validation import ValidationError, check_account_id, check_arn, show
 
 PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
@@ -31,6 +33,16 @@ class ImageSource:
     """Per container name."""
     repository_arns: Mapping[str, str]
 
+    def __post_init__(self) -> None:
+        check_per_container("repository_urls", self.repository_urls, check_repository_url)
+        check_per_container("repository_arns", self.repository_arns, check_arn)
+        for name in self.repository_urls:
+            if name not in self.repository_arns:
+                raise ValidationError("repository_arns", f"no repository ARN for {name!r}")
+        for name in self.repository_arns:
+            if name not in self.repository_urls:
+                raise ValidationError("repository_urls", f"no repository URL for {name!r}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class ImagePuller:
@@ -39,6 +51,18 @@ class ImagePuller:
 
     account_id: str
     role_arns: Sequence[str]
+    """Roles of ``account_id``."""
+
+    def __post_init__(self) -> None:
+        check_account_id("account_id", self.account_id)
+        if isinstance(self.role_arns, str) or not isinstance(self.role_arns, Sequence):
+            raise ValidationError(
+                "role_arns", f"must be a list of ARNs, got {show(self.role_arns)}"
+            )
+        if not self.role_arns:
+            raise ValidationError("role_arns", "names no role")
+        for i, arn in enumerate(self.role_arns):
+            check_arn(f"role_arns[{i}]", arn, account_id=self.account_id)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -55,8 +55,9 @@ def longest_release_target(
         task_family=name_prefix,
         execution_role_arn=f"arn:{partition}:iam::{account}:role/{execution_role_name(name_prefix)}",
         task_role_arn=f"arn:{partition}:iam::{account}:role/{task_role_name(name_prefix)}",
-        subnet_ids=(),
-        security_group_ids=(),
+        # Not in the task definition: stand-ins.
+        subnet_ids=("subnet-0",),
+        security_group_ids=("sg-0",),
         assign_public_ip=False,
         repository_urls={n: f"{registry}/{repo}" for n, repo in repositories.items()},
         repository_arns={

@@ -10,28 +10,46 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import ParamSpec, TypeVar
+
+from constructs_lib.bindings import Token
 
 __all__ = [
     "FARGATE_MEMORY_BY_CPU",
     "LOG_RETENTION_DAYS",
     "ValidationError",
+    "build_under",
+    "check_arn",
     "check_arn_home",
+    "check_bool",
     "check_cidr",
+    "check_cidr_text",
     "check_disjoint_cidrs",
     "check_domain_name",
     "check_fargate_size",
+    "check_format",
     "check_health_check_path",
     "check_hosted_zone_id",
     "check_http_codes",
     "check_int_range",
+    "check_load_balancer_suffix",
     "check_log_retention",
     "check_port",
+    "check_region",
+    "check_resource_id",
+    "check_resource_ids",
     "check_resource_prefix",
+    "check_target_group_suffixes",
     "check_template_free",
+    "is_reference",
     "partition_of",
     "show",
 ]
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ValidationError(ValueError):
@@ -41,6 +59,17 @@ class ValidationError(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+def build_under(prefix: str, build: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """``build(*args, **kwargs)`` (a props dataclass, which refuses a bad value as it is
+    built), its fields named as the caller's user knows them: a :class:`ValidationError`
+    leaves with ``prefix`` before its field, e.g. the table of settings the values come from
+    (``load_balancer.health_check.``)."""
+    try:
+        return build(*args, **kwargs)
+    except ValidationError as error:
+        raise ValidationError(f"{prefix}{error.field}", error.reason) from None
 
 
 _SHOW_MAX = 80
@@ -322,4 +351,93 @@ def check_account_id(field: str, value: object) -> str:
     """A 12-digit AWS account id, as a string (an integer loses leading zeros)."""
     if not isinstance(value, str) or not _ACCOUNT_ID_RE.fullmatch(value):
         raise ValidationError(field, f"{show(value)} is not a 12-digit AWS account id")
+    return value
+
+
+def is_reference(value: object) -> bool:
+    """A string holding a Terraform reference (another construct's attribute, such as
+    ``NetworkConstruct.vpc_cidr_block``): its value is known only at apply time, so the
+    format checks let it through."""
+    return isinstance(value, str) and bool(Token.is_unresolved(value))
+
+
+def check_format(field: str, value: object, pattern: re.Pattern[str], what: str) -> str:
+    """A string in ``pattern``'s format, or a reference (:func:`is_reference`)."""
+    if not isinstance(value, str) or not (is_reference(value) or pattern.fullmatch(value)):
+        raise ValidationError(field, f"must be {what}, got {show(value)}")
+    return value
+
+
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+_RESOURCE_ID_RE = re.compile(r"[a-z]+-[0-9a-f]+")
+# Any ARN (the partition, service, region and account parts vary by resource); at most
+# 2048 characters, IAM's limit for a resource ARN.
+_ARN_RE = re.compile(r"arn:\S{1,2044}")
+
+
+def check_region(field: str, value: object) -> str:
+    return check_format(field, value, _REGION_RE, "an AWS region name (e.g. eu-west-1)")
+
+
+def check_cidr_text(field: str, value: object, *, min_prefix: int = 0, max_prefix: int = 32) -> str:
+    """:func:`check_cidr` for a value that may be a reference (``vpc_cidr_block`` of a VPC
+    made alongside)."""
+    if not is_reference(value):
+        check_cidr(field, value, min_prefix=min_prefix, max_prefix=max_prefix)
+    return str(value)
+
+
+# The ARN suffixes (``arn_suffix``) naming an ALB and its target groups in their metrics.
+_LOAD_BALANCER_SUFFIX_RE = re.compile(r"app/[A-Za-z0-9-]+/[0-9a-f]+")
+_TARGET_GROUP_SUFFIX_RE = re.compile(r"targetgroup/[A-Za-z0-9-]+/[0-9a-f]+")
+
+
+def check_load_balancer_suffix(field: str, value: object) -> str:
+    return check_format(field, value, _LOAD_BALANCER_SUFFIX_RE, "an ALB ARN suffix app/<name>/<id>")
+
+
+def check_target_group_suffixes(field: str, value: object) -> tuple[str, str]:
+    """Both target groups' ARN suffixes (blue, green)."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 2:
+        raise ValidationError(field, f"must be (blue, green), got {show(value)}")
+    blue, green = (
+        check_format(
+            f"{field}[{i}]",
+            suffix,
+            _TARGET_GROUP_SUFFIX_RE,
+            "a target group ARN suffix targetgroup/<name>/<id>",
+        )
+        for i, suffix in enumerate(value)
+    )
+    return blue, green
+
+
+def check_resource_id(field: str, value: object, what: str) -> str:
+    """An EC2 resource id such as ``vpc-0123abcd`` or ``subnet-1``, or a reference."""
+    return check_format(field, value, _RESOURCE_ID_RE, what)
+
+
+def check_resource_ids(field: str, values: object, what: str) -> tuple[str, ...]:
+    """Distinct resource ids (:func:`check_resource_id`), in a list or tuple."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ValidationError(field, f"must be a list of {what}s, got {show(values)}")
+    ids = tuple(check_resource_id(f"{field}[{i}]", v, what) for i, v in enumerate(values))
+    check_unique(field, ids)
+    return ids
+
+
+def check_arn(field: str, value: object, *, account_id: str | None = None) -> str:
+    """An ARN (``arn:…``) or a reference; given an ``account_id``, a literal ARN must name a
+    resource of that account."""
+    arn = check_format(field, value, _ARN_RE, "an ARN (arn:...)")
+    if account_id is not None and not is_reference(arn):
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[4] != account_id:
+            raise ValidationError(field, f"{show(arn)} is not of account {account_id}")
+    return arn
+
+
+def check_bool(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(field, f"must be True or False, got {show(value)}")
     return value

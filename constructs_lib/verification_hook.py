@@ -33,7 +33,6 @@ from typing import Any
 from constructs import Construct
 
 from constructs_lib import bindings as aws
-from constructs_lib.bindings import Token
 from constructs_lib.engines import codedeploy as codedeploy_engine
 from constructs_lib.engines import engine
 from constructs_lib.iam import policy_document, service_trust_policy, statement
@@ -41,11 +40,16 @@ from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.release_spec import DeploymentEngine, check_engine
 from constructs_lib.validation import (
     ValidationError,
-    check_cidr,
+    check_cidr_text,
+    check_format,
     check_health_check_path,
     check_int_range,
+    check_load_balancer_suffix,
     check_log_retention,
     check_port,
+    check_region,
+    check_resource_id,
+    check_resource_ids,
     check_resource_prefix,
     check_template_free,
     show,
@@ -72,7 +76,6 @@ MAX_PROBES_JSON = 2048
 
 # The handler's own formats (handlers/verify_test_traffic/index.py), checked here so a bad
 # value fails the synth instead of every release.
-_LOAD_BALANCER_SUFFIX_RE = re.compile(r"app/[A-Za-z0-9-]+/[0-9a-f]+")
 _HOSTNAME_RE = re.compile(r"[A-Za-z0-9.-]+")
 _DNS_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DNS_NAME_RE = re.compile(rf"(?=.{{1,253}}\Z){_DNS_LABEL}(?:\.{_DNS_LABEL})*")
@@ -80,10 +83,8 @@ _DNS_NAME = (
     "a DNS host name (lowercase labels of 1-63 letters, digits or hyphens, no hyphen at "
     "either end of a label, at most 253 characters, no trailing dot)"
 )
-_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 _CONTAINER_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_RESOURCE_ID_RE = re.compile(r"[a-z]+-[0-9a-f]+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,35 +195,26 @@ class VerificationHookProps:
 
     def __post_init__(self) -> None:
         check_resource_prefix("name_prefix", self.name_prefix, max_length=200)
-        _check_format("region", self.region, _REGION_RE, "an AWS region name")
-        _check_format("vpc_id", self.vpc_id, _RESOURCE_ID_RE, "a VPC id")
-        if isinstance(self.subnet_ids, str) or not 1 <= len(self.subnet_ids) <= MAX_SUBNETS:
+        check_region("region", self.region)
+        check_resource_id("vpc_id", self.vpc_id, "a VPC id")
+        subnets = check_resource_ids("subnet_ids", self.subnet_ids, "a subnet id")
+        if not 1 <= len(subnets) <= MAX_SUBNETS:
             raise ValidationError("subnet_ids", f"must list 1 to {MAX_SUBNETS} subnet ids")
-        for i, subnet in enumerate(self.subnet_ids):
-            _check_format(f"subnet_ids[{i}]", subnet, _RESOURCE_ID_RE, "a subnet id")
-        if len(set(self.subnet_ids)) != len(self.subnet_ids):
-            raise ValidationError("subnet_ids", "must be distinct")
-        _check_format(
-            "load_balancer_arn_suffix",
-            self.load_balancer_arn_suffix,
-            _LOAD_BALANCER_SUFFIX_RE,
-            "an ALB ARN suffix app/<name>/<id>",
-        )
-        _check_format(
+        check_load_balancer_suffix("load_balancer_arn_suffix", self.load_balancer_arn_suffix)
+        check_format(
             "load_balancer_dns_name", self.load_balancer_dns_name, _HOSTNAME_RE, "a host name"
         )
         check_port("test_port", self.test_port)
         if self.test_host_name is not None:
-            _check_format("test_host_name", self.test_host_name, _DNS_NAME_RE, _DNS_NAME)
-        _check_format(
+            check_format("test_host_name", self.test_host_name, _DNS_NAME_RE, _DNS_NAME)
+        check_resource_id(
             "load_balancer_security_group_id",
             self.load_balancer_security_group_id,
-            _RESOURCE_ID_RE,
             "a security group id",
         )
-        check_cidr("api_egress_cidr", self.api_egress_cidr)
+        check_cidr_text("api_egress_cidr", self.api_egress_cidr)
         target, pattern, what = engine(check_engine("engine", self.engine)).hook.release_target
-        _check_format(target, getattr(self, target), pattern, what)
+        check_format(target, getattr(self, target), pattern, what)
         validate_verification_settings(
             probes=self.probes,
             deadline_seconds=self.deadline_seconds,
@@ -230,10 +222,10 @@ class VerificationHookProps:
             request_timeout_seconds=self.request_timeout_seconds,
             required_passes=self.required_passes,
         )
-        _check_format(
+        check_format(
             "version_container", self.version_container, _CONTAINER_NAME_RE, "a container name"
         )
-        _check_format(
+        check_format(
             "version_variable", self.version_variable, _ENV_NAME_RE, "an environment variable"
         )
         check_log_retention("log_retention_days", self.log_retention_days)
@@ -285,17 +277,6 @@ def validate_verification_settings(
             f"{f}required_passes",
             f"{passes} rounds {interval} s apart cannot pass within {deadline} s",
         )
-
-
-def _check_format(field: str, value: object, pattern: re.Pattern[str], what: str) -> None:
-    """A string in ``pattern``'s format; a Terraform reference (known only at apply time)
-    passes unchecked."""
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be {what}, got {show(value)}")
-    if Token.is_unresolved(value):
-        return
-    if not pattern.fullmatch(value):
-        raise ValidationError(field, f"must be {what}, got {show(value)}")
 
 
 def probes_json(probes: Sequence[Probe]) -> str:

@@ -43,6 +43,7 @@ from constructs_lib.framework import current as current_framework
 from constructs_lib.iam import policy_document, service_trust_policy, statement
 from constructs_lib.naming import IAM_ROLE_NAME_MAX, aws_name
 from constructs_lib.pipeline_kit import PipelineKit
+from constructs_lib.release_alarms import check_alarm_names
 from constructs_lib.release_spec import (
     NATIVE_HOOK_STAGE,
     SPEC_ID_LENGTH,
@@ -52,7 +53,12 @@ from constructs_lib.release_spec import (
     shift_minutes,
     traffic_shift,
 )
-from constructs_lib.validation import ValidationError, check_int_range
+from constructs_lib.validation import (
+    ValidationError,
+    check_arn,
+    check_int_range,
+    show,
+)
 
 if TYPE_CHECKING:
     from constructs_lib.verification_hook import VerificationHookProps
@@ -220,8 +226,14 @@ class NativeRelease:
     alarm_names: Sequence[str] = field(default_factory=_no_names)
     """CloudWatch alarms that roll a release back when they fire (the service's ``alarms``)."""
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, field_prefix: str = "") -> None:
+        f = field_prefix
         traffic = self.traffic
+        if not isinstance(traffic, TrafficRoutes):
+            raise ValidationError(f"{f}traffic", f"must be a TrafficRoutes, got {show(traffic)}")
         missing = [
             name
             for name in (
@@ -234,19 +246,27 @@ class NativeRelease:
         ]
         if missing:
             raise ValidationError(
-                f"native_release.traffic.{missing[0]}",
+                f"{f}traffic.{missing[0]}",
                 "ECS blue/green needs both target groups and listener rules: build "
                 "AlbBlueGreen with engine 'ecs'",
             )
-        check_int_range("native_release.bake_time_minutes", self.bake_time_minutes, 0, 1440)
-        check_int_range(
-            "native_release.ready_wait_minutes", self.ready_wait_minutes, 0, ECS_PAUSE_MAX_MINUTES
-        )
+        if self.shift is not None:
+            if not isinstance(self.shift, TrafficShift):
+                raise ValidationError(
+                    f"{f}shift", f"must be a TrafficShift or None, got {show(self.shift)}"
+                )
+            check_ecs_shift(self.shift, f"{f}shift.")
+        check_int_range(f"{f}bake_time_minutes", self.bake_time_minutes, 0, ECS_BAKE_MAX_MINUTES)
+        check_int_range(f"{f}ready_wait_minutes", self.ready_wait_minutes, 0, ECS_PAUSE_MAX_MINUTES)
         if self.ready_wait_minutes:
             # What the constructs synthesize with, not what a setting might name.
-            check_pause_hooks("native_release.ready_wait_minutes", aws.FRAMEWORK)
-        if self.shift is not None:
-            self.shift.validate("native_release.shift.")
+            check_pause_hooks(f"{f}ready_wait_minutes", aws.FRAMEWORK)
+        arns = self.hook_function_arns
+        if isinstance(arns, str) or not isinstance(arns, Sequence):
+            raise ValidationError(f"{f}hook_function_arns", f"must be a list, got {show(arns)}")
+        for i, arn in enumerate(arns):
+            check_arn(f"{f}hook_function_arns[{i}]", arn)
+        check_alarm_names(f"{f}alarm_names", self.alarm_names)
 
     @property
     def strategy(self) -> str:
@@ -276,11 +296,11 @@ def check_pause_hooks(field: str, framework: Framework) -> None:
 
 
 def check_service_props(native_release: NativeRelease | None) -> None:
+    """A service ECS releases needs a :class:`NativeRelease` (which checked itself)."""
     if native_release is None:
         raise ValidationError(
             "native_release", "is required with engine 'ecs' and refused with 'codedeploy'"
         )
-    native_release.validate()
 
 
 class NativeControl:
@@ -452,14 +472,7 @@ def validate_ecs_release(
     )
     shift = traffic_shift(config)
     if shift is not None:
-        check_int_range(
-            f"{f}{shift_prefix}interval_minutes", shift.interval_minutes, 1, ECS_BAKE_MAX_MINUTES
-        )
-        if shift.kind == "linear" and shift.percentage < ECS_LINEAR_MIN_PERCENT:
-            raise ValidationError(
-                f"{f}{shift_prefix}percentage",
-                f"ECS linear steps are at least {ECS_LINEAR_MIN_PERCENT} %, got {shift.percentage}",
-            )
+        check_ecs_shift(shift, f"{f}{shift_prefix}")
     without_wait = ecs_release_minutes(config, termination_wait_minutes, ready_wait_minutes=0)
     if without_wait > ECS_ACTION_MAX_MINUTES:
         raise ValidationError(
@@ -476,6 +489,17 @@ def validate_ecs_release(
             f"to start and verify exceed the {ECS_ACTION_MAX_MINUTES} minutes CodePipeline's "
             f"ECS action waits for a release: at most "
             f"{ECS_ACTION_MAX_MINUTES - without_wait} min here",
+        )
+
+
+def check_ecs_shift(shift: TrafficShift, field_prefix: str) -> None:
+    """What ECS's CANARY / LINEAR strategies take besides a valid :class:`TrafficShift`."""
+    f = field_prefix
+    check_int_range(f"{f}interval_minutes", shift.interval_minutes, 1, ECS_BAKE_MAX_MINUTES)
+    if shift.kind == "linear" and shift.percentage < ECS_LINEAR_MIN_PERCENT:
+        raise ValidationError(
+            f"{f}percentage",
+            f"ECS linear steps are at least {ECS_LINEAR_MIN_PERCENT} %, got {shift.percentage}",
         )
 
 

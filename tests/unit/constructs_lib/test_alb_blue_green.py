@@ -161,23 +161,41 @@ def test_alb_security_group_has_no_open_egress(dev: Synth) -> None:
         ({"production_port": 0}, "production_port"),
         ({"test_ingress_cidrs": ("0.0.0.0/0",)}, "test_ingress_cidrs[0]"),
         ({"deregistration_delay_seconds": 4000}, "deregistration_delay_seconds"),
-        ({"subnet_ids": ["only-one"]}, "subnet_ids"),
-        (
-            {"health_check": TargetHealthCheck(interval_seconds=5, timeout_seconds=5)},
-            "health_check.timeout_seconds",
-        ),
-        ({"health_check": TargetHealthCheck(path="health")}, "health_check.path"),
+        ({"subnet_ids": ["subnet-1"]}, "subnet_ids"),
+        ({"subnet_ids": ["subnet-1", "subnet-1"]}, "subnet_ids"),
+        ({"subnet_ids": ["subnet-1", "my subnet"]}, "subnet_ids[1]"),
+        ({"vpc_id": "my-vpc"}, "vpc_id"),
+        ({"vpc_cidr_block": "172.31.0.1/16"}, "vpc_cidr_block"),
+        ({"vpc_cidr_block": "10.0.0.0/8"}, "vpc_cidr_block"),
+        ({"deletion_protection": "yes"}, "deletion_protection"),
+        ({"health_check": {"path": "/health"}}, "health_check"),
     ],
 )
 def test_props_reject_bad_values(overrides: dict, field: str) -> None:
     base = {
         "name_prefix": "x",
-        "vpc_id": "v",
+        "vpc_id": "vpc-1",
         "vpc_cidr_block": "10.0.0.0/16",
-        "subnet_ids": ["a", "b"],
+        "subnet_ids": ["subnet-a", "subnet-b"],
     }
     with pytest.raises(ValidationError) as caught:
         AlbBlueGreenProps(**{**base, **overrides})
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"interval_seconds": 5, "timeout_seconds": 5}, "timeout_seconds"),
+        ({"interval_seconds": 4}, "interval_seconds"),
+        ({"path": "health"}, "path"),
+        ({"matcher": "600"}, "matcher"),
+        ({"healthy_threshold": 1}, "healthy_threshold"),
+    ],
+)
+def test_a_health_check_refuses_bad_values_as_it_is_built(values: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TargetHealthCheck(**values)
     assert caught.value.field == field
 
 
@@ -264,22 +282,18 @@ def test_no_redirect_listener_without_a_certificate(dev: Synth) -> None:
 @pytest.mark.parametrize(
     ("logs", "field"),
     [
-        ({"prefix": "logs/AWSLogs"}, "access_logs.prefix"),
-        ({"prefix": "/alb"}, "access_logs.prefix"),
-        ({"retention_days": 0}, "access_logs.retention_days"),
+        ({"prefix": "logs/AWSLogs"}, "prefix"),
+        ({"prefix": "/alb"}, "prefix"),
+        ({"retention_days": 0}, "retention_days"),
+        ({"region": "Ireland"}, "region"),
+        ({"bucket": "Logs_Bucket"}, "bucket"),
     ],
 )
 def test_bad_access_log_settings_are_refused(logs: dict, field: str) -> None:
     from constructs_lib.alb_blue_green import AccessLogs
 
     with pytest.raises(ValidationError, match=f"^{field}: "):
-        AlbBlueGreenProps(
-            name_prefix="logs",
-            vpc_id="vpc-1",
-            vpc_cidr_block="10.0.0.0/16",
-            subnet_ids=["s-1", "s-2"],
-            access_logs=AccessLogs(region="eu-west-1", **logs),
-        )
+        AccessLogs(**{"region": "eu-west-1", **logs})
 
 
 def test_an_existing_log_bucket_is_used_as_is(reuse: Synth) -> None:

@@ -534,15 +534,19 @@ def _props(**overrides: Any) -> CodeDeployPipelineProps:
         ({"build_compute_type": "BUILD_GENERAL2_SMALL"}, "build_compute_type"),
         ({"build_timeout_minutes": 481}, "build_timeout_minutes"),
         ({"deployment_config": "CodeDeployDefault.OneAtATime"}, "config"),
-        (
-            {"deployment_config": TrafficShift(kind="canary", percentage=0, interval_minutes=5)},
-            "traffic_shift.percentage",
-        ),
         ({"ready_wait_minutes": -1}, "ready_wait_minutes"),
         ({"termination_wait_minutes": 2881}, "termination_wait_minutes"),
         ({"log_retention_days": 2}, "log_retention_days"),
         ({"primary_container": "web"}, "primary_container"),
         ({"name_prefix": "Shop"}, "name_prefix"),
+        ({"region": "EU"}, "region"),
+        ({"manual_approval": True, "approval_emails": ("ops@",)}, "approval_emails[0]"),
+        (
+            {"manual_approval": True, "approval_emails": ("a@example.com", "a@example.com")},
+            "approval_emails",
+        ),
+        ({"hooks": {"AfterAllowTestTraffic": "verify"}}, "hooks.AfterAllowTestTraffic"),
+        ({"alarm_names": ("",)}, "alarm_names[0]"),
     ],
 )
 def test_props_reject_bad_values(overrides: dict[str, Any], field: str) -> None:

@@ -134,11 +134,10 @@ def test_containers_in_one_task_cannot_share_a_port() -> None:
 
 
 def test_stop_timeout_within_fargate_limit() -> None:
-    slow = ContainerSpec(
-        name="a", build_context=".", port=80, bootstrap=STANDIN, stop_timeout_seconds=121
-    )
-    with pytest.raises(ValidationError, match="stop_timeout_seconds"):
-        TaskSpec(containers=(slow,), load_balanced_container="a")
+    with pytest.raises(ValidationError, match=r"^stop_timeout_seconds: "):
+        ContainerSpec(
+            name="a", build_context=".", port=80, bootstrap=STANDIN, stop_timeout_seconds=121
+        )
 
 
 DB_VALUE_FROM = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:web/db-AbCdEf:password::"
@@ -180,22 +179,79 @@ def test_no_secrets_no_key() -> None:
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"secrets": {"LOG_LEVEL": DB_VALUE_FROM}}, "containers[0].secrets.LOG_LEVEL"),
-        ({"secrets": {"VERSION": DB_VALUE_FROM}}, "containers[0].version_variable"),
-        ({"environment": {"VERSION": "1"}}, "containers[0].version_variable"),
-        ({"secrets": {"1BAD": DB_VALUE_FROM}}, "containers[0].secrets"),
-        ({"environment": {"A-B": "1"}}, "containers[0].environment"),
-        ({"environment": {"A": 1}}, "containers[0].environment.A"),
-        ({"secrets": {"DB": "plain-text-password"}}, "containers[0].secrets.DB"),
+        ({"secrets": {"LOG_LEVEL": DB_VALUE_FROM}}, "secrets.LOG_LEVEL"),
+        ({"secrets": {"VERSION": DB_VALUE_FROM}}, "version_variable"),
+        ({"environment": {"VERSION": "1"}}, "version_variable"),
+        ({"secrets": {"1BAD": DB_VALUE_FROM}}, "secrets"),
+        ({"environment": {"A-B": "1"}}, "environment"),
+        ({"environment": {"A": 1}}, "environment.A"),
+        ({"environment": ["A=1"]}, "environment"),
+        ({"secrets": {"DB": "plain-text-password"}}, "secrets.DB"),
         (
             {"secrets": {"DB": "arn:aws:ssm:eu-west-1:123456789012:document/x"}},
-            "containers[0].secrets.DB",
+            "secrets.DB",
         ),
     ],
 )
 def test_variables_are_named_once_and_secrets_are_arns(overrides: dict, field: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        TaskSpec(containers=(_web(**overrides),), load_balanced_container="web")
+        _web(**overrides)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"name": "web app"}, "name"),
+        ({"build_context": "../web"}, "build_context"),
+        ({"test_target": "Test"}, "test_target"),
+        ({"port": 70000}, "port"),
+        ({"depends_on": (("side", "READY"),)}, "depends_on[0]"),
+        ({"depends_on": ("side",)}, "depends_on[0]"),
+        ({"scratch_paths": "/tmp"}, "scratch_paths"),
+        ({"scratch_paths": ("tmp",)}, "scratch_paths"),
+        ({"essential": 1}, "essential"),
+        ({"bootstrap": "busybox"}, "bootstrap"),
+        ({"health_check": ("CMD", "true")}, "health_check"),
+    ],
+)
+def test_a_container_refuses_bad_values_as_it_is_built(overrides: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _web(**overrides)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"command": ("true",)}, "command"),
+        ({"command": "CMD-SHELL true"}, "command"),
+        ({"command": ("CMD", 1)}, "command"),
+        ({"interval_seconds": 4}, "interval_seconds"),
+        ({"timeout_seconds": 61}, "timeout_seconds"),
+        ({"retries": 11}, "retries"),
+        ({"start_period_seconds": 301}, "start_period_seconds"),
+    ],
+)
+def test_a_container_health_check_keeps_ecs_limits(overrides: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        ContainerHealthCheck(**{"command": ("CMD-SHELL", "true"), **overrides})
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"image": ""}, "image"),
+        ({"image": "nginx latest"}, "image"),
+        ({"image": "x" * 256}, "image"),
+        ({"command": "httpd -f"}, "command"),
+        ({"entry_point": ("sh", None)}, "entry_point"),
+    ],
+)
+def test_a_bootstrap_image_refuses_bad_values(overrides: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        BootstrapImage(**{"image": "public.ecr.aws/nginx/nginx:stable", **overrides})
     assert caught.value.field == field
 
 

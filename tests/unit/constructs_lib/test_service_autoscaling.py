@@ -168,26 +168,26 @@ def test_defaults_are_documented_values() -> None:
 @pytest.mark.parametrize(
     ("change", "field", "reason"),
     [
-        ({"min_count": 0}, "rules.min_count", "between 1 and 5000"),
-        ({"max_count": 5001}, "rules.max_count", "between 1 and 5000"),
-        ({"min_count": 4, "max_count": 3}, "rules.max_count", "at least min_count (4)"),
-        ({"cpu_target_percent": 95}, "rules.cpu_target_percent", "between 0 and 90"),
-        ({"cpu_target_percent": 5}, "rules.cpu_target_percent", "10-90 (or 0: off)"),
-        ({"cpu_target_percent": True}, "rules.cpu_target_percent", "must be an integer"),
-        ({"requests_per_target": -1}, "rules.requests_per_target", "between 0 and 1000000"),
-        ({"scale_in_cooldown_seconds": 3601}, "rules.scale_in_cooldown_seconds", "0 and 3600"),
-        ({"scale_out_cooldown_seconds": -1}, "rules.scale_out_cooldown_seconds", "0 and 3600"),
-        ({"cpu_target_percent": 0}, "rules.cpu_target_percent", "leaves no scaling policy"),
+        ({"min_count": 0}, "min_count", "between 1 and 5000"),
+        ({"max_count": 5001}, "max_count", "between 1 and 5000"),
+        ({"min_count": 4, "max_count": 3}, "max_count", "at least min_count (4)"),
+        ({"cpu_target_percent": 95}, "cpu_target_percent", "between 0 and 90"),
+        ({"cpu_target_percent": 5}, "cpu_target_percent", "10-90 (or 0: off)"),
+        ({"cpu_target_percent": True}, "cpu_target_percent", "must be an integer"),
+        ({"requests_per_target": -1}, "requests_per_target", "between 0 and 1000000"),
+        ({"scale_in_cooldown_seconds": 3601}, "scale_in_cooldown_seconds", "0 and 3600"),
+        ({"scale_out_cooldown_seconds": -1}, "scale_out_cooldown_seconds", "0 and 3600"),
+        ({"cpu_target_percent": 0}, "cpu_target_percent", "leaves no scaling policy"),
         (
             {"cpu_target_percent": 0, "requests_per_target": 500},
-            "rules.requests_per_target",
+            "requests_per_target",
             "needs cpu_target_percent",
         ),
     ],
 )
-def test_bad_rules_are_refused(change: dict, field: str, reason: str) -> None:
+def test_bad_rules_are_refused_as_they_are_built(change: dict, field: str, reason: str) -> None:
     with pytest.raises(ValidationError, match=f"^{re.escape(field)}: .*{re.escape(reason)}"):
-        _props(**change)
+        ScalingRules(**change)
 
 
 def test_request_policies_need_the_load_balancer_and_both_groups() -> None:
@@ -203,5 +203,5 @@ def test_request_policies_need_the_load_balancer_and_both_groups() -> None:
         )
     # CPU only needs neither.
     ServiceAutoscalingProps(name_prefix="orders", cluster_name="c", service_name="s")
-    with pytest.raises(ValidationError, match=r"^service_name: must not be empty"):
+    with pytest.raises(ValidationError, match=r"^service_name: must be a non-empty name"):
         ServiceAutoscalingProps(name_prefix="orders", cluster_name="c", service_name="")

@@ -498,12 +498,12 @@ def _native(**overrides: Any) -> Any:
             lambda: _fargate(
                 engine="ecs", native_release=_native(traffic=_traffic(test_listener_rule_arn=None))
             ),
-            "native_release.traffic.test_listener_rule_arn",
+            "traffic.test_listener_rule_arn",
             "AlbBlueGreen with engine 'ecs'",
         ),
         (
             lambda: _fargate(engine="ecs", native_release=_native(bake_time_minutes=1441)),
-            "native_release.bake_time_minutes",
+            "bake_time_minutes",
             "between 0 and 1440",
         ),
         (

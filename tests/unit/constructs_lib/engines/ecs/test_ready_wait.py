@@ -155,10 +155,10 @@ def test_the_ecs_actions_timeout_covers_the_ready_wait() -> None:
 
 def test_native_release_bounds_the_pause_like_ecs() -> None:
     with pytest.raises(ValidationError) as caught:
-        _native(ready_wait_minutes=20161).validate()
-    assert caught.value.field == "native_release.ready_wait_minutes"
+        _native(ready_wait_minutes=20161)
+    assert caught.value.field == "ready_wait_minutes"
     assert "between 0 and 20160" in str(caught.value)
-    _native(ready_wait_minutes=0).validate()
+    _native(ready_wait_minutes=0)
 
 
 @pytest.mark.skipif(
@@ -166,8 +166,8 @@ def test_native_release_bounds_the_pause_like_ecs() -> None:
 )
 def test_native_release_refuses_a_ready_wait_on_bindings_without_pause_hooks() -> None:
     with pytest.raises(ValidationError) as caught:
-        _native(ready_wait_minutes=10).validate()
-    assert caught.value.field == "native_release.ready_wait_minutes"
+        _native(ready_wait_minutes=10)
+    assert caught.value.field == "ready_wait_minutes"
     assert f"{bindings.FRAMEWORK.name}'s bindings are" in str(caught.value)
 
 
@@ -175,4 +175,4 @@ def test_native_release_refuses_a_ready_wait_on_bindings_without_pause_hooks() -
     not bindings.FRAMEWORK.ecs_pause_hooks, reason="needs provider bindings with pause hooks"
 )
 def test_native_release_takes_a_ready_wait_on_bindings_with_pause_hooks() -> None:
-    _native(ready_wait_minutes=10).validate()
+    _native(ready_wait_minutes=10)
