@@ -94,8 +94,36 @@ def plan_subnets(
     return SubnetPlan(public=tuple(public), private=tuple(private))
 
 
-def check_zone_ids(field: str, zone_ids: object, az_count: int) -> tuple[str, ...]:
-    """One distinct availability zone id (``apne1-az4``, not a zone name) per AZ."""
+# How a region's name shortens into its zones' ids: ap-northeast-1 -> apne1-az4.
+_REGION_WORDS = {
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "central": "c",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+    "gov": "g",
+}
+
+
+def zone_id_prefix(region: str) -> str | None:
+    """What every zone id of ``region`` starts with (``us-east-1`` -> ``use1-az``,
+    ``us-gov-west-1`` -> ``usgw1-az``), or None for a region whose naming this does not know
+    (the plan then checks the ids)."""
+    area, *words, number = region.split("-")
+    if not number.isdigit() or not all(word in _REGION_WORDS for word in words):
+        return None
+    return f"{area}{''.join(_REGION_WORDS[word] for word in words)}{number}-az"
+
+
+def check_zone_ids(
+    field: str, zone_ids: object, az_count: int, *, region: str | None = None
+) -> tuple[str, ...]:
+    """One distinct availability zone id (``apne1-az4``, not a zone name) per AZ, of
+    ``region`` when given."""
     if not isinstance(zone_ids, (list, tuple)) or not all(isinstance(z, str) for z in zone_ids):
         raise ValidationError(field, f"must be a list of zone ids, got {show(zone_ids)}")
     if len(zone_ids) != az_count:
@@ -108,6 +136,13 @@ def check_zone_ids(field: str, zone_ids: object, az_count: int) -> tuple[str, ..
                 f"{field}[{i}]",
                 f"must be an availability zone id such as 'apne1-az4' (a zone name maps to a "
                 f"different zone in each account), got {show(zone_id)}",
+            )
+    prefix = None if region is None else zone_id_prefix(region)
+    for i, zone_id in enumerate(zone_ids):
+        if prefix is not None and not zone_id.startswith(prefix):
+            raise ValidationError(
+                f"{field}[{i}]",
+                f"{zone_id!r} is not a zone of {region} (its zone ids start with {prefix!r})",
             )
     check_unique(field, list(zone_ids))
     return tuple(zone_ids)

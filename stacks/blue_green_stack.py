@@ -106,6 +106,7 @@ class BlueGreenStack(TerraformStack):
                 private_subnet_cidrs=net.private_subnet_cidrs,
                 nat_gateways=net.nat_gateways if net.task_placement == "private-nat" else "none",
                 flow_log_retention_days=net.flow_log_retention_days or None,
+                zone_ids=net.zone_ids,
             ),
         )
         public_tasks = net.task_placement == "public"

@@ -28,7 +28,7 @@ from constructs_lib.container_secrets import check_kms_key_arn, parse_secret_arn
 from constructs_lib.container_spec import is_variable_name
 from constructs_lib.engines import engine
 from constructs_lib.fargate_service import longest_release_target, validate_service_settings
-from constructs_lib.network import NatGateways, plan_subnets
+from constructs_lib.network import NatGateways, check_zone_ids, plan_subnets
 from constructs_lib.pipeline_settings import validate_build_settings, validate_source_settings
 from constructs_lib.release_alarms import AlarmThresholds
 from constructs_lib.release_approval import check_email
@@ -43,6 +43,7 @@ from constructs_lib.secure_bucket import bucket_name_problem
 from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
     ValidationError,
+    build_under,
     check_account_id,
     check_arn_home,
     check_domain_name,
@@ -145,6 +146,9 @@ class NetworkSettings:
     """With ``private-nat``: ``single`` or ``per-az``."""
     flow_log_retention_days: int = 30
     """VPC flow logs kept this many days; 0: no flow logs."""
+    zone_ids: tuple[str, ...] | None = None
+    """The availability zones by id, one per ``az_count`` in subnet order (the same physical
+    zones in every account); None: the region's first zones by name (as before zone ids)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -396,7 +400,7 @@ def parse_settings(data: Mapping[str, Any], *, environment: str) -> Settings:
         account_id=_account_id(root),
         tags=_tags(root.table("tags")),
         backend=_backend(root.table("backend"), project, environment),
-        network=_network(root.table("network")),
+        network=_network(root.table("network"), region),
         load_balancer=_load_balancer(root.table("load_balancer")),
         service=_service(root.table("service"), region),
         pipeline=_pipeline(root.table("pipeline")),
@@ -528,7 +532,7 @@ def _backend(t: _Table, project: str, environment: str) -> BackendSettings:
     )
 
 
-def _network(t: _Table) -> NetworkSettings:
+def _network(t: _Table, region: str) -> NetworkSettings:
     d = NetworkSettings()
     network = NetworkSettings(
         vpc_cidr=t.get("vpc_cidr", str, d.vpc_cidr),
@@ -539,6 +543,7 @@ def _network(t: _Table) -> NetworkSettings:
         task_placement=_choice(t, "task_placement", TASK_PLACEMENTS, d.task_placement),
         nat_gateways=_choice(t, "nat_gateways", ("single", "per-az"), d.nat_gateways),
         flow_log_retention_days=_retention(t, "flow_log_retention_days", d.flow_log_retention_days),
+        zone_ids=t.strings("zone_ids", ()) if "zone_ids" in t else None,
     )
     if "nat_gateways" in t and network.task_placement != "private-nat":
         raise ValidationError(
@@ -558,6 +563,8 @@ def _network(t: _Table) -> NetworkSettings:
         if error.field != f"{t.prefix}subnets":
             raise
         raise _subnet_overlap(t, network, error.reason) from None
+    if network.zone_ids is not None:  # after az_count's own check
+        check_zone_ids(t.name("zone_ids"), network.zone_ids, network.az_count, region=region)
     return network
 
 
@@ -585,7 +592,9 @@ def _load_balancer(t: _Table) -> LoadBalancerSettings:
     d = LoadBalancerSettings()
     h = t.table("health_check")
     dh = d.health_check
-    health_check = TargetHealthCheck(
+    health_check = build_under(
+        h.prefix,
+        TargetHealthCheck,
         path=h.get("path", str, dh.path),
         interval_seconds=h.get("interval_seconds", int, dh.interval_seconds),
         timeout_seconds=h.get("timeout_seconds", int, dh.timeout_seconds),
@@ -877,13 +886,14 @@ def _deployment(t: _Table) -> DeploymentSettings:
             raise ValidationError(
                 custom.name("kind"), f"must be 'canary' or 'linear', got {kind!r}"
             )
-        config = TrafficShift(
+        config = build_under(
+            custom.prefix,
+            TrafficShift,
             kind="canary" if kind == "canary" else "linear",
             percentage=custom.get("percentage", int, 10),
             interval_minutes=custom.get("interval_minutes", int, 5),
         )
         custom.finish()
-        config.validate(custom.prefix)
     elif "custom" in t:
         raise ValidationError(t.name("custom"), "only applies when config = 'custom'")
     engine = check_engine(t.name("engine"), t.get("engine", str, d.engine))
@@ -907,7 +917,9 @@ def _deployment(t: _Table) -> DeploymentSettings:
 
 def _alarms(t: _Table) -> AlarmSettings:
     d = AlarmThresholds()
-    thresholds = AlarmThresholds(
+    thresholds = build_under(
+        t.prefix,
+        AlarmThresholds,
         target_5xx_count=t.get("target_5xx_count", int, d.target_5xx_count),
         unhealthy_hosts=t.get("unhealthy_hosts", int, d.unhealthy_hosts),
         # A number: TOML writes 1 and 1.0 differently, both mean a second.
@@ -917,13 +929,14 @@ def _alarms(t: _Table) -> AlarmSettings:
     )
     alarms = AlarmSettings(enabled=t.get("enabled", bool, True), thresholds=thresholds)
     t.finish()
-    thresholds.validate(t.prefix)
     return alarms
 
 
 def _autoscaling(t: _Table) -> AutoscalingSettings:
     d = ScalingRules()
-    rules = ScalingRules(
+    rules = build_under(
+        t.prefix,
+        ScalingRules,
         min_count=t.get("min_count", int, d.min_count),
         max_count=t.get("max_count", int, d.max_count),
         cpu_target_percent=t.get("cpu_target_percent", int, d.cpu_target_percent),
@@ -937,7 +950,6 @@ def _autoscaling(t: _Table) -> AutoscalingSettings:
     )
     autoscaling = AutoscalingSettings(enabled=t.get("enabled", bool, False), rules=rules)
     t.finish()
-    rules.validate(t.prefix)
     return autoscaling
 
 

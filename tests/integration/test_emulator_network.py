@@ -54,7 +54,7 @@ def _network(
 ) -> dict[str, Any]:
     from constructs_lib.bindings import TerraformOutput
 
-    stack = new_stack(stack_name or f"network-{name}", region=REGION)
+    stack = new_stack(stack_name or f"emulator-network-{name}", region=REGION)
     network = NetworkConstruct(
         stack, "net", NetworkProps(name_prefix=name, flow_log_retention_days=None, **props)
     )
@@ -156,7 +156,7 @@ def test_subnets_by_zone_id_keep_the_previous_releases_subnets(
 
     # Pinning the zones the stack already uses, in its order, changes nothing either.
     pinned = _network(
-        new_stack, synth, "upgrade", "network-upgrade-pinned", az_count=3,
+        new_stack, synth, "upgrade", "emulator-network-upgrade-pinned", az_count=3,
         vpc_cidr="10.40.0.0/16", zone_ids=tuple(NAME_ORDER),
     )  # fmt: skip
     code, actions, output = _plan(_workspace(pinned, tmp_path, endpoint, "pinned"))

@@ -4,8 +4,15 @@ import json
 
 import pytest
 
-from constructs_lib.network import NetworkConstruct, NetworkProps, check_zone_ids, plan_subnets
+from constructs_lib.network import (
+    NetworkConstruct,
+    NetworkProps,
+    check_zone_ids,
+    plan_subnets,
+    zone_id_prefix,
+)
 from constructs_lib.validation import ValidationError
+from stacks.settings import Settings
 from tests.synth import Synth
 
 
@@ -84,20 +91,31 @@ def test_two_public_and_two_private_subnets_across_zones(dev: Synth) -> None:
     subnets = dev.resources("aws_subnet")
     tiers = sorted(body["tags"]["Tier"] for body in subnets.values())
     assert tiers == ["private", "private", "public", "public"]
-    ((zones_name, zones),) = dev.data("aws_availability_zones").items()
-    assert zones["state"] == "available"
-    assert zones["filter"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
-    # By zone id, in the data source's order (by name, as names[i] chose before: no subnet
-    # of an existing stack moves; tests/integration/test_emulator_network.py plans it).
+    # dev pins its zones by id (network.zone_ids): the data source lists exactly those.
+    ((_, zones),) = dev.data("aws_availability_zones").items()
+    assert zones["filter"] == [{"name": "zone-id", "values": ["apne1-az4", "apne1-az1"]}]
     used = sorted(body["availability_zone_id"] for body in subnets.values())
-    assert used == sorted(
-        [f"${{element(data.aws_availability_zones.{zones_name}.zone_ids, {i})}}" for i in (0, 1)]
-        * 2
-    )
+    assert used == sorted(["apne1-az4", "apne1-az1"] * 2)
     assert all(
         body["map_public_ip_on_launch"] is False
         for body in subnets.values()
         if body["tags"]["Tier"] == "public"
+    )
+
+
+def test_unpinned_zones_are_the_regions_first_by_name_taken_by_id(new_stack, synth) -> None:
+    """Without zone_ids: by zone id, in the data source's order (by name, as names[i] chose
+    before ids: no subnet of an existing stack moves; test_emulator_network.py plans it)."""
+    stack = new_stack("network-unpinned")
+    NetworkConstruct(stack, "net", NetworkProps(name_prefix="demo"))
+    result = synth(stack)
+    ((zones_name, zones),) = result.data("aws_availability_zones").items()
+    assert zones["state"] == "available"
+    assert zones["filter"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    used = sorted(body["availability_zone_id"] for body in result.resources("aws_subnet").values())
+    assert used == sorted(
+        [f"${{element(data.aws_availability_zones.{zones_name}.zone_ids, {i})}}" for i in (0, 1)]
+        * 2
     )
 
 
@@ -137,19 +155,28 @@ def test_no_az_letters_are_hard_coded(dev: Synth, prod: Synth) -> None:
 
 
 def test_no_subnet_names_its_zone_by_name(
-    synths: dict[str, Synth], ecs_synths: dict[str, Synth], own_synths: dict[str, Synth]
+    synths: dict[str, Synth],
+    ecs_synths: dict[str, Synth],
+    own_synths: dict[str, Synth],
+    settings_by_env: dict[str, Settings],
 ) -> None:
     """A zone name is a different physical zone in each account: every subnet of every
-    shipped stack names its zone by id, and nothing else in them takes a zone name."""
-    stacks = {**synths, **{f"{k}-ecs": s for k, s in ecs_synths.items()}}
-    stacks |= {f"{k}-own": s for k, s in own_synths.items()}
-    for name, synth in stacks.items():
+    shipped stack names its zone by the id its settings pin (``network.zone_ids``), and
+    nothing else in them takes a zone name."""
+    variants = {(env, ""): s for env, s in synths.items()}
+    variants |= {(env, "-ecs"): s for env, s in ecs_synths.items()}
+    variants |= {(env, "-own"): s for env, s in own_synths.items()}
+    for (env, variant), synth in variants.items():
+        pinned = settings_by_env[env].network.zone_ids
+        assert pinned, env
         subnets = synth.resources("aws_subnet")
-        assert subnets, name
+        assert subnets, env + variant
         for body in subnets.values():
-            assert "availability_zone" not in body, name
-            assert ".zone_ids, " in body["availability_zone_id"], name
-        assert ".names" not in json.dumps(synth.tf.get("resource", {})), name
+            assert "availability_zone" not in body, env + variant
+            assert body["availability_zone_id"] in pinned, env + variant
+        used = {body["availability_zone_id"] for body in subnets.values()}
+        assert used == set(pinned), env + variant
+        assert ".names" not in json.dumps(synth.tf.get("resource", {})), env + variant
 
 
 def test_construct_alone_exposes_ids_per_tier(new_stack, synth) -> None:
@@ -234,3 +261,29 @@ def test_zone_ids_are_checked(zone_ids: object, field: str, reason: str) -> None
 )
 def test_zone_ids_of_every_partition_are_accepted(zone_ids: tuple[str, ...]) -> None:
     assert check_zone_ids("zone_ids", zone_ids, 2) == zone_ids
+
+
+@pytest.mark.parametrize(
+    ("region", "prefix"),
+    [
+        ("us-east-1", "use1-az"),
+        ("ap-northeast-1", "apne1-az"),
+        ("ap-southeast-5", "apse5-az"),
+        ("us-gov-west-1", "usgw1-az"),
+        ("cn-northwest-1", "cnnw1-az"),
+        ("il-central-1", "ilc1-az"),
+        ("us-isob-east-1", None),  # a naming this does not know: the plan checks the ids
+    ],
+)
+def test_zone_ids_of_a_region_share_its_short_name(region: str, prefix: str | None) -> None:
+    assert zone_id_prefix(region) == prefix
+
+
+def test_a_zone_of_another_region_is_refused_naming_its_entry() -> None:
+    with pytest.raises(ValidationError, match=r"is not a zone of eu-west-1") as caught:
+        check_zone_ids("network.zone_ids", ["euw1-az1", "use1-az2"], 2, region="eu-west-1")
+    assert caught.value.field == "network.zone_ids[1]"
+    assert check_zone_ids("z", ["euw1-az3", "euw1-az1"], 2, region="eu-west-1") == (
+        "euw1-az3",
+        "euw1-az1",
+    )

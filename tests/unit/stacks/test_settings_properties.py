@@ -193,6 +193,7 @@ SETTING_KINDS: dict[tuple[str, ...], str] = {
     ("deployment", "custom", "interval_minutes"): "count",
     ("network", "nat_gateways"): "nat",
     ("network", "flow_log_retention_days"): "retention",
+    ("network", "zone_ids"): "zone_ids",
     ("load_balancer", "certificate_arn"): "certificate_arn",
     ("load_balancer", "http_redirect_port"): "port",
     ("load_balancer", "access_log_retention_days"): "count",
@@ -557,6 +558,13 @@ TARGETED: dict[str, st.SearchStrategy[Any]] = {
     "bool": st.booleans(),
     "cidr": cidr_text,
     "cidrs": st.lists(cidr_text, max_size=7),
+    "zone_ids": st.lists(
+        st.one_of(
+            st.sampled_from(["apne1-az1", "apne1-az2", "use1-az1", "ap-northeast-1a", ""]),
+            st.text(max_size=12),
+        ),
+        max_size=4,
+    ),
     "count": counts,
     "port": ports,
     "url_path": url_paths,
@@ -1949,6 +1957,17 @@ BAD: dict[str, Bad] = {
                 ["10.10.4.0/24", "10.10.4.0/24"],
                 ["10.10.0.0/24", "10.10.5.0/24"],  # a public subnet carved by default
             ),
+        },
+    ),
+    "network.zone_ids": Bad(
+        "strings",
+        {
+            # The shipped dev file: region ap-northeast-1, az_count 2.
+            "shape": wrong(["ap-northeast-1a", "apne1-az2"], ["apne1-az1", "az2"]),
+            "range": wrong(["use1-az1", "use1-az2"], ["apne1-az1"], ["apne1-az1"] * 3),
+            "empty": wrong([], ["", "apne1-az1"]),
+            "whitespace": wrong([" apne1-az1", "apne1-az2"], ["apne1-az1\n", "apne1-az2"]),
+            "conflict": wrong(["apne1-az1", "apne1-az1"]),
         },
     ),
     "network.task_placement": Bad("str", _choice(TASK_PLACEMENTS, "private", "nat")),
