@@ -5,7 +5,7 @@
 #   make diff|deploy|destroy ENV=<env> (or STACK=<project>-<env>)  - the framework's CLI, one stack
 #   make deploy-local|destroy-local [ENV=dev]  - apply to / tear down from a local AWS emulator
 #   make timeline  - expected release and rollback durations of every synthesized stack
-#   make bench     - synth vs its floor (median of 5), fast test tier, timeline
+#   make bench     - each framework: install size, floor and synth (median of 5), peak memory; fast tier; timeline
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
