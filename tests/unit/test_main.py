@@ -108,3 +108,15 @@ def test_files_inside_the_project_are_named_relative_to_it(capsys) -> None:
 
     assert shown_path(PROJECT_ROOT / "config" / "dev.toml") == "config/dev.toml"
     assert shown_path(Path("/elsewhere/dev.toml")) == "/elsewhere/dev.toml"
+
+
+def test_files_differing_only_in_case_are_refused(tmp_path: Path, monkeypatch, capsys) -> None:
+    """On a case-insensitive disk they would be one file; environment names are lowercase."""
+    text = 'region = "eu-west-1"\n[pipeline]\nrepository = "acme/shop"\n'
+    (tmp_path / "dev.toml").write_text(text)
+    (tmp_path / "Dev.toml").write_text(text)
+    monkeypatch.setattr(main, "CONFIG_DIR", tmp_path)
+    assert main.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "Dev.toml: environment (file name): 'Dev' must start with a lowercase letter" in err
