@@ -18,6 +18,7 @@ from constructs_lib.bindings import Token
 __all__ = [
     "FARGATE_MEMORY_BY_CPU",
     "LOG_RETENTION_DAYS",
+    "REGION_RE",
     "ValidationError",
     "build_under",
     "check_arn",
@@ -368,7 +369,9 @@ def check_format(field: str, value: object, pattern: re.Pattern[str], what: str)
     return value
 
 
-_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+# An AWS region name (eu-west-1, us-gov-west-1). Used with fullmatch: ``$`` would also
+# accept a trailing newline.
+REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 _RESOURCE_ID_RE = re.compile(r"[a-z]+-[0-9a-f]+")
 # Any ARN (the partition, service, region and account parts vary by resource); at most
 # 2048 characters, IAM's limit for a resource ARN.
@@ -376,7 +379,7 @@ _ARN_RE = re.compile(r"arn:\S{1,2044}")
 
 
 def check_region(field: str, value: object) -> str:
-    return check_format(field, value, _REGION_RE, "an AWS region name (e.g. eu-west-1)")
+    return check_format(field, value, REGION_RE, "an AWS region name (e.g. eu-west-1)")
 
 
 def check_cidr_text(field: str, value: object, *, min_prefix: int = 0, max_prefix: int = 32) -> str:

@@ -7,7 +7,6 @@ reported as one line naming the file, the setting and the reason.
 from __future__ import annotations
 
 import ipaddress
-import re
 import tomllib
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -42,6 +41,7 @@ from constructs_lib.release_spec import (
 from constructs_lib.secure_bucket import bucket_name_problem
 from constructs_lib.service_autoscaling import ScalingRules
 from constructs_lib.validation import (
+    REGION_RE,
     ValidationError,
     build_under,
     check_account_id,
@@ -94,8 +94,6 @@ BUILD_ONLY_PIPELINE_SETTINGS = (
 REPOSITORY_SETTINGS = ("ecr_images_to_keep", "ecr_force_delete")
 """Service settings of the environment that holds the images."""
 FILE_PATHS_MAX = 8  # CodePipeline's git push filter takes at most 8 file path patterns
-# Used with fullmatch: ``$`` would also accept a trailing newline.
-_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 _TAG_PUNCTUATION = frozenset("_.:/=+-@")
 # What a TOML value must be, in TOML's words.
 _KIND_NAMES: dict[type, str] = {
@@ -448,7 +446,7 @@ def _check_arn_homes(settings: Settings) -> None:
 
 
 def _check_region(field: str, region: str) -> None:
-    if not _REGION_RE.fullmatch(region) or len(region) > REGION_MAX:
+    if not REGION_RE.fullmatch(region) or len(region) > REGION_MAX:
         raise ValidationError(field, f"{show(region)} is not an AWS region name (e.g. eu-west-1)")
 
 

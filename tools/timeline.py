@@ -53,7 +53,7 @@ from constructs_lib.release_reading import (
     whole,
 )
 from constructs_lib.release_spec import DeploymentEngine, shift_waits
-from tools.synthesized import OUTDIR, NotSynthesizedError, current_stacks
+from tools.synthesized import OUTDIR, STACK_FILE, NotSynthesizedError, current_stacks
 
 # --- Assumptions: AWS latencies the stack cannot tell; not read from it ------------------
 
@@ -113,7 +113,6 @@ HOOK_DEFAULTS: Mapping[str, float] = {
 """The hook handler's defaults for its optional variables (``DEFAULT_*`` in
 ``constructs_lib/handlers/verify_test_traffic/index.py``; a test keeps them equal)."""
 
-STACK_FILE = "cdk.tf.json"
 
 _HOOK_REF = re.compile(
     rf"{HOOK_EVENT}\"?\s*:\s*\"?\$\{{aws_lambda_function\.(?P<id>[\w-]+)\.arn\}}"
